@@ -1,0 +1,104 @@
+//! Observing the current task's cancellation: [`checkpoint`],
+//! [`Cancellable`], [`current`] and [`is_cancelled`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::{context, CancelToken, Cancelled};
+
+/// A future that is ready at once: `Err(Cancelled)` if the current task's
+/// cancellation is observed here ([`context::observed`]), else `Ok(())`. It
+/// does not yield.
+///
+/// ```
+/// # let waker = std::task::Waker::noop();
+/// # let mut cx = std::task::Context::from_waker(&waker);
+/// use std::future::Future;
+/// use quell_cancel::checkpoint;
+///
+/// // Outside a task nothing is cancelled.
+/// let mut cp = checkpoint();
+/// assert!(matches!(std::pin::Pin::new(&mut cp).poll(&mut cx), std::task::Poll::Ready(Ok(()))));
+/// ```
+pub fn checkpoint() -> Checkpoint {
+    Checkpoint(())
+}
+
+/// Future returned by [`checkpoint`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct Checkpoint(());
+
+impl Future for Checkpoint {
+    type Output = Result<(), Cancelled>;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Ready(match context::observed() {
+            Some(c) => Err(c),
+            None => Ok(()),
+        })
+    }
+}
+
+/// Adds [`cancellable`](CancellableExt::cancellable) to every future.
+pub trait CancellableExt: Future + Sized {
+    /// Wraps the future so that each poll first checks the current task's
+    /// cancellation and returns `Err(Cancelled)` instead of polling it.
+    fn cancellable(self) -> Cancellable<Self>;
+}
+
+impl<F: Future> CancellableExt for F {
+    fn cancellable(self) -> Cancellable<Self> {
+        Cancellable { fut: self }
+    }
+}
+
+/// Future returned by [`CancellableExt::cancellable`].
+///
+/// Each poll: if the current task's cancellation is observed, return
+/// `Err(Cancelled)` (the inner future is not polled, nor dropped here);
+/// otherwise poll the inner future. Since an observed cancellation stays
+/// observed (outside shields), the answer is sticky.
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct Cancellable<F> {
+    fut: F,
+}
+
+impl<F> Cancellable<F> {
+    /// Unwraps the inner future.
+    pub fn into_inner(self) -> F {
+        self.fut
+    }
+}
+
+impl<F: Future> Future for Cancellable<F> {
+    type Output = Result<F::Output, Cancelled>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(c) = context::observed() {
+            return Poll::Ready(Err(c));
+        }
+        // SAFETY: structural pin projection. `fut` is never moved out of a
+        // pinned `Cancellable` (`into_inner` takes `self` by value), there is
+        // no `Drop` impl, and `Unpin` is the auto trait (only when `F: Unpin`).
+        let fut = unsafe { self.map_unchecked_mut(|s| &mut s.fut) };
+        fut.poll(cx).map(Ok)
+    }
+}
+
+/// The token of the task being polled on this thread (a clone). Outside any
+/// task, a fresh root token that nobody else holds, so it is never cancelled.
+pub fn current() -> CancelToken {
+    context::with_current(|task| match task {
+        Some(t) => t.token().clone(),
+        None => CancelToken::new(),
+    })
+}
+
+/// Whether the current task's cancellation is observed here (`false` outside
+/// a task and inside a [`shield`](crate::shield)).
+pub fn is_cancelled() -> bool {
+    context::observed().is_some()
+}

@@ -1,0 +1,175 @@
+//! The current-task context: which task this thread is polling, its token,
+//! the shield depth and the cooperative budget.
+//!
+//! The executor calls [`enter`] around every poll of a task, passing the task
+//! as a `&dyn TaskCancel`. Everything in this crate that asks "is the current
+//! task cancelled?" ([`checkpoint`](crate::checkpoint),
+//! [`Cancellable`](crate::Cancellable), [`current`](crate::current)) reads that
+//! context, so no `select!` is needed at the await points the runtime owns.
+//!
+//! The context is a thread-local pointer, set and restored by [`enter`] in
+//! closure scope so that it can never dangle (a leaked guard is impossible).
+
+use std::cell::Cell;
+use std::ptr::NonNull;
+use std::task::{Context, Poll};
+
+use crate::{CancelToken, Cancelled, Cause};
+
+/// What the runtime tells this crate about the task being polled.
+///
+/// Implemented by the executor's task header; tests may implement it too.
+pub trait TaskCancel {
+    /// The token the task is bound to (inherited from its spawner).
+    fn token(&self) -> &CancelToken;
+    /// The task's *own* cancellation (for example `JoinHandle::cancel`), set
+    /// independently of the token. `None` while the task itself was not
+    /// cancelled. Implementations read their flag with `Acquire` ordering so
+    /// that the cause written before the flag is visible.
+    fn own_cause(&self) -> Option<Cause>;
+}
+
+/// Operations per poll before a runtime resource forces a yield.
+pub const BUDGET: u32 = 128;
+
+#[derive(Clone, Copy)]
+struct Frame {
+    task: Option<NonNull<dyn TaskCancel>>,
+    shield: u32,
+    budget: u32,
+}
+
+const NO_TASK: Frame = Frame {
+    task: None,
+    shield: 0,
+    budget: u32::MAX,
+};
+
+// Under loom, threads are coroutines on one OS thread: the context must be
+// a loom thread-local or one model thread would see another's task.
+#[cfg(not(loom))]
+std::thread_local! {
+    static CURRENT: Cell<Frame> = const { Cell::new(NO_TASK) };
+}
+
+#[cfg(loom)]
+loom::thread_local! {
+    static CURRENT: Cell<Frame> = Cell::new(NO_TASK);
+}
+
+/// Runs `f` with `task` as the current task (fresh shield depth, full budget),
+/// restoring the previous context afterwards, also on unwind.
+pub fn enter<R>(task: &dyn TaskCancel, f: impl FnOnce() -> R) -> R {
+    struct Restore(Frame);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.0;
+            let _ = CURRENT.try_with(|c| c.set(prev));
+        }
+    }
+    // Erase the lifetime: the pointer is only reachable through `CURRENT`,
+    // which `Restore` resets before `task`'s borrow ends (also on unwind).
+    let ptr: NonNull<dyn TaskCancel + '_> = NonNull::from(task);
+    // SAFETY: transmuting only the trait-object lifetime bound of a pointer;
+    // layout is identical. Validity is argued above: the pointer is never
+    // dereferenced after `enter` returns.
+    let ptr: NonNull<dyn TaskCancel + 'static> = unsafe { std::mem::transmute(ptr) };
+    let frame = Frame {
+        task: Some(ptr),
+        shield: 0,
+        budget: BUDGET,
+    };
+    let _restore = Restore(CURRENT.with(|c| c.replace(frame)));
+    f()
+}
+
+/// Calls `f` with the current task, if this thread is polling one.
+pub fn with_current<R>(f: impl FnOnce(Option<&dyn TaskCancel>) -> R) -> R {
+    let frame = CURRENT.try_with(|c| c.get()).ok();
+    match frame.and_then(|fr| fr.task) {
+        // SAFETY: `task` was installed by `enter`, whose borrow outlives every
+        // read made while its closure runs (see `enter`).
+        Some(task) => f(Some(unsafe { task.as_ref() })),
+        None => f(None),
+    }
+}
+
+/// Whether this thread is currently inside a shielded section.
+pub fn is_shielded() -> bool {
+    CURRENT.try_with(|c| c.get().shield > 0).unwrap_or(false)
+}
+
+/// Runs `f` with the shield depth raised by one.
+pub(crate) fn shielded<R>(f: impl FnOnce() -> R) -> R {
+    struct Lower;
+    impl Drop for Lower {
+        fn drop(&mut self) {
+            let _ = CURRENT.try_with(|c| {
+                let mut fr = c.get();
+                fr.shield -= 1;
+                c.set(fr);
+            });
+        }
+    }
+    CURRENT.with(|c| {
+        let mut fr = c.get();
+        fr.shield += 1;
+        c.set(fr);
+    });
+    let _lower = Lower;
+    f()
+}
+
+/// The cancellation the current task should observe at an await point now:
+/// `None` when not in a task, not cancelled, or shielded.
+///
+/// The task's own cancellation wins over its token's (it is the more
+/// specific); a token cancellation is reported with its originating cause.
+pub fn observed() -> Option<Cancelled> {
+    if is_shielded() {
+        return None;
+    }
+    with_current(|task| {
+        let task = task?;
+        if let Some(cause) = task.own_cause() {
+            return Some(Cancelled::new(cause, false));
+        }
+        task.token().cancelled_error()
+    })
+}
+
+/// Cooperative budget: called by runtime resources (channels, sockets,
+/// timers) before doing work. Returns `Pending` (after arranging a wake) once
+/// the task has used up [`BUDGET`] operations in this poll, so one task that
+/// is always ready cannot monopolise a worker. Outside a task it always
+/// proceeds.
+pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    let exhausted = CURRENT
+        .try_with(|c| {
+            let mut fr = c.get();
+            if fr.budget == 0 {
+                return true;
+            }
+            if fr.budget != u32::MAX {
+                fr.budget -= 1;
+                c.set(fr);
+            }
+            false
+        })
+        .unwrap_or(false);
+    if exhausted {
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    } else {
+        Poll::Ready(())
+    }
+}
+
+/// The remaining cooperative budget of the current poll (`None` outside a task).
+pub fn remaining_budget() -> Option<u32> {
+    CURRENT
+        .try_with(|c| c.get())
+        .ok()
+        .filter(|fr| fr.task.is_some())
+        .map(|fr| fr.budget)
+}

@@ -1,0 +1,243 @@
+//! [`CancelToken`], the public handle to a node of the cancellation tree, and
+//! [`WaitForCancel`], the future that resolves when it is cancelled.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use crate::loom::Arc;
+use crate::tree::Node;
+use crate::{Cancelled, Cause, DropGuard};
+
+/// A handle to one node of the cancellation tree (like a Go `context`).
+///
+/// Cloning gives another handle to the *same* node. Cancelling a token
+/// cancels its whole subtree and never its parent. When the last clone of a
+/// token drops, its node leaves its parent (once it has no live children).
+///
+/// ```
+/// use quell_cancel::{CancelToken, Cause, CauseKind};
+///
+/// let root = CancelToken::new();
+/// let child = root.child();
+/// assert!(!child.is_cancelled());
+///
+/// assert!(root.cancel(Cause::shutdown()));
+/// assert!(child.is_cancelled());
+/// assert_eq!(child.cause().unwrap().kind(), &CauseKind::Shutdown);
+/// assert!(child.cancelled_error().unwrap().is_inherited());
+/// ```
+#[derive(Clone)]
+pub struct CancelToken(Arc<Handle>);
+
+/// The one handle object of a node; its drop tells the tree (invariant 6a).
+struct Handle {
+    node: Arc<Node>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        Node::release_handle(&self.node);
+    }
+}
+
+/// Identifies a waker registered with [`CancelToken::register_waker`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaiterKey {
+    pub(crate) slot: usize,
+    pub(crate) generation: u64,
+}
+
+impl CancelToken {
+    fn from_node(node: Arc<Node>) -> CancelToken {
+        CancelToken(Arc::new(Handle { node }))
+    }
+
+    pub(crate) fn node(&self) -> &Arc<Node> {
+        &self.0.node
+    }
+
+    /// A fresh root token, never cancelled until someone cancels it.
+    pub fn new() -> CancelToken {
+        CancelToken::from_node(Node::new_root())
+    }
+
+    /// A new child node. If `self` is already cancelled, the child is born
+    /// cancelled with the same cause (marked inherited).
+    pub fn child(&self) -> CancelToken {
+        CancelToken::from_node(Node::new_child(self.node(), None))
+    }
+
+    /// A new child whose effective deadline is `min(self.deadline(),
+    /// deadline)`. The deadline is data only: arming a timer that cancels the
+    /// token with [`Cause::deadline_exceeded`] is the I/O driver's job.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use quell_cancel::CancelToken;
+    ///
+    /// let soon = Instant::now() + Duration::from_secs(1);
+    /// let parent = CancelToken::new().child_with_deadline(soon);
+    /// let child = parent.child_with_deadline(soon + Duration::from_secs(5));
+    /// assert_eq!(child.deadline(), Some(soon)); // the parent's is earlier
+    /// ```
+    pub fn child_with_deadline(&self, deadline: Instant) -> CancelToken {
+        CancelToken::from_node(Node::new_child(self.node(), Some(deadline)))
+    }
+
+    /// The effective deadline (the earliest along the path from the root).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.node().deadline()
+    }
+
+    /// Cancels this token and all its descendants with `cause`. Returns
+    /// `true` if this call cancelled the token, `false` if it was already
+    /// cancelled (the first cause wins). Never touches the parent.
+    pub fn cancel(&self, cause: Cause) -> bool {
+        Node::cancel(self.node(), cause)
+    }
+
+    /// Whether the token (or an ancestor, once the cancel reached it) is
+    /// cancelled. One `Acquire` load.
+    pub fn is_cancelled(&self) -> bool {
+        self.node().is_cancelled()
+    }
+
+    /// The originating cause, if cancelled.
+    pub fn cause(&self) -> Option<Cause> {
+        self.cancelled_error().map(|c| c.cause().clone())
+    }
+
+    /// `Some(Cancelled)` with the cause and whether it was inherited from an
+    /// ancestor, if cancelled. Costs one load when not cancelled.
+    pub fn cancelled_error(&self) -> Option<Cancelled> {
+        self.node().cancelled_error()
+    }
+
+    /// A future that resolves when the token is cancelled. It owns a clone of
+    /// the token, is `Unpin`, and removes its waker from the token when
+    /// dropped.
+    pub fn cancelled(&self) -> WaitForCancel {
+        WaitForCancel {
+            token: self.clone(),
+            key: None,
+        }
+    }
+
+    /// Turns the token into a guard that cancels it (with
+    /// `Cause::explicit("drop guard")`) when dropped.
+    pub fn drop_guard(self) -> DropGuard {
+        DropGuard::new(self)
+    }
+
+    /// Whether `self` and `other` are handles to the same node.
+    pub fn same(&self, other: &CancelToken) -> bool {
+        Arc::ptr_eq(self.node(), other.node())
+    }
+
+    /// Whether `self` is a strict ancestor of `other` (a token is not its
+    /// own ancestor).
+    pub fn is_ancestor_of(&self, other: &CancelToken) -> bool {
+        let mut cur = other.node().parent();
+        while let Some(n) = cur {
+            if Arc::ptr_eq(n, self.node()) {
+                return true;
+            }
+            cur = n.parent();
+        }
+        false
+    }
+
+    /// Registers `waker` (a clone of it) to be woken exactly once when this
+    /// token or any ancestor is cancelled (contract C8). Returns `None`, with
+    /// nothing registered, if the token is already cancelled: the caller
+    /// must then treat itself as woken.
+    ///
+    /// The registration lives as long as the token's node: keep a clone of
+    /// the token while registered (a task holds its token anyway). If every
+    /// clone is dropped, the node leaves the tree and its registrations are
+    /// dropped without being woken. Pair every `Some(key)` with
+    /// [`deregister_waker`](Self::deregister_waker) when no longer interested;
+    /// registrations are not freed otherwise until the token is cancelled or
+    /// its node dropped.
+    pub fn register_waker(&self, waker: &Waker) -> Option<WaiterKey> {
+        self.node().register_waker(waker)
+    }
+
+    /// Removes the waker registered under `key`. A no-op if the cancel has
+    /// already taken (and woken) it.
+    pub fn deregister_waker(&self, key: WaiterKey) {
+        self.node().deregister_waker(key);
+    }
+
+    /// Number of live, uncancelled children linked to this node (for tests
+    /// and leak checks).
+    #[doc(hidden)]
+    pub fn child_count(&self) -> usize {
+        self.node().child_count()
+    }
+}
+
+impl Default for CancelToken {
+    fn default() -> Self {
+        CancelToken::new()
+    }
+}
+
+impl fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelToken")
+            .field("cancelled", &self.is_cancelled())
+            .field("deadline", &self.deadline())
+            .finish()
+    }
+}
+
+/// Future returned by [`CancelToken::cancelled`]; resolves to the
+/// [`Cancelled`] of its token.
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct WaitForCancel {
+    token: CancelToken,
+    key: Option<WaiterKey>,
+}
+
+impl Future for WaitForCancel {
+    type Output = Cancelled;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Cancelled> {
+        let this = self.get_mut();
+        loop {
+            if let Some(c) = this.token.cancelled_error() {
+                if let Some(key) = this.key.take() {
+                    this.token.deregister_waker(key);
+                }
+                return Poll::Ready(c);
+            }
+            match this.key {
+                Some(key) if this.token.node().update_waker(key, cx.waker()) => {
+                    return Poll::Pending
+                }
+                // The cancel took our waker: the flag is set; loop to read it.
+                Some(_) => this.key = None,
+                None => match this.token.register_waker(cx.waker()) {
+                    Some(key) => {
+                        this.key = Some(key);
+                        return Poll::Pending;
+                    }
+                    None => continue, // cancelled meanwhile: read the cause
+                },
+            }
+        }
+    }
+}
+
+impl Drop for WaitForCancel {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.token.deregister_waker(key);
+        }
+    }
+}

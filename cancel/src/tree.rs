@@ -1,0 +1,349 @@
+//! The node of the cancellation tree and its protocol.
+//!
+//! A [`Node`] is shared through `Arc`s: its [`CancelToken`](crate::CancelToken)
+//! handle holds one, each child holds one to its parent, and the parent holds
+//! one to each live, uncancelled child (so a cancel can walk down).
+//!
+//! # Invariants
+//!
+//! 1. `cancelled` is `false` until the first cancel (a born-cancelled node,
+//!    2., starts `true` before it is shared); it is set exactly once,
+//!    with `Release`, while the node's lock is held and *after* `cause` was
+//!    written. Once set, it never clears. `inner.cause.is_some()` ⇔
+//!    `cancelled` for anyone holding the lock.
+//! 2. A child is registered in its parent's `children` only while the
+//!    parent's lock is held *and* the parent is not cancelled. Otherwise the
+//!    child is born cancelled with the parent's cause (`inherited = true`) and
+//!    is not registered (`slot == None`). Hence a child created concurrently
+//!    with a parent's cancel either is in the set the canceller takes, or
+//!    sees the parent cancelled under the same lock.
+//! 3. Cancelling a node takes (empties) its `children` and `waiters` under the
+//!    lock; afterwards both stay empty forever (2. and 4. refuse new entries).
+//!    So the slot numbers of a cancelled node are never reused, and a stale
+//!    `remove`/`deregister` on it is a harmless no-op.
+//! 4. `register_waker` inserts a waker only under the lock and only if the
+//!    node is not cancelled (contract C8); otherwise it returns `None`. Every
+//!    inserted waker is either removed by `deregister_waker` or taken by the
+//!    cancel and woken exactly once, never both.
+//! 5. Before the first cancel, the slot `node.slot` in the parent's
+//!    `children` holds this node and only this node removes it.
+//! 6. A node is *dead* when its handle is gone (`handle_alive == false`) and
+//!    it has no children. A node becomes dead at most once, under its lock,
+//!    by (a) the last token clone dropping, (b) the last child unlinking, or
+//!    (c) a cancel taking its children. In cases (a) and (b) the one who made
+//!    it dead unlinks it from its parent (and continues upwards if that makes
+//!    the parent dead). Case (c) only happens to a node whose handle is gone,
+//!    i.e. one cancelled by inheritance, whose parent was cancelled first and
+//!    so already dropped the link (3.): nothing to unlink. Nobody can revive a
+//!    dead node (creating a child or cloning needs a handle), so no parent
+//!    keeps a link to a node nobody can reach: no leak. Waiters still
+//!    registered on a dead node are dropped with it, unwoken (whoever
+//!    registered them let go of the token, so could not deregister either).
+//!
+//! # Cancel protocol (for `cancel(node, cause)`)
+//!
+//! 1. Lock `node`. If already cancelled, unlock and return `false` (first
+//!    cause wins).
+//! 2. Store `cause` and the `inherited` flag, then set `cancelled` (Release).
+//! 3. Take the waiters and the children out of the node; unlock.
+//! 4. Wake the waiters, each inside `catch_unwind` (a panicking waker is
+//!    counted and ignored: it must not stop the canceller).
+//! 5. Repeat 1–4 for every taken child, with `inherited = true` and the same
+//!    `Cause` (a clone of one `Arc`), using an explicit stack (no recursion,
+//!    so deep trees can't overflow the stack). A child that was already
+//!    cancelled stops the walk below it: its subtree was cancelled by it.
+//!
+//! # Deadlock safety
+//!
+//! **At most one node lock is held at any time.** The cancel walk releases a
+//! node's lock before taking a child's; `child()` locks only the parent (the
+//! child is not yet shared); unlinking releases the child's lock before taking
+//! the parent's; wakers are woken and `Arc`s dropped (which may free a node)
+//! only with no lock held. User code (waker `clone`) runs under a lock only in
+//! `register_waker`/update, and a waker's `clone` must not call back into a
+//! token (the same rule as every `Waker` holder); poisoning is tolerated.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::task::Waker;
+use std::time::Instant;
+
+use crate::loom::atomic::{AtomicBool, Ordering};
+use crate::loom::{Arc, Mutex, MutexGuard};
+use crate::slab::Slab;
+use crate::{Cancelled, Cause, WaiterKey};
+
+/// One node of the cancellation tree.
+pub(crate) struct Node {
+    /// Invariant 1. Read with one `Acquire` load on the hot path.
+    cancelled: AtomicBool,
+    /// Effective deadline: `min(parent's, own)`, fixed at creation.
+    deadline: Option<Instant>,
+    /// The parent, kept alive by this node (`None` for a root).
+    parent: Option<Arc<Node>>,
+    /// This node's slot in `parent.children` (`None`: root or born cancelled).
+    slot: Option<usize>,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    cause: Option<Cause>,
+    inherited: bool,
+    children: Slab<Arc<Node>>,
+    waiters: Slab<(Waker, u64)>,
+    next_generation: u64,
+    /// Whether the (single) handle object of this node still exists.
+    handle_alive: bool,
+}
+
+impl Inner {
+    fn new(cause: Option<Cause>, inherited: bool) -> Inner {
+        Inner {
+            cause,
+            inherited,
+            children: Slab::default(),
+            waiters: Slab::default(),
+            next_generation: 0,
+            handle_alive: true,
+        }
+    }
+}
+
+impl Node {
+    /// A fresh, uncancelled root.
+    pub(crate) fn new_root() -> Arc<Node> {
+        Arc::new(Node {
+            cancelled: AtomicBool::new(false),
+            deadline: None,
+            parent: None,
+            slot: None,
+            inner: Mutex::new(Inner::new(None, false)),
+        })
+    }
+
+    /// A child of `parent` whose effective deadline is `min(parent's, own)`;
+    /// born cancelled if `parent` is cancelled (invariant 2).
+    pub(crate) fn new_child(parent: &Arc<Node>, own: Option<Instant>) -> Arc<Node> {
+        let deadline = match (parent.deadline, own) {
+            (Some(p), Some(o)) => Some(p.min(o)),
+            (p, o) => p.or(o),
+        };
+        let mut g = parent.lock();
+        if let Some(cause) = g.cause.clone() {
+            drop(g);
+            return Arc::new(Node {
+                // Born cancelled: the node is not shared yet, so the
+                // initial value is published by whatever shares the `Arc`.
+                cancelled: AtomicBool::new(true),
+                deadline,
+                parent: Some(parent.clone()),
+                slot: None,
+                inner: Mutex::new(Inner::new(Some(cause), true)),
+            });
+        }
+        // Invariant 2: registered under the parent's lock, parent uncancelled.
+        let slot = g.children.vacant_slot();
+        let node = Arc::new(Node {
+            cancelled: AtomicBool::new(false),
+            deadline,
+            parent: Some(parent.clone()),
+            slot: Some(slot),
+            inner: Mutex::new(Inner::new(None, false)),
+        });
+        let got = g.children.insert(node.clone());
+        debug_assert_eq!(got, slot);
+        drop(g);
+        node
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic under the lock (only a user `Waker::clone` can) leaves
+        // `Inner` consistent: every update is a single assignment.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The effective deadline.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The parent node, if any.
+    pub(crate) fn parent(&self) -> Option<&Arc<Node>> {
+        self.parent.as_ref()
+    }
+
+    /// One `Acquire` load. Pairs with the `Release` store in `cancel_one`
+    /// (step 2), so whoever sees `true` also sees everything the canceller did
+    /// before cancelling (its own writes, and the cause). With `Relaxed`, a
+    /// task that saw the flag could read state its canceller set up before
+    /// cancelling and find it stale.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// The cause and inherited flag, if cancelled. Fast path: one load.
+    pub(crate) fn cancelled_error(&self) -> Option<Cancelled> {
+        if !self.is_cancelled() {
+            return None;
+        }
+        let g = self.lock();
+        g.cause.clone().map(|c| Cancelled::new(c, g.inherited))
+    }
+
+    /// Number of live children registered in this node (tests, leak checks).
+    pub(crate) fn child_count(&self) -> usize {
+        self.lock().children.len()
+    }
+
+    /// Contract C8 / invariant 4.
+    pub(crate) fn register_waker(&self, waker: &Waker) -> Option<WaiterKey> {
+        let mut g = self.lock();
+        if g.cause.is_some() {
+            return None;
+        }
+        let generation = g.next_generation;
+        g.next_generation += 1;
+        let slot = g.waiters.insert((waker.clone(), generation));
+        Some(WaiterKey { slot, generation })
+    }
+
+    /// Removes the waker registered under `key`, if the cancel did not take
+    /// it already; returns whether it removed it. The waker is dropped after
+    /// the lock is released.
+    pub(crate) fn deregister_waker(&self, key: WaiterKey) -> bool {
+        let removed = {
+            let mut g = self.lock();
+            match g.waiters.get_mut(key.slot) {
+                Some((_, gen)) if *gen == key.generation => g.waiters.remove(key.slot),
+                _ => None,
+            }
+        };
+        removed.is_some()
+    }
+
+    /// Replaces the waker under `key` with `waker` unless it would wake the
+    /// same task. Returns `false` if the key is no longer registered (the
+    /// cancel took it: the caller was or is being woken).
+    pub(crate) fn update_waker(&self, key: WaiterKey, waker: &Waker) -> bool {
+        let mut g = self.lock();
+        match g.waiters.get_mut(key.slot) {
+            Some((w, gen)) if *gen == key.generation => {
+                if !w.will_wake(waker) {
+                    let old = std::mem::replace(w, waker.clone());
+                    drop(g);
+                    drop(old);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The handle object of `node` is gone: maybe unlink (invariant 6a).
+    pub(crate) fn release_handle(node: &Arc<Node>) {
+        let dead = {
+            let mut g = node.lock();
+            g.handle_alive = false;
+            g.children.len() == 0
+        };
+        if dead {
+            Node::unlink_upwards(node.clone());
+        }
+    }
+
+    /// `node` just became dead: remove it from its parent, and continue with
+    /// the parent if that made it dead (invariant 6b). No lock is held on
+    /// entry; one at a time inside.
+    fn unlink_upwards(mut node: Arc<Node>) {
+        loop {
+            let (Some(parent), Some(slot)) = (node.parent.clone(), node.slot) else {
+                return;
+            };
+            let (removed, parent_dead) = {
+                let mut g = parent.lock();
+                let removed = g.children.remove(slot);
+                if let Some(r) = &removed {
+                    debug_assert!(Arc::ptr_eq(r, &node), "slot held another node");
+                }
+                // Only the removal that empties the parent makes it dead.
+                let dead = removed.is_some() && !g.handle_alive && g.children.len() == 0;
+                (removed, dead)
+            };
+            // Dropped with no lock held: this may free `node`.
+            drop(removed);
+            if !parent_dead {
+                return;
+            }
+            node = parent;
+        }
+    }
+
+    /// Cancels `node` and its subtree (protocol steps 1–5). Returns `true`
+    /// if this call cancelled `node` itself.
+    pub(crate) fn cancel(node: &Arc<Node>, cause: Cause) -> bool {
+        let Some(mut stack) = node.cancel_one(&cause, false) else {
+            return false;
+        };
+        while let Some(child) = stack.pop() {
+            if let Some(grandchildren) = child.cancel_one(&cause, true) {
+                stack.extend(grandchildren);
+            }
+            // `child` dropped here, no lock held.
+        }
+        true
+    }
+
+    /// Steps 1–4 for one node; `None` if it was already cancelled.
+    fn cancel_one(&self, cause: &Cause, inherited: bool) -> Option<Vec<Arc<Node>>> {
+        let (waiters, children) = {
+            let mut g = self.lock();
+            if g.cause.is_some() {
+                return None;
+            }
+            g.cause = Some(cause.clone());
+            g.inherited = inherited;
+            // Release: pairs with the Acquire load in `is_cancelled`; the
+            // cause (and the canceller's earlier writes) happen-before any
+            // observer that sees `true`.
+            self.cancelled.store(true, Ordering::Release);
+            let waiters: Vec<(Waker, u64)> = g.waiters.drain_all().collect();
+            let children: Vec<Arc<Node>> = g.children.drain_all().collect();
+            // Invariant 6c: becoming dead here needs nothing unlinked.
+            debug_assert!(g.handle_alive || inherited || children.is_empty());
+            (waiters, children)
+        };
+        let mut panicked = 0usize;
+        for (waker, _) in waiters {
+            if catch_unwind(AssertUnwindSafe(|| waker.wake())).is_err() {
+                panicked += 1;
+            }
+        }
+        let _ = panicked; // counted for debugging; a panicking waker is ignored.
+        Some(children)
+    }
+}
+
+impl Drop for Node {
+    /// Frees a chain of ancestors iteratively: a node may hold the last
+    /// reference to its parent, which may hold the last to its own, and a
+    /// recursive drop of a deep chain would overflow the stack.
+    fn drop(&mut self) {
+        let mut next = self.parent.take();
+        while let Some(parent) = next {
+            match Arc::try_unwrap(parent) {
+                // Last reference: detach its parent before it drops.
+                Ok(mut node) => next = node.parent.take(),
+                // Someone else still holds it; dropping ours is enough.
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("cancelled", &self.is_cancelled())
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Loom models (files named loom_*.rs), bounded to fit CI's budget.
+# Optional argument: a test-name filter (default: every model).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RUSTFLAGS="--cfg loom -C debug-assertions"
+export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target/loom}"
+filter="${1:-loom}"
+cargo test --release -p quell-cancel -p quell-executor --lib -- "$filter" --test-threads=2

@@ -1,0 +1,47 @@
+//! quell-executor: the M:P:G work-stealing executor of quell.
+//!
+//! ```text
+//!  G  task      one allocation: state word, vtable, cancel binding, future/output
+//!  P  core      local FIFO queue (crossbeam-deque) + stealable LIFO slot
+//!  M  worker    a thread running a core: local → injector → steal → park
+//! ```
+//!
+//! * [`task`]: spawning, `JoinHandle`, `yield_now`, the task state machine.
+//! * [`runtime`]: `Runtime`, `Builder`, `Handle`, `block_on`, blocking pool.
+//! * `scheduler` (internal): queues, idle/park protocol, stealing.
+//!
+//! Every task runs under a cancel token from `quell_cancel`; the executor
+//! binds a task to its token the first time it parks, so cancelling the
+//! token wakes it wherever it waits (contracts C2, C8). The life of a task,
+//! the state-word table and the park protocol are in docs/architecture.md.
+//!
+//! ```
+//! use quell_executor::Runtime;
+//! let rt = Runtime::new().unwrap();
+//! let sum = rt.block_on(async {
+//!     let hs: Vec<_> = (0..10u64).map(|i| quell_executor::spawn(async move { i * i })).collect();
+//!     let mut sum = 0;
+//!     for h in hs { sum += h.await.unwrap(); }
+//!     sum
+//! });
+//! assert_eq!(sum, 285);
+//! ```
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub(crate) mod loom;
+
+#[cfg(not(loom))]
+pub mod runtime;
+pub(crate) mod scheduler;
+pub mod task;
+
+#[cfg(not(loom))]
+pub use runtime::{Builder, Handle, Runtime};
+#[cfg(not(loom))]
+pub use task::spawn;
+pub use task::{JoinError, JoinHandle};
+
+pub use scheduler::park::{Driver, DriverUnpark};
+
+#[cfg(all(test, loom))]
+mod tests;

@@ -1,0 +1,273 @@
+//! The blocking pool: `spawn_blocking` closures run on a bounded set of
+//! threads; idle threads retire after `keep_alive`.
+//!
+//! A blocking task is an ordinary task (same header, `JoinHandle`, cancel
+//! binding: `cancel::current()` works inside the closure) whose future
+//! runs the closure on its first poll. The pool records which thread runs
+//! which task: the seam for interrupting a blocking syscall later.
+//!
+//! This module uses `std::sync` directly: the pool is plain mutex/condvar
+//! code outside the lock-free protocols that the loom models check.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll};
+use std::thread::{self, ThreadId};
+use std::time::{Duration, Instant};
+
+use quell_cancel::CancelToken;
+
+use super::{context, Handle};
+use crate::task::{self, Id, JoinError, JoinHandle, Notified, Schedule, Task};
+
+/// Runs the closure on first poll.
+struct BlockingTask<F>(Option<F>);
+
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self.0.take().expect("blocking task polled after completion");
+        Poll::Ready(f())
+    }
+}
+
+/// Blocking tasks never return `Pending`, so they are never re-scheduled,
+/// and they are not in the owned-task list.
+#[derive(Clone, Copy)]
+pub(crate) struct BlockingSchedule;
+
+impl Schedule for BlockingSchedule {
+    fn schedule(&self, task: Notified<Self>) {
+        // Only reachable through a wake during the closure, which the
+        // closure has no waker for; drop the ref.
+        drop(task);
+    }
+    fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
+        None
+    }
+}
+
+struct State {
+    queue: VecDeque<Notified<BlockingSchedule>>,
+    threads: usize,
+    idle: usize,
+    notify: usize,
+    shutdown: bool,
+    workers: HashMap<usize, thread::JoinHandle<()>>,
+    next_id: usize,
+    running: HashMap<ThreadId, Id>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    cond: Condvar,
+    /// Signalled when the last thread exits.
+    exited: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+}
+
+/// Spawns onto the pool (held by the runtime handle).
+#[derive(Clone)]
+pub(crate) struct BlockingSpawner {
+    shared: Arc<Shared>,
+}
+
+impl BlockingSpawner {
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> BlockingSpawner {
+        BlockingSpawner {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    queue: VecDeque::new(),
+                    threads: 0,
+                    idle: 0,
+                    notify: 0,
+                    shutdown: false,
+                    workers: HashMap::new(),
+                    next_id: 0,
+                    running: HashMap::new(),
+                }),
+                cond: Condvar::new(),
+                exited: Condvar::new(),
+                max_threads,
+                keep_alive,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn spawn<F, R>(
+        &self,
+        handle: &Handle,
+        f: F,
+        token: Option<CancelToken>,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let meta = task::Meta {
+            token,
+            name: None,
+            location,
+        };
+        let (task, notified, join) = task::new_task(BlockingTask(Some(f)), BlockingSchedule, meta);
+        // Not in the owned list: drop that ref now (the pool owns `notified`).
+        drop(task);
+        let mut st = self.lock();
+        if st.shutdown {
+            drop(st);
+            notified.into_raw().shutdown();
+            return join;
+        }
+        st.queue.push_back(notified);
+        if st.idle > 0 {
+            st.idle -= 1;
+            st.notify += 1;
+            self.shared.cond.notify_one();
+        } else if st.threads < self.shared.max_threads {
+            let id = st.next_id;
+            st.next_id += 1;
+            let me = self.clone();
+            let h = handle.clone();
+            match thread::Builder::new()
+                .name(format!("quell-blocking-{id}"))
+                .spawn(move || me.run(h, id))
+            {
+                Ok(jh) => {
+                    st.threads += 1;
+                    st.workers.insert(id, jh);
+                }
+                Err(_) if st.threads > 0 => {
+                    // Could not grow: an existing thread will get to it.
+                }
+                Err(e) => {
+                    let t = st.queue.pop_back().expect("just pushed");
+                    drop(st);
+                    t.into_raw().shutdown();
+                    let _ = e;
+                    return join;
+                }
+            }
+        }
+        join
+    }
+
+    fn run(&self, handle: Handle, id: usize) {
+        let _enter = context::enter(handle, false);
+        let mut st = self.lock();
+        loop {
+            if let Some(task) = st.queue.pop_front() {
+                st.running.insert(thread::current().id(), task.header().id);
+                drop(st);
+                task.run();
+                st = self.lock();
+                st.running.remove(&thread::current().id());
+                continue;
+            }
+            if st.shutdown {
+                break;
+            }
+            st.idle += 1;
+            let deadline = Instant::now() + self.shared.keep_alive;
+            loop {
+                let now = Instant::now();
+                let (g, _) = self
+                    .shared
+                    .cond
+                    .wait_timeout(st, deadline.saturating_duration_since(now))
+                    .unwrap_or_else(|e| e.into_inner());
+                st = g;
+                if st.notify > 0 {
+                    st.notify -= 1;
+                    break;
+                }
+                if st.shutdown {
+                    st.idle -= 1;
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    // Retire: leave the pool (our JoinHandle is detached).
+                    st.idle -= 1;
+                    st.threads -= 1;
+                    st.workers.remove(&id);
+                    if st.threads == 0 {
+                        self.shared.exited.notify_all();
+                    }
+                    return;
+                }
+            }
+        }
+        st.threads -= 1;
+        if st.threads == 0 {
+            self.shared.exited.notify_all();
+        }
+    }
+
+    /// Refuses new work, shuts down queued tasks (their handles report
+    /// shutdown), and joins the threads (waits for running closures), up to
+    /// `timeout` if given. Returns false if threads were left running.
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) -> bool {
+        let (queued, workers) = {
+            let mut st = self.lock();
+            st.shutdown = true;
+            self.shared.cond.notify_all();
+            (std::mem::take(&mut st.queue), std::mem::take(&mut st.workers))
+        };
+        for t in queued {
+            t.into_raw().shutdown();
+        }
+        let me = thread::current().id();
+        match timeout {
+            None => {
+                for (_, jh) in workers {
+                    if jh.thread().id() != me {
+                        let _ = jh.join();
+                    }
+                }
+                true
+            }
+            Some(d) => {
+                let deadline = Instant::now() + d;
+                let mut st = self.lock();
+                while st.threads > 0 {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    st = self
+                        .shared
+                        .exited
+                        .wait_timeout(st, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+                drop(st);
+                for (_, jh) in workers {
+                    let _ = jh.join();
+                }
+                true
+            }
+        }
+    }
+
+    /// Which task each busy pool thread runs (the interruption seam).
+    #[allow(dead_code)]
+    pub(crate) fn running(&self) -> Vec<(ThreadId, Id)> {
+        self.lock().running.iter().map(|(t, i)| (*t, *i)).collect()
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_join_error_send(e: JoinError) -> impl Send {
+    e
+}

@@ -1,0 +1,180 @@
+//! `runtime::Builder`: worker count, names, pinning, scheduler knobs.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Runtime;
+use crate::scheduler::Config;
+
+/// Configures and builds a [`Runtime`].
+///
+/// ```
+/// let rt = quell_executor::runtime::Builder::new()
+///     .worker_threads(2)
+///     .thread_name("my-worker")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+///
+/// Invalid settings are an error from [`build`](Self::build), not a panic:
+///
+/// ```
+/// let err = quell_executor::runtime::Builder::new().worker_threads(0).build().unwrap_err();
+/// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+/// ```
+#[derive(Clone)]
+pub struct Builder {
+    pub(crate) worker_threads: Option<usize>,
+    pub(crate) thread_name: Arc<dyn Fn(usize) -> String + Send + Sync>,
+    pub(crate) pin_workers: bool,
+    pub(crate) global_queue_interval: u32,
+    pub(crate) lifo_slot: bool,
+    pub(crate) max_lifo_polls: u32,
+    pub(crate) spin_before_park: u32,
+    pub(crate) lifo_steal_after: Duration,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) blocking_keep_alive: Duration,
+    pub(crate) cancel_binding: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// Defaults: one worker per available CPU, names `quell-worker-N`, no
+    /// pinning, global queue checked first every 61 ticks, LIFO slot on
+    /// with at most 3 consecutive LIFO polls, 64 search rounds before
+    /// parking, up to 512 blocking threads retiring after 10 s idle.
+    pub fn new() -> Builder {
+        Builder {
+            worker_threads: None,
+            thread_name: Arc::new(|i| format!("quell-worker-{i}")),
+            pin_workers: false,
+            global_queue_interval: 61,
+            lifo_slot: true,
+            max_lifo_polls: 3,
+            spin_before_park: 64,
+            lifo_steal_after: Duration::from_micros(5),
+            max_blocking_threads: 512,
+            blocking_keep_alive: Duration::from_secs(10),
+            cancel_binding: true,
+        }
+    }
+
+    /// Number of worker threads (default: available parallelism). Must be ≥ 1.
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Base name of worker threads; workers are named `{name}-{index}`.
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        self.thread_name = Arc::new(move |i| format!("{name}-{i}"));
+        self
+    }
+
+    /// Pin worker `i` to CPU `i % ncpus` (Linux `sched_setaffinity`).
+    pub fn pin_workers(&mut self, pin: bool) -> &mut Self {
+        self.pin_workers = pin;
+        self
+    }
+
+    /// Every `n` scheduler ticks a worker takes from the global queue
+    /// before its local one, so injected tasks cannot starve. Must be ≥ 1.
+    pub fn global_queue_interval(&mut self, n: u32) -> &mut Self {
+        self.global_queue_interval = n;
+        self
+    }
+
+    /// Whether a task woken by the running task runs next (LIFO slot).
+    pub fn lifo_slot(&mut self, on: bool) -> &mut Self {
+        self.lifo_slot = on;
+        self
+    }
+
+    /// Search rounds a worker spins before parking (0: park at once).
+    pub fn spin_before_park(&mut self, rounds: u32) -> &mut Self {
+        self.spin_before_park = rounds;
+        self
+    }
+
+    /// Maximum number of `spawn_blocking` threads. Must be ≥ 1.
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before retiring.
+    pub fn blocking_keep_alive(&mut self, d: Duration) -> &mut Self {
+        self.blocking_keep_alive = d;
+        self
+    }
+
+    /// Measurement switch: `false` spawns tasks without a cancel token
+    /// binding (no token clone, no registration), to measure what the
+    /// binding costs. Tasks then do not observe token cancellation.
+    #[doc(hidden)]
+    pub fn cancel_binding(&mut self, on: bool) -> &mut Self {
+        self.cancel_binding = on;
+        self
+    }
+
+    pub(crate) fn config(&self) -> Config {
+        Config {
+            global_queue_interval: self.global_queue_interval,
+            lifo_slot: self.lifo_slot,
+            max_lifo_polls: self.max_lifo_polls,
+            spin_before_park: self.spin_before_park,
+            lifo_steal_after: self.lifo_steal_after,
+        }
+    }
+
+    fn validate(&self) -> io::Result<usize> {
+        let invalid = |msg: &str| Err(io::Error::new(io::ErrorKind::InvalidInput, msg.to_string()));
+        let workers = self.worker_threads.unwrap_or_else(crate::loom::num_cpus);
+        if workers == 0 {
+            return invalid("worker_threads must be at least 1");
+        }
+        if workers > 4096 {
+            return invalid("worker_threads must be at most 4096");
+        }
+        if self.global_queue_interval == 0 {
+            return invalid("global_queue_interval must be at least 1");
+        }
+        if self.max_blocking_threads == 0 {
+            return invalid("max_blocking_threads must be at least 1");
+        }
+        Ok(workers)
+    }
+
+    /// Builds the runtime: validates the settings and starts the workers.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for invalid settings (0 workers, interval 0, …), or
+    /// the OS error if a worker thread cannot be started.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let workers = self.validate()?;
+        Runtime::start(self, workers)
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("worker_threads", &self.worker_threads)
+            .field("pin_workers", &self.pin_workers)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("lifo_slot", &self.lifo_slot)
+            .field("spin_before_park", &self.spin_before_park)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .finish_non_exhaustive()
+    }
+}

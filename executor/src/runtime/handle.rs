@@ -1,0 +1,164 @@
+//! `Handle`: a cloneable reference to a runtime, usable from any thread.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+
+use quell_cancel::{context as cancel_cx, CancelToken};
+
+use super::blocking::BlockingSpawner;
+use super::context;
+use crate::loom::Arc;
+use crate::scheduler::{self, worker};
+use crate::task::{self, JoinHandle};
+
+/// A handle to a runtime: spawn onto it from any thread.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) sched: Arc<scheduler::Handle>,
+    pub(crate) blocking: BlockingSpawner,
+    pub(crate) root: CancelToken,
+    pub(crate) cancel_binding: bool,
+}
+
+/// Which token a new task binds to.
+pub(crate) enum TokenChoice {
+    /// The spawner's current token (the runtime root outside any task).
+    Inherit,
+    /// This token.
+    Explicit(CancelToken),
+    /// A fresh root, unaffected by any existing token.
+    Detached,
+}
+
+/// Error of [`Handle::try_current`]: not inside a quell runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("there is no quell runtime on this thread: call this from a task, from `block_on`, or use `Runtime::handle()`")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+impl Handle {
+    /// The handle of the runtime this thread runs in (a worker, a
+    /// `block_on` caller, or a blocking-pool thread).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime; see [`try_current`](Self::try_current).
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(h) => h,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// The current runtime's handle, or an error outside a runtime.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::with_current(|h| h.cloned()).ok_or(TryCurrentError(()))
+    }
+
+    /// Spawns a task onto this runtime. After the runtime shut down, the
+    /// task is not run: its future is dropped and the handle yields a
+    /// `JoinError` with `is_shutdown()`.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(future, None, TokenChoice::Inherit, Location::caller())
+    }
+
+    /// Runs `f` on the blocking pool; see [`crate::task::spawn_blocking`].
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let token = self.token_for(TokenChoice::Inherit);
+        self.inner.blocking.spawn(self, f, token, Location::caller())
+    }
+
+    /// The runtime's root cancel token: cancelling it cancels every task
+    /// that inherited it.
+    pub fn root_token(&self) -> &CancelToken {
+        &self.inner.root
+    }
+
+    /// Number of live tasks (spawned and not yet completed).
+    pub fn num_tasks(&self) -> usize {
+        self.inner.sched.owned.len()
+    }
+
+    /// The live tasks: id, name, spawn location, cancelled flag.
+    pub fn tasks(&self) -> Vec<task::TaskInfo> {
+        let mut v = Vec::new();
+        self.inner.sched.owned.for_each(|h| v.push(task::TaskInfo::of(h)));
+        v
+    }
+
+    /// Number of worker threads.
+    pub fn num_workers(&self) -> usize {
+        self.inner.sched.num_workers()
+    }
+
+    pub(crate) fn token_for(&self, choice: TokenChoice) -> Option<CancelToken> {
+        if !self.inner.cancel_binding {
+            return None;
+        }
+        Some(match choice {
+            TokenChoice::Inherit => {
+                cancel_cx::with_current(|t| t.map(|t| t.token().clone())).unwrap_or_else(|| self.inner.root.clone())
+            }
+            TokenChoice::Explicit(t) => t,
+            TokenChoice::Detached => CancelToken::new(),
+        })
+    }
+
+    pub(crate) fn spawn_with<F>(
+        &self,
+        future: F,
+        name: Option<&str>,
+        token: TokenChoice,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let meta = task::Meta {
+            token: self.token_for(token),
+            name: name.map(Into::into),
+            location,
+        };
+        let sched = &self.inner.sched;
+        let (task, notified, join) = task::new_task(future, sched.clone(), meta);
+        if let Err(task) = sched.owned.bind(task) {
+            // Shut down: drop the future now; the handle reports it.
+            task.shutdown();
+            drop(notified);
+            return join;
+        }
+        worker::schedule(sched, notified, true);
+        join
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("workers", &self.num_workers())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,179 @@
+//! The runtime: builder, handle, `block_on`, the blocking pool, shutdown.
+//!
+//! ```text
+//! builder.rs   validated settings → Runtime::start
+//! handle.rs    Handle: spawn from anywhere, current(), introspection
+//! context.rs   the thread's current runtime; "already driving" detection
+//! block_on.rs  drive a future on the calling thread
+//! blocking.rs  the bounded blocking pool (spawn_blocking)
+//! ```
+
+mod block_on;
+mod blocking;
+mod builder;
+pub(crate) mod context;
+mod handle;
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::panic::Location;
+use std::thread;
+
+use quell_cancel::CancelToken;
+
+pub use block_on::BlockOnError;
+pub use builder::Builder;
+pub(crate) use handle::TokenChoice;
+pub use handle::{Handle, TryCurrentError};
+
+use crate::loom::Arc;
+use crate::scheduler::{self, park::SharedDriver, worker};
+use crate::task::JoinHandle;
+
+/// A quell runtime: worker threads, their queues, and the blocking pool.
+///
+/// Dropping it shuts it down: workers stop, every task's future is dropped
+/// (destructors run), and every thread is joined (contract C9). A blocking
+/// closure that is running is waited for.
+///
+/// ```
+/// let rt = quell_executor::Runtime::new().unwrap();
+/// let out = rt.block_on(async {
+///     let h = quell_executor::spawn(async { 40 + 2 });
+///     h.await.unwrap()
+/// });
+/// assert_eq!(out, 42);
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    workers: Vec<thread::JoinHandle<()>>,
+}
+
+impl Runtime {
+    /// A runtime with the default settings (one worker per CPU).
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    pub(crate) fn start(b: &Builder, num_workers: usize) -> io::Result<Runtime> {
+        let sched = scheduler::Handle::new(num_workers, b.config(), SharedDriver::new(None));
+        let handle = Handle {
+            inner: Arc::new(handle::Inner {
+                sched: sched.clone(),
+                blocking: blocking::BlockingSpawner::new(b.max_blocking_threads, b.blocking_keep_alive),
+                root: CancelToken::new(),
+                cancel_binding: b.cancel_binding,
+            }),
+        };
+        let mut rt = Runtime {
+            handle: handle.clone(),
+            workers: Vec::with_capacity(num_workers),
+        };
+        let cores = std::mem::take(&mut *sched.cores.lock().unwrap());
+        let ncpus = crate::loom::num_cpus();
+        for core in cores {
+            let index = core.index;
+            let h = handle.clone();
+            let s = sched.clone();
+            let pin = b.pin_workers;
+            let spawned = thread::Builder::new().name((b.thread_name)(index)).spawn(move || {
+                if pin {
+                    pin_to_cpu(index % ncpus);
+                }
+                let _enter = context::enter(h, true);
+                worker::run(s, core);
+            });
+            match spawned {
+                Ok(jh) => rt.workers.push(jh),
+                // `rt` drops here: the started workers are stopped and joined.
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(rt)
+    }
+
+    /// This runtime's handle.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Spawns a task; see [`Handle::spawn`].
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle
+            .spawn_with(future, None, TokenChoice::Inherit, Location::caller())
+    }
+
+    /// Runs a blocking closure on the pool; see [`Handle::spawn_blocking`].
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
+    /// Runs `future` to completion on this thread, with the runtime entered.
+    ///
+    /// # Panics
+    ///
+    /// If called on a worker thread or inside another `block_on` (it would
+    /// block a thread the runtime needs); [`try_block_on`](Self::try_block_on)
+    /// returns that as an error instead. Panics of `future` propagate.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match self.try_block_on(future) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Like [`block_on`](Self::block_on), but refuses with an error instead
+    /// of panicking when called from inside a runtime.
+    pub fn try_block_on<F: Future>(&self, future: F) -> Result<F::Output, BlockOnError> {
+        block_on::block_on(&self.handle, future)
+    }
+
+    fn shutdown_inner(&mut self) {
+        let sched = &self.handle.inner.sched;
+        sched.begin_shutdown();
+        let me = thread::current().id();
+        for jh in self.workers.drain(..) {
+            // Dropping the runtime from one of its own workers cannot join
+            // that worker; it exits by itself once the flag is seen.
+            if jh.thread().id() != me {
+                let _ = jh.join();
+            }
+        }
+        sched.finish_shutdown();
+        self.handle.inner.blocking.shutdown(None);
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown_inner();
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("handle", &self.handle).finish()
+    }
+}
+
+fn pin_to_cpu(cpu: usize) {
+    // SAFETY: `set` is a plain bitmask on our stack; sched_setaffinity(0, ..)
+    // affects only the calling thread and reads `set` for its size.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        let _ = libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}

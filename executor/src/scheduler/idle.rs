@@ -1,0 +1,142 @@
+//! Which workers are searching, which are parked, and whom to wake.
+//!
+//! # Protocol (contract C5: no stranded work)
+//!
+//! State: one word `num_unparked << 16 | num_searching`, and the list of
+//! sleeping workers under a mutex.
+//!
+//! Pusher (any thread that queued a task):
+//! 1. push the task (queue write);
+//! 2. `fence(SeqCst)`; load the state;
+//! 3. if no worker is searching and some are parked: under the lock, pop a
+//!    sleeper, count it as unparked *and searching*, unpark it.
+//!
+//! Parking worker:
+//! 1. under the lock, decrement `num_unparked` (and `num_searching` if it
+//!    was searching), push itself on the sleeper list;
+//! 2. if it was the last searcher: `fence(SeqCst)`, then re-check every
+//!    queue; if any is non-empty, notify a worker (possibly itself).
+//! 3. park.
+//!
+//! Why no work is stranded: the pusher's step 2 and the parker's step 2 are
+//! a store-then-load pair on each side (queue write / state load vs. state
+//! write / queue load), separated by `SeqCst` fences. In the single total
+//! order of those fences, whichever comes second sees the other's store:
+//! either the pusher sees the last searcher gone (and wakes a sleeper), or
+//! the last searcher sees the pushed task (and wakes someone). A pusher
+//! that sees a searcher skips waking: that searcher, before it parks, is a
+//! "last searcher" of step 2 or hands off to another searcher, so the
+//! argument applies to it.
+//!
+//! A worker that finds work while searching leaves the searching state; if
+//! it was the last searcher it wakes another worker (there may be more
+//! work), which keeps at least one searcher while work keeps arriving.
+//! At most about half the workers search at once.
+
+use crate::loom::atomic::{fence, AtomicUsize, Ordering::*};
+use crate::loom::Mutex;
+
+const UNPARK_SHIFT: usize = 16;
+const SEARCH_MASK: usize = (1 << UNPARK_SHIFT) - 1;
+
+pub(crate) struct Idle {
+    state: AtomicUsize,
+    sleepers: Mutex<Vec<usize>>,
+    num_workers: usize,
+}
+
+impl Idle {
+    pub(crate) fn new(num_workers: usize) -> Idle {
+        Idle {
+            state: AtomicUsize::new(num_workers << UNPARK_SHIFT),
+            sleepers: Mutex::new(Vec::with_capacity(num_workers)),
+            num_workers,
+        }
+    }
+
+    /// Pusher, steps 2–3: the worker to unpark, if one should be.
+    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+        if !self.notify_should_wakeup() {
+            return None;
+        }
+        let mut sleepers = self.sleepers.lock().unwrap();
+        // Re-check under the lock: another pusher may have woken one.
+        if !self.notify_should_wakeup() {
+            return None;
+        }
+        let worker = sleepers.pop()?;
+        // SeqCst: part of the total order with the fences (see the module
+        // docs); the woken worker counts as searching from now on, so other
+        // pushers do not wake a second worker for the same task.
+        self.state.fetch_add((1 << UNPARK_SHIFT) | 1, SeqCst);
+        Some(worker)
+    }
+
+    fn notify_should_wakeup(&self) -> bool {
+        // Pairs with the fence in `fence_before_recheck` (parker, step 2):
+        // orders our queue push before this state load.
+        fence(SeqCst);
+        let s = self.state.load(SeqCst);
+        s & SEARCH_MASK == 0 && (s >> UNPARK_SHIFT) < self.num_workers
+    }
+
+    /// Parker, step 1. Returns true if this was the last searcher (the
+    /// caller must then re-check the queues after [`Idle::fence_before_recheck`]).
+    pub(crate) fn transition_worker_to_parked(&self, worker: usize, is_searching: bool) -> bool {
+        let mut sleepers = self.sleepers.lock().unwrap();
+        let dec = (1 << UNPARK_SHIFT) | usize::from(is_searching);
+        // SeqCst: in the total order with the pushers' fences.
+        let prev = self.state.fetch_sub(dec, SeqCst);
+        sleepers.push(worker);
+        is_searching && prev & SEARCH_MASK == 1
+    }
+
+    /// Parker, step 2: the fence between our state write and queue reads.
+    pub(crate) fn fence_before_recheck(&self) {
+        // Pairs with the fence in `notify_should_wakeup`.
+        fence(SeqCst);
+    }
+
+    /// A worker wants to search (steal). Refused when half already search.
+    pub(crate) fn transition_worker_to_searching(&self) -> bool {
+        let s = self.state.load(SeqCst);
+        if 2 * (s & SEARCH_MASK) >= self.num_workers {
+            return false;
+        }
+        // SeqCst: same total order as above.
+        self.state.fetch_add(1, SeqCst);
+        true
+    }
+
+    /// A searcher found work. True if it was the last searcher.
+    pub(crate) fn transition_worker_from_searching(&self) -> bool {
+        // SeqCst: same total order as above.
+        let prev = self.state.fetch_sub(1, SeqCst);
+        debug_assert!(prev & SEARCH_MASK > 0);
+        prev & SEARCH_MASK == 1
+    }
+
+    /// Wakes `worker` if it is on the sleeper list (shutdown, or a worker
+    /// that woke up on its own). Returns true if it was there.
+    pub(crate) fn unpark_worker_by_id(&self, worker: usize) -> bool {
+        let mut sleepers = self.sleepers.lock().unwrap();
+        if let Some(pos) = sleepers.iter().position(|&w| w == worker) {
+            sleepers.swap_remove(pos);
+            // SeqCst: same total order as above. Counted as unparked, not searching.
+            self.state.fetch_add(1 << UNPARK_SHIFT, SeqCst);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether `worker` is on the sleeper list.
+    pub(crate) fn is_parked(&self, worker: usize) -> bool {
+        self.sleepers.lock().unwrap().contains(&worker)
+    }
+
+    /// Number of workers currently searching.
+    pub(crate) fn num_searching(&self) -> usize {
+        self.state.load(SeqCst) & SEARCH_MASK
+    }
+}

@@ -1,0 +1,201 @@
+//! The multi-thread scheduler (the M and P of M:P:G).
+//!
+//! ```text
+//!             ┌────────────── Handle (shared) ───────────────┐
+//!  spawn/wake │ Inject (global FIFO)   Idle (searching/parked)│
+//!  off-worker │ OwnedTasks (every live task)   SharedDriver   │
+//!     ───────▶│ remotes[i]: Steal, LIFO slot, Unparker, tick  │
+//!             └──────▲────────────────────▲───────────────────┘
+//!                    │ steal              │ steal
+//!        ┌───────────┴─────┐   ┌──────────┴──────┐
+//!        │ worker 0 (M)    │   │ worker 1 (M)    │
+//!        │ Core (P): local │   │ Core (P): local │
+//!        │ queue, Parker   │   │ queue, Parker   │
+//!        └─────────────────┘   └─────────────────┘
+//! ```
+//!
+//! * `queue.rs`: crossbeam-deque wrappers (loom stand-ins under `cfg(loom)`).
+//! * `idle.rs`: who searches, who sleeps, whom to wake (C5, with the proof).
+//! * `park.rs`: thread parker / driver parking and unparking.
+//! * `worker.rs`: the run loop, LIFO slot, fairness, budget.
+//! * `steal.rs`: searching other workers (batch steal, LIFO rescue).
+
+mod idle;
+pub(crate) mod park;
+pub(crate) mod queue;
+mod steal;
+pub(crate) mod worker;
+
+use std::ptr::{self, NonNull};
+use std::sync::OnceLock;
+
+use crossbeam_utils::CachePadded;
+
+use crate::loom::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, Ordering::*};
+use crate::loom::{Arc, Mutex};
+use crate::task::list::OwnedTasks;
+use crate::task::{Notified, RawTask, Schedule, Task};
+
+use idle::Idle;
+use park::{SharedDriver, Unparker};
+use queue::{Inject, Steal};
+
+pub(crate) type Notif = Notified<Arc<Handle>>;
+
+/// Scheduler settings (validated by the runtime builder).
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) global_queue_interval: u32,
+    pub(crate) lifo_slot: bool,
+    pub(crate) max_lifo_polls: u32,
+    pub(crate) spin_before_park: u32,
+    pub(crate) lifo_steal_after: std::time::Duration,
+}
+
+/// What other threads can reach of one worker.
+pub(crate) struct Remote {
+    pub(crate) steal: Steal<Notif>,
+    /// The LIFO slot: a `Notified` (as a raw header pointer) or null. Owned
+    /// by whoever swaps it out; stealable by a searcher when the owner is
+    /// stuck in a long poll (see `steal.rs`).
+    pub(crate) lifo: AtomicPtr<crate::task::Header>,
+    /// Incremented by the owner at each poll; lets a searcher tell that the
+    /// owner has not moved on since it last looked.
+    pub(crate) ticks: AtomicU32,
+    pub(crate) unpark: OnceLock<Unparker>,
+}
+
+/// The scheduler state shared by workers, wakers and handles.
+pub(crate) struct Handle {
+    pub(crate) remotes: Box<[CachePadded<Remote>]>,
+    pub(crate) inject: Inject<Notif>,
+    pub(crate) idle: Idle,
+    pub(crate) owned: OwnedTasks<Arc<Handle>>,
+    shutdown: AtomicBool,
+    pub(crate) driver: Arc<SharedDriver>,
+    pub(crate) config: Config,
+    /// Cores not yet claimed by a worker thread (and returned at exit).
+    pub(crate) cores: Mutex<Vec<Box<worker::Core>>>,
+}
+
+impl Handle {
+    pub(crate) fn new(num_workers: usize, config: Config, driver: SharedDriver) -> Arc<Handle> {
+        let mut remotes = Vec::with_capacity(num_workers);
+        let mut cores = Vec::with_capacity(num_workers);
+        for index in 0..num_workers {
+            let (local, steal) = queue::local();
+            remotes.push(CachePadded::new(Remote {
+                steal,
+                lifo: AtomicPtr::new(ptr::null_mut()),
+                ticks: AtomicU32::new(0),
+                unpark: OnceLock::new(),
+            }));
+            cores.push(Box::new(worker::Core::new(index, local, &config)));
+        }
+        Arc::new(Handle {
+            remotes: remotes.into_boxed_slice(),
+            inject: Inject::new(),
+            idle: Idle::new(num_workers),
+            owned: OwnedTasks::new(),
+            shutdown: AtomicBool::new(false),
+            driver: Arc::new(driver),
+            config,
+            cores: Mutex::new(cores),
+        })
+    }
+
+    pub(crate) fn num_workers(&self) -> usize {
+        self.remotes.len()
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        // Acquire pairs with the SeqCst store in `begin_shutdown`.
+        self.shutdown.load(Acquire)
+    }
+
+    /// Queue a task from off-worker (or another runtime's worker).
+    pub(crate) fn push_remote(&self, task: Notif) {
+        self.inject.push(task);
+        // Shutdown race: if shutdown's final drain may already have run,
+        // drain ourselves so the task's ref is not stranded. SeqCst fence
+        // pairs with the one in `drain_after_shutdown` (store/load on both
+        // sides: inject push / flag load vs. flag store / inject drain).
+        fence(SeqCst);
+        if self.shutdown.load(SeqCst) {
+            self.drain_inject();
+            return;
+        }
+        self.notify_parked();
+    }
+
+    /// Wake a parked worker if no one is searching (pusher steps 2–3 of
+    /// the idle protocol).
+    pub(crate) fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.unpark_worker(index);
+        }
+    }
+
+    pub(crate) fn unpark_worker(&self, index: usize) {
+        if let Some(u) = self.remotes[index].unpark.get() {
+            u.unpark();
+        }
+    }
+
+    /// Any queue non-empty (for the last searcher's re-check, parker step 2).
+    pub(crate) fn has_work_anywhere(&self) -> bool {
+        !self.inject.is_empty()
+            || self
+                .remotes
+                .iter()
+                .any(|r| !r.steal.is_empty() || !r.lifo.load(Acquire).is_null())
+    }
+
+    /// Step 1 of shutdown: stop the workers.
+    pub(crate) fn begin_shutdown(&self) {
+        // SeqCst: total order with `push_remote`'s fence/load (see there).
+        self.shutdown.store(true, SeqCst);
+        for i in 0..self.num_workers() {
+            self.idle.unpark_worker_by_id(i);
+            self.unpark_worker(i);
+        }
+    }
+
+    /// After the workers have exited: drop every future, drain every queue.
+    pub(crate) fn finish_shutdown(&self) {
+        self.owned.close_and_shutdown_all();
+        fence(SeqCst);
+        self.drain_inject();
+        for r in self.remotes.iter() {
+            let p = r.lifo.swap(ptr::null_mut(), AcqRel);
+            if let Some(p) = NonNull::new(p) {
+                // SAFETY: a non-null LIFO pointer is a Notified's ref.
+                drop(unsafe { Notified::<Arc<Handle>>::from_raw(RawTask::from_raw(p)) });
+            }
+        }
+        let cores = std::mem::take(&mut *self.cores.lock().unwrap());
+        for core in cores {
+            core.drain();
+        }
+    }
+
+    fn drain_inject(&self) {
+        while let Some(t) = self.inject.pop() {
+            drop(t);
+        }
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notified<Self>) {
+        worker::schedule(self, task, false);
+    }
+
+    fn yield_now(&self, task: Notified<Self>) {
+        worker::schedule(self, task, true);
+    }
+
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.owned.remove(task)
+    }
+}

@@ -1,0 +1,275 @@
+//! A worker thread (M) running its processor (P, the [`Core`]).
+//!
+//! # Run loop
+//!
+//! ```text
+//! loop:
+//!   every `global_queue_interval` ticks: injector first (fairness)
+//!   else: LIFO slot, local queue, injector (batch)
+//!   nothing: search (steal a batch from a random victim, injector,
+//!            rescue a stuck victim's LIFO task), spinning a little
+//!   nothing: park (idle protocol, see idle.rs)
+//! ```
+//!
+//! # LIFO slot
+//!
+//! A task woken by the running task goes to the LIFO slot and runs next
+//! (message passing stays on one core, hot in cache). At most
+//! `max_lifo_polls` LIFO polls run back to back; then the slot's task goes
+//! to the back of the local queue so ping-pong cannot starve the queue.
+//! Unlike tokio's, the slot is stealable: a searcher that sees the same
+//! task in a victim's slot while the victim's tick has not moved for
+//! `lifo_steal_after` takes it, so a busy waker does not strand it.
+//!
+//! # The core in the thread-local context
+//!
+//! While a task is polled, the core sits in the worker's thread-local
+//! context so that wakes from that task reach the local queue and LIFO
+//! slot without locks. The run loop takes it back after each poll.
+
+use std::cell::{Cell, RefCell};
+use std::ptr::{self, NonNull};
+
+use super::park::Parker;
+use super::queue::Local;
+use super::{Config, Handle, Notif};
+use crate::loom::atomic::Ordering::*;
+use crate::loom::{Arc, FastRand};
+use crate::task::{Notified, RawTask};
+
+/// A processor: the per-worker scheduling state, owned by one thread.
+pub(crate) struct Core {
+    pub(crate) index: usize,
+    pub(crate) run_queue: Local<Notif>,
+    tick: u32,
+    pub(crate) is_searching: bool,
+    pub(crate) rand: FastRand,
+    parker: Option<Parker>,
+    pub(crate) lifo_watch: Option<super::steal::LifoWatch>,
+}
+
+impl Core {
+    pub(crate) fn new(index: usize, run_queue: Local<Notif>, _config: &Config) -> Core {
+        Core {
+            index,
+            run_queue,
+            tick: 0,
+            is_searching: false,
+            rand: FastRand::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
+            parker: None,
+            lifo_watch: None,
+        }
+    }
+
+    /// Drop every queued task's ref (shutdown, after the workers exited).
+    pub(crate) fn drain(self: Box<Self>) {
+        while let Some(t) = self.run_queue.pop() {
+            drop(t);
+        }
+    }
+
+    fn take_lifo(&self, handle: &Handle) -> Option<Notif> {
+        let slot = &handle.remotes[self.index].lifo;
+        // Relaxed peek: only the swap transfers ownership.
+        if slot.load(Relaxed).is_null() {
+            return None;
+        }
+        // AcqRel: Acquire pairs with the Release half of the swap that put
+        // the pointer there (possibly from a stealer racing us: exactly one
+        // swap gets it).
+        let p = slot.swap(ptr::null_mut(), AcqRel);
+        // SAFETY: a non-null slot pointer is a Notified's ref, now ours.
+        NonNull::new(p).map(|p| unsafe { Notified::from_raw(RawTask::from_raw(p)) })
+    }
+
+    fn next_task(&mut self, handle: &Handle) -> Option<Notif> {
+        if self.tick % handle.config.global_queue_interval == 0 {
+            handle.inject.pop().or_else(|| self.next_local_task(handle))
+        } else {
+            self.next_local_task(handle).or_else(|| {
+                let t = handle.inject.pop_batch_into(&self.run_queue);
+                if t.is_some() && !self.run_queue.is_empty() {
+                    // We took a batch: let a sleeper help.
+                    handle.notify_parked();
+                }
+                t
+            })
+        }
+    }
+
+    fn next_local_task(&self, handle: &Handle) -> Option<Notif> {
+        self.take_lifo(handle).or_else(|| self.run_queue.pop())
+    }
+
+    fn has_local_work(&self, handle: &Handle) -> bool {
+        !self.run_queue.is_empty() || !handle.remotes[self.index].lifo.load(Acquire).is_null()
+    }
+
+    fn begin_poll(&mut self, handle: &Handle) {
+        self.tick = self.tick.wrapping_add(1);
+        // Relaxed: a hint for LIFO rescue (steal.rs); the slot's swap is
+        // what transfers the task.
+        handle.remotes[self.index].ticks.store(self.tick, Relaxed);
+    }
+}
+
+struct WorkerCtx {
+    handle: Arc<Handle>,
+    core: RefCell<Option<Box<Core>>>,
+}
+
+crate::loom::thread_local! {
+    static CURRENT: Cell<*const WorkerCtx> = Cell::new(ptr::null());
+}
+
+/// Whether this thread is a worker of `handle`'s runtime.
+pub(crate) fn is_worker_of(handle: &Arc<Handle>) -> bool {
+    CURRENT.with(|c| {
+        let p = c.get();
+        // SAFETY: a non-null CURRENT points at the WorkerCtx on the worker
+        // thread's stack, valid while `run` runs (it resets CURRENT).
+        !p.is_null() && Arc::ptr_eq(&unsafe { &*p }.handle, handle)
+    })
+}
+
+/// Runs a worker until shutdown. Called on the worker thread.
+pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
+    let parker = Parker::new(handle.driver.clone());
+    let _ = handle.remotes[core.index].unpark.set(parker.unparker());
+    core.parker = Some(parker);
+
+    let ctx = WorkerCtx {
+        handle: handle.clone(),
+        core: RefCell::new(None),
+    };
+    struct Reset(*const WorkerCtx);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+        }
+    }
+    let _reset = Reset(CURRENT.with(|c| c.replace(&ctx)));
+
+    while !handle.is_shutdown() {
+        if let Some(task) = core.next_task(&handle) {
+            core = run_task(&ctx, core, task);
+            continue;
+        }
+        if let Some(task) = core.search(&handle) {
+            core = run_task(&ctx, core, task);
+            continue;
+        }
+        core = park(&handle, core);
+    }
+    if core.is_searching {
+        core.is_searching = false;
+        handle.idle.transition_worker_from_searching();
+    }
+    core.parker = None;
+    handle.cores.lock().unwrap().push(core);
+}
+
+fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
+    let handle = &*ctx.handle;
+    if core.is_searching {
+        core.is_searching = false;
+        if handle.idle.transition_worker_from_searching() {
+            // We were the last searcher and found work: there may be more.
+            handle.notify_parked();
+        }
+    }
+    core.begin_poll(handle);
+    *ctx.core.borrow_mut() = Some(core);
+    task.run();
+
+    let mut lifo_polls = 0;
+    loop {
+        let mut core = ctx.core.borrow_mut().take().expect("worker core lost during poll");
+        let Some(task) = core.take_lifo(handle) else {
+            return core;
+        };
+        if lifo_polls >= handle.config.max_lifo_polls {
+            // Bound reached: the LIFO task waits its turn in the queue.
+            core.run_queue.push(task);
+            return core;
+        }
+        lifo_polls += 1;
+        core.begin_poll(handle);
+        *ctx.core.borrow_mut() = Some(core);
+        task.run();
+    }
+}
+
+fn park(handle: &Handle, mut core: Box<Core>) -> Box<Core> {
+    if core.has_local_work(handle) {
+        return core;
+    }
+    let last = handle.idle.transition_worker_to_parked(core.index, core.is_searching);
+    core.is_searching = false;
+    if last {
+        // Parker step 2 (idle.rs): re-check every queue after the fence.
+        handle.idle.fence_before_recheck();
+        if handle.has_work_anywhere() {
+            handle.notify_parked();
+        }
+    }
+    loop {
+        core.parker.as_mut().expect("parker").park(None);
+        if handle.is_shutdown() {
+            break;
+        }
+        if !handle.idle.is_parked(core.index) {
+            // Woken by a pusher: it counted us as searching.
+            core.is_searching = true;
+            break;
+        }
+        // Spurious wakeup: still on the sleeper list, keep sleeping.
+    }
+    core
+}
+
+/// Queue `task` from wherever we are: the local queue (or LIFO slot) if
+/// this is one of `handle`'s workers with its core at hand, else the
+/// injector. `is_yield`: the task woke itself or is new (back of the
+/// queue), not woken by another task (LIFO).
+pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, is_yield: bool) {
+    let task = CURRENT.with(|c| {
+        let p = c.get();
+        if p.is_null() {
+            return Some(task);
+        }
+        // SAFETY: see `is_worker_of`.
+        let ctx = unsafe { &*p };
+        if !Arc::ptr_eq(&ctx.handle, handle) {
+            return Some(task);
+        }
+        let Ok(mut slot) = ctx.core.try_borrow_mut() else {
+            return Some(task);
+        };
+        let Some(core) = slot.as_mut() else {
+            return Some(task);
+        };
+        schedule_local(handle, core, task, is_yield);
+        None
+    });
+    if let Some(task) = task {
+        handle.push_remote(task);
+    }
+}
+
+fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool) {
+    if is_yield || !handle.config.lifo_slot {
+        core.run_queue.push(task);
+    } else {
+        let p = task.into_raw().header_ptr().as_ptr();
+        // AcqRel: Release publishes the Notified to whoever swaps it out
+        // (us later, or a stealer); Acquire takes ownership of the old one.
+        let prev = handle.remotes[core.index].lifo.swap(p, AcqRel);
+        if let Some(prev) = NonNull::new(prev) {
+            // SAFETY: the previous slot content was a Notified's ref.
+            core.run_queue.push(unsafe { Notified::from_raw(RawTask::from_raw(prev)) });
+        }
+    }
+    // Pusher steps 2–3 of the idle protocol (C5).
+    handle.notify_parked();
+}

@@ -1,0 +1,194 @@
+//! `JoinHandle` and `AbortHandle`.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use quell_cancel::Cause;
+
+use super::error::JoinError;
+use super::harness;
+use super::id::Id;
+use super::raw::RawTask;
+
+/// An owned permission to join a task: awaiting it yields the task's output.
+///
+/// Dropping the handle *detaches* the task (it keeps running). Use
+/// [`abort`](Self::abort) to drop the future, or [`cancel`](Self::cancel)
+/// to ask it to stop cooperatively.
+///
+/// The three endings stay distinguishable:
+///
+/// * `Ok(value)`: the task returned (also when it observed `Cancelled` and
+///   returned normally: its value says how it ended);
+/// * `Err(e)` with `e.is_aborted()`: the future was dropped by `abort()` or
+///   by shutdown;
+/// * `Err(e)` with `e.is_panic()`: the task panicked (payload kept).
+pub struct JoinHandle<T> {
+    raw: Option<RawTask>,
+    /// Set when spawning failed (e.g. after shutdown): yielded on first poll.
+    failed: Option<JoinError>,
+    id: Id,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: the handle only moves `T` out once the task completed, and `T: Send`.
+unsafe impl<T: Send> Send for JoinHandle<T> {}
+// SAFETY: `&JoinHandle` gives no access to `T`.
+unsafe impl<T: Send> Sync for JoinHandle<T> {}
+
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T> JoinHandle<T> {
+    /// # Safety
+    ///
+    /// `raw` is a task whose output is `T`; one ref moves into the handle.
+    pub(crate) unsafe fn new(raw: RawTask) -> JoinHandle<T> {
+        JoinHandle {
+            id: raw.header().id,
+            raw: Some(raw),
+            failed: None,
+            _p: PhantomData,
+        }
+    }
+
+    /// A handle that resolves at once to `err` (used when spawning fails,
+    /// e.g. after shutdown).
+    pub(crate) fn failed(err: JoinError) -> JoinHandle<T> {
+        JoinHandle {
+            id: err.id(),
+            raw: None,
+            failed: Some(err),
+            _p: PhantomData,
+        }
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
+    /// Forcibly stops the task: its future is dropped at its next scheduling
+    /// point (at once if it is idle), and the handle yields an error with
+    /// `is_aborted()`. A task that already completed is unaffected.
+    pub fn abort(&self) {
+        if let Some(raw) = self.raw {
+            harness::abort(raw);
+        }
+    }
+
+    /// Cooperatively cancels *this task* with `cause`: it is woken, and every
+    /// runtime await point it reaches answers `Cancelled` (unless shielded).
+    /// The first cause wins. Returns true if this call cancelled it.
+    pub fn cancel(&self, cause: Cause) -> bool {
+        match self.raw {
+            Some(raw) => harness::cancel(raw, cause),
+            None => false,
+        }
+    }
+
+    /// True once the task has completed (returned, panicked or was aborted).
+    pub fn is_finished(&self) -> bool {
+        match self.raw {
+            Some(raw) => raw.header().state.load().is_complete(),
+            None => true,
+        }
+    }
+
+    /// A handle that can abort or cancel the task without joining it.
+    pub fn abort_handle(&self) -> AbortHandle {
+        if let Some(raw) = self.raw {
+            raw.ref_inc();
+        }
+        AbortHandle { raw: self.raw, id: self.id }
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(raw) = self.raw else {
+            let err = self.failed.take().expect("JoinHandle polled after completion");
+            return Poll::Ready(Err(err));
+        };
+        let mut ret = Poll::Pending;
+        // SAFETY: `ret` is a Poll<Result<T, JoinError>> and `T` is the task's output type.
+        unsafe { raw.try_read_output(&mut ret as *mut _ as *mut (), cx.waker()) };
+        ret
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        let Some(raw) = self.raw else { return };
+        if raw.header().state.drop_join_handle_fast().is_ok() {
+            return;
+        }
+        raw.drop_join_handle_slow();
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").field("id", &self.id).finish()
+    }
+}
+
+/// Aborts or cancels a task without the right to join it. Cloneable.
+pub struct AbortHandle {
+    raw: Option<RawTask>,
+    id: Id,
+}
+
+impl AbortHandle {
+    /// See [`JoinHandle::abort`].
+    pub fn abort(&self) {
+        if let Some(raw) = self.raw {
+            harness::abort(raw);
+        }
+    }
+
+    /// See [`JoinHandle::cancel`].
+    pub fn cancel(&self, cause: Cause) -> bool {
+        match self.raw {
+            Some(raw) => harness::cancel(raw, cause),
+            None => false,
+        }
+    }
+
+    /// See [`JoinHandle::is_finished`].
+    pub fn is_finished(&self) -> bool {
+        self.raw.is_none_or(|raw| raw.header().state.load().is_complete())
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.id
+    }
+}
+
+impl Clone for AbortHandle {
+    fn clone(&self) -> Self {
+        if let Some(raw) = self.raw {
+            raw.ref_inc();
+        }
+        AbortHandle { raw: self.raw, id: self.id }
+    }
+}
+
+impl Drop for AbortHandle {
+    fn drop(&mut self) {
+        if let Some(raw) = self.raw {
+            raw.drop_reference();
+        }
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle").field("id", &self.id).finish()
+    }
+}

@@ -1,0 +1,104 @@
+//! Tasks (the G of M:P:G): one allocation per spawned future.
+//!
+//! ```text
+//! state.rs   the state word: bits, refcount, every transition
+//! header.rs  the allocation layout (Header | Trailer | S | Stage<F>) and vtable
+//! raw.rs     type-erased pointers and ref-owning handles (Task, Notified)
+//! harness.rs poll / complete / abort / shutdown / join, per (F, S)
+//! waker.rs   the waker vtable (a waker is a ref)
+//! join.rs    JoinHandle, AbortHandle
+//! list.rs    the owned-task list (shutdown drops every future)
+//! error.rs   JoinError
+//! ```
+//!
+//! The life of a task is in docs/architecture.md.
+
+mod error;
+mod harness;
+mod header;
+mod id;
+mod join;
+pub(crate) mod list;
+mod raw;
+mod spawn;
+pub(crate) mod state;
+mod waker;
+mod yield_now;
+
+use std::future::Future;
+use std::panic::Location;
+
+pub use error::JoinError;
+pub use id::Id;
+pub use join::{AbortHandle, JoinHandle};
+pub use spawn::{spawn, spawn_blocking, Builder};
+pub use yield_now::yield_now;
+pub(crate) use header::Header;
+pub(crate) use raw::{Notified, RawTask, Task};
+
+use quell_cancel::CancelToken;
+
+/// What a task needs from the scheduler that owns it.
+pub(crate) trait Schedule: Send + Sync + Sized + 'static {
+    /// Queue a task that was woken (from any thread).
+    fn schedule(&self, task: Notified<Self>);
+
+    /// Re-queue a task that was woken while it ran (its own yield): it goes
+    /// to the back of the local queue, not the LIFO slot.
+    fn yield_now(&self, task: Notified<Self>) {
+        self.schedule(task);
+    }
+
+    /// The task completed: remove it from the owned list.
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
+}
+
+/// Spawn-time metadata.
+pub(crate) struct Meta {
+    pub(crate) token: Option<CancelToken>,
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) location: &'static Location<'static>,
+}
+
+/// Allocates a task: returns the owned-list handle, the first `Notified`
+/// and the `JoinHandle` (the three refs of the initial state).
+pub(crate) fn new_task<F, S>(future: F, scheduler: S, meta: Meta) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let id = Id::next();
+    let cell = header::Cell::new(future, scheduler, id, raw::vtable::<F, S>(), meta.token, meta.name, meta.location);
+    let raw = RawTask::new(cell);
+    // SAFETY: the initial state holds three refs, one for each handle.
+    unsafe { (Task::from_raw(raw), Notified::from_raw(raw), JoinHandle::new(raw)) }
+}
+
+/// Introspection of a live task (for shutdown reports and dumps).
+#[derive(Debug, Clone)]
+pub struct TaskInfo {
+    /// The task's id.
+    pub id: Id,
+    /// The name given at spawn, if any.
+    pub name: Option<String>,
+    /// Where the task was spawned.
+    pub location: &'static Location<'static>,
+    /// Whether the task was cooperatively cancelled.
+    pub cancelled: bool,
+}
+
+impl TaskInfo {
+    pub(crate) fn of(h: &header::Header) -> TaskInfo {
+        let raw = RawTask::from_header(h);
+        // SAFETY: the header belongs to a live task (the caller holds the
+        // owned-list lock, whose entry owns a ref).
+        let trailer = unsafe { header::Header::trailer(raw.header_ptr()) };
+        TaskInfo {
+            id: h.id,
+            name: trailer.name.as_deref().map(str::to_owned),
+            location: trailer.location,
+            cancelled: h.state.load().is_cancelled(),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The waker vtable: a waker is one ref of the task.
+
+use std::ptr::NonNull;
+use std::task::{RawWaker, RawWakerVTable, Waker};
+
+use super::header::Header;
+use super::raw::RawTask;
+use super::state::TransitionToNotified;
+use super::Schedule;
+
+/// A waker for the task that does not own a ref: the caller must not drop
+/// it (wrap it in `ManuallyDrop`) and must hold a ref while it is used.
+/// Cloning it makes a normal, ref-owning waker.
+pub(super) fn waker_ref<S: Schedule>(header: NonNull<Header>) -> Waker {
+    // SAFETY: the vtable functions below uphold the RawWaker contract; the
+    // data pointer is a live task header (the caller holds a ref).
+    unsafe { Waker::from_raw(raw_waker(header)) }
+}
+
+fn raw_waker(header: NonNull<Header>) -> RawWaker {
+    RawWaker::new(header.as_ptr() as *const (), &WAKER_VTABLE)
+}
+
+static WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake_by_val, wake_by_ref, drop_waker);
+
+fn raw(ptr: *const ()) -> RawTask {
+    // SAFETY: the data pointer of our wakers is always a live header (each
+    // waker owns a ref, or is a `waker_ref` used under one).
+    unsafe { RawTask::from_raw(NonNull::new_unchecked(ptr as *mut Header)) }
+}
+
+unsafe fn clone(ptr: *const ()) -> RawWaker {
+    let task = raw(ptr);
+    task.ref_inc();
+    raw_waker(task.header_ptr())
+}
+
+unsafe fn wake_by_val(ptr: *const ()) {
+    let task = raw(ptr);
+    match task.header().state.transition_to_notified_by_val() {
+        TransitionToNotified::Submit => task.schedule(),
+        TransitionToNotified::DoNothing => {}
+        TransitionToNotified::Dealloc => task.dealloc(),
+    }
+}
+
+unsafe fn wake_by_ref(ptr: *const ()) {
+    let task = raw(ptr);
+    match task.header().state.transition_to_notified_by_ref() {
+        TransitionToNotified::Submit => task.schedule(),
+        TransitionToNotified::DoNothing => {}
+        TransitionToNotified::Dealloc => unreachable!("wake_by_ref does not drop a ref"),
+    }
+}
+
+unsafe fn drop_waker(ptr: *const ()) {
+    raw(ptr).drop_reference();
+}
