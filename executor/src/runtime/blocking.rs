@@ -31,7 +31,10 @@ impl<F> Unpin for BlockingTask<F> {}
 impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
     type Output = R;
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
-        let f = self.0.take().expect("blocking task polled after completion");
+        let f = self
+            .0
+            .take()
+            .expect("blocking task polled after completion");
         Poll::Ready(f())
     }
 }
@@ -221,7 +224,10 @@ impl BlockingSpawner {
             let mut st = self.lock();
             st.shutdown = true;
             self.shared.cond.notify_all();
-            (std::mem::take(&mut st.queue), std::mem::take(&mut st.workers))
+            (
+                std::mem::take(&mut st.queue),
+                std::mem::take(&mut st.workers),
+            )
         };
         for t in queued {
             t.into_raw().shutdown();

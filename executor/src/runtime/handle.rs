@@ -87,7 +87,9 @@ impl Handle {
         R: Send + 'static,
     {
         let token = self.token_for(TokenChoice::Inherit);
-        self.inner.blocking.spawn(self, f, token, Location::caller())
+        self.inner
+            .blocking
+            .spawn(self, f, token, Location::caller())
     }
 
     /// The runtime's root cancel token: cancelling it cancels every task
@@ -104,7 +106,10 @@ impl Handle {
     /// The live tasks: id, name, spawn location, cancelled flag.
     pub fn tasks(&self) -> Vec<task::TaskInfo> {
         let mut v = Vec::new();
-        self.inner.sched.owned.for_each(|h| v.push(task::TaskInfo::of(h)));
+        self.inner
+            .sched
+            .owned
+            .for_each(|h| v.push(task::TaskInfo::of(h)));
         v
     }
 
@@ -118,9 +123,8 @@ impl Handle {
             return None;
         }
         Some(match choice {
-            TokenChoice::Inherit => {
-                cancel_cx::with_current(|t| t.map(|t| t.token().clone())).unwrap_or_else(|| self.inner.root.clone())
-            }
+            TokenChoice::Inherit => cancel_cx::with_current(|t| t.map(|t| t.token().clone()))
+                .unwrap_or_else(|| self.inner.root.clone()),
             TokenChoice::Explicit(t) => t,
             TokenChoice::Detached => CancelToken::new(),
         })

@@ -61,7 +61,10 @@ impl Runtime {
         let handle = Handle {
             inner: Arc::new(handle::Inner {
                 sched: sched.clone(),
-                blocking: blocking::BlockingSpawner::new(b.max_blocking_threads, b.blocking_keep_alive),
+                blocking: blocking::BlockingSpawner::new(
+                    b.max_blocking_threads,
+                    b.blocking_keep_alive,
+                ),
                 root: CancelToken::new(),
                 cancel_binding: b.cancel_binding,
             }),
@@ -77,13 +80,15 @@ impl Runtime {
             let h = handle.clone();
             let s = sched.clone();
             let pin = b.pin_workers;
-            let spawned = thread::Builder::new().name((b.thread_name)(index)).spawn(move || {
-                if pin {
-                    pin_to_cpu(index % ncpus);
-                }
-                let _enter = context::enter(h, true);
-                worker::run(s, core);
-            });
+            let spawned = thread::Builder::new()
+                .name((b.thread_name)(index))
+                .spawn(move || {
+                    if pin {
+                        pin_to_cpu(index % ncpus);
+                    }
+                    let _enter = context::enter(h, true);
+                    worker::run(s, core);
+                });
             match spawned {
                 Ok(jh) => rt.workers.push(jh),
                 // `rt` drops here: the started workers are stopped and joined.
@@ -164,7 +169,9 @@ impl Drop for Runtime {
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("handle", &self.handle).finish()
+        f.debug_struct("Runtime")
+            .field("handle", &self.handle)
+            .finish()
     }
 }
 

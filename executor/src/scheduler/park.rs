@@ -103,14 +103,21 @@ impl Parker {
         let inner = &*self.inner;
         // Acquire pairs with the AcqRel swap in `unpark`: what the unparker
         // did before unparking (queue a task) is visible to us.
-        if inner.state.compare_exchange(NOTIFIED, EMPTY, Acquire, Relaxed).is_ok() {
+        if inner
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, Acquire, Relaxed)
+            .is_ok()
+        {
             return;
         }
         if let Ok(mut guard) = inner.shared.driver.try_lock() {
             if let Some(driver) = guard.as_mut() {
                 // AcqRel/Acquire: publish "in the driver" to the unparker,
                 // and on failure (NOTIFIED) see its writes.
-                match inner.state.compare_exchange(EMPTY, PARKED_DRIVER, AcqRel, Acquire) {
+                match inner
+                    .state
+                    .compare_exchange(EMPTY, PARKED_DRIVER, AcqRel, Acquire)
+                {
                     Ok(_) => {}
                     Err(NOTIFIED) => {
                         inner.state.store(EMPTY, Relaxed);
@@ -129,7 +136,10 @@ impl Parker {
 
     fn park_thread(&self, timeout: Option<Duration>) {
         let inner = &*self.inner;
-        match inner.state.compare_exchange(EMPTY, PARKED_THREAD, AcqRel, Acquire) {
+        match inner
+            .state
+            .compare_exchange(EMPTY, PARKED_THREAD, AcqRel, Acquire)
+        {
             Ok(_) => {}
             Err(NOTIFIED) => {
                 inner.state.store(EMPTY, Relaxed);
@@ -141,7 +151,11 @@ impl Parker {
             None => loop {
                 thread::park();
                 // Acquire pairs with `unpark`'s AcqRel swap.
-                if inner.state.compare_exchange(NOTIFIED, EMPTY, Acquire, Relaxed).is_ok() {
+                if inner
+                    .state
+                    .compare_exchange(NOTIFIED, EMPTY, Acquire, Relaxed)
+                    .is_ok()
+                {
                     return;
                 }
                 // Spurious wakeup: park again.

@@ -99,9 +99,13 @@ impl Core {
                     self.lifo_watch = None;
                     // Take it only if it is still that task. AcqRel: see
                     // `Core::take_lifo`; exactly one swap/CAS gets the ref.
-                    return match r.lifo.compare_exchange(task, ptr::null_mut(), AcqRel, Relaxed) {
+                    return match r
+                        .lifo
+                        .compare_exchange(task, ptr::null_mut(), AcqRel, Relaxed)
+                    {
                         // SAFETY: a non-null slot pointer is a Notified's ref, now ours.
-                        Ok(p) => NonNull::new(p).map(|p| unsafe { Notified::from_raw(RawTask::from_raw(p)) }),
+                        Ok(p) => NonNull::new(p)
+                            .map(|p| unsafe { Notified::from_raw(RawTask::from_raw(p)) }),
                         Err(_) => None,
                     };
                 }

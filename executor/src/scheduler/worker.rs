@@ -184,7 +184,11 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
 
     let mut lifo_polls = 0;
     loop {
-        let mut core = ctx.core.borrow_mut().take().expect("worker core lost during poll");
+        let mut core = ctx
+            .core
+            .borrow_mut()
+            .take()
+            .expect("worker core lost during poll");
         let Some(task) = core.take_lifo(handle) else {
             return core;
         };
@@ -204,7 +208,9 @@ fn park(handle: &Handle, mut core: Box<Core>) -> Box<Core> {
     if core.has_local_work(handle) {
         return core;
     }
-    let last = handle.idle.transition_worker_to_parked(core.index, core.is_searching);
+    let last = handle
+        .idle
+        .transition_worker_to_parked(core.index, core.is_searching);
     core.is_searching = false;
     if last {
         // Parker step 2 (idle.rs): re-check every queue after the fence.
@@ -267,7 +273,8 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool)
         let prev = handle.remotes[core.index].lifo.swap(p, AcqRel);
         if let Some(prev) = NonNull::new(prev) {
             // SAFETY: the previous slot content was a Notified's ref.
-            core.run_queue.push(unsafe { Notified::from_raw(RawTask::from_raw(prev)) });
+            core.run_queue
+                .push(unsafe { Notified::from_raw(RawTask::from_raw(prev)) });
         }
     }
     // Pusher steps 2–3 of the idle protocol (C5).

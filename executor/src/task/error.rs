@@ -72,11 +72,14 @@ impl JoinError {
     /// If the task did not panic.
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic().expect("`JoinError` reason is not a panic")
+        self.try_into_panic()
+            .expect("`JoinError` reason is not a panic")
     }
 
     fn panic_message(&self) -> Option<String> {
-        let Repr::Panicked(p) = &self.repr else { return None };
+        let Repr::Panicked(p) = &self.repr else {
+            return None;
+        };
         let p = p.lock().unwrap_or_else(|e| e.into_inner());
         p.downcast_ref::<&str>()
             .map(|s| s.to_string())

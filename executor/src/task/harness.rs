@@ -69,7 +69,9 @@ where
                     // the stage; the future is pinned in the heap cell and
                     // never moved until dropped in place.
                     match unsafe { &mut *stage } {
-                        Stage::Running(fut) => unsafe { std::pin::Pin::new_unchecked(fut) }.poll(cx),
+                        Stage::Running(fut) => {
+                            unsafe { std::pin::Pin::new_unchecked(fut) }.poll(cx)
+                        }
                         _ => unreachable!("polled a task that is not running"),
                     }
                 })
@@ -89,14 +91,18 @@ where
         catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: the caller holds RUNNING or, after COMPLETE, the
             // join-handle's exclusive right to the output.
-            self.cell().stage.with_mut(|p| unsafe { *p = new.take().unwrap() });
+            self.cell()
+                .stage
+                .with_mut(|p| unsafe { *p = new.take().unwrap() });
         }))
         .inspect_err(|_| {
             // The old value's destructor panicked; the slot now holds
             // whatever unwinding left. Store the new stage without dropping.
             if let Some(v) = new.take() {
                 // SAFETY: as above.
-                self.cell().stage.with_mut(|p| unsafe { std::ptr::write(p, v) });
+                self.cell()
+                    .stage
+                    .with_mut(|p| unsafe { std::ptr::write(p, v) });
             }
         })
     }
@@ -163,7 +169,9 @@ where
     fn unbind(&self) {
         let trailer = self.trailer();
         // SAFETY: RUNNING owner.
-        let bind = trailer.bind.with_mut(|p| unsafe { std::mem::replace(&mut *p, Bind::Done) });
+        let bind = trailer
+            .bind
+            .with_mut(|p| unsafe { std::mem::replace(&mut *p, Bind::Done) });
         if let (Bind::Registered(key), Some(token)) = (bind, trailer.token.as_ref()) {
             token.deregister_waker(key);
         }
@@ -195,7 +203,12 @@ where
         } else if snapshot.is_join_waker_set() {
             // SAFETY: rule 4: COMPLETE and JOIN_WAKER are set.
             unsafe { self.trailer().wake_join() };
-            if !self.header().state.unset_waker_after_complete().is_join_interested() {
+            if !self
+                .header()
+                .state
+                .unset_waker_after_complete()
+                .is_join_interested()
+            {
                 // The handle was dropped meanwhile; the slot is ours.
                 // SAFETY: rule 4.
                 unsafe { self.trailer().set_waker(None) };
@@ -299,7 +312,10 @@ where
     if can_read_output(h.header(), h.trailer(), waker) {
         // SAFETY: COMPLETE is set and the handle is the only reader of the
         // output (JOIN_INTEREST is ours).
-        let stage = h.cell().stage.with_mut(|p| unsafe { std::mem::replace(&mut *p, Stage::Consumed) });
+        let stage = h
+            .cell()
+            .stage
+            .with_mut(|p| unsafe { std::mem::replace(&mut *p, Stage::Consumed) });
         let out = match stage {
             Stage::Finished(out) => out,
             _ => panic!("JoinHandle polled after completion"),
@@ -337,7 +353,11 @@ fn can_read_output(header: &Header, trailer: &Trailer, waker: &Waker) -> bool {
     }
 }
 
-fn set_join_waker(header: &Header, trailer: &Trailer, waker: Waker) -> Result<super::state::Snapshot, super::state::Snapshot> {
+fn set_join_waker(
+    header: &Header,
+    trailer: &Trailer,
+    waker: Waker,
+) -> Result<super::state::Snapshot, super::state::Snapshot> {
     // SAFETY: rule 1: JOIN_WAKER is clear, the handle owns the slot.
     unsafe { trailer.set_waker(Some(waker)) };
     let res = header.state.set_join_waker();
@@ -398,7 +418,10 @@ pub(crate) fn cancel(raw: RawTask, cause: Cause) -> bool {
         unsafe { Header::trailer(raw.header_ptr()) }
     };
     {
-        let mut slot = trailer_cause.own_cause.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = trailer_cause
+            .own_cause
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if raw.header().state.load().is_complete() {
             return false;
         }

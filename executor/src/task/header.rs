@@ -135,7 +135,11 @@ impl<F: Future, S> Cell<F, S> {
             },
             trailer: Trailer {
                 waker: UnsafeCell::new(None),
-                bind: UnsafeCell::new(if token.is_some() { Bind::Unbound } else { Bind::Done }),
+                bind: UnsafeCell::new(if token.is_some() {
+                    Bind::Unbound
+                } else {
+                    Bind::Done
+                }),
                 token,
                 own_cause: Mutex::new(None),
                 name,
@@ -166,7 +170,8 @@ impl Trailer {
     /// The caller may read the waker slot (JOIN_WAKER rules).
     pub(crate) unsafe fn will_wake(&self, waker: &Waker) -> bool {
         // SAFETY: read access per the contract.
-        self.waker.with(|p| unsafe { (*p).as_ref().is_some_and(|w| w.will_wake(waker)) })
+        self.waker
+            .with(|p| unsafe { (*p).as_ref().is_some_and(|w| w.will_wake(waker)) })
     }
 
     /// Wakes the join waker. A panicking waker is contained: the task's

@@ -102,7 +102,10 @@ impl<T> JoinHandle<T> {
         if let Some(raw) = self.raw {
             raw.ref_inc();
         }
-        AbortHandle { raw: self.raw, id: self.id }
+        AbortHandle {
+            raw: self.raw,
+            id: self.id,
+        }
     }
 }
 
@@ -111,7 +114,10 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let Some(raw) = self.raw else {
-            let err = self.failed.take().expect("JoinHandle polled after completion");
+            let err = self
+                .failed
+                .take()
+                .expect("JoinHandle polled after completion");
             return Poll::Ready(Err(err));
         };
         let mut ret = Poll::Pending;
@@ -161,7 +167,8 @@ impl AbortHandle {
 
     /// See [`JoinHandle::is_finished`].
     pub fn is_finished(&self) -> bool {
-        self.raw.is_none_or(|raw| raw.header().state.load().is_complete())
+        self.raw
+            .is_none_or(|raw| raw.header().state.load().is_complete())
     }
 
     /// The task's id.
@@ -175,7 +182,10 @@ impl Clone for AbortHandle {
         if let Some(raw) = self.raw {
             raw.ref_inc();
         }
-        AbortHandle { raw: self.raw, id: self.id }
+        AbortHandle {
+            raw: self.raw,
+            id: self.id,
+        }
     }
 }
 

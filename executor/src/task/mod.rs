@@ -29,12 +29,12 @@ use std::future::Future;
 use std::panic::Location;
 
 pub use error::JoinError;
+pub(crate) use header::Header;
 pub use id::Id;
 pub use join::{AbortHandle, JoinHandle};
+pub(crate) use raw::{Notified, RawTask, Task};
 pub use spawn::{spawn, spawn_blocking, Builder};
 pub use yield_now::yield_now;
-pub(crate) use header::Header;
-pub(crate) use raw::{Notified, RawTask, Task};
 
 use quell_cancel::CancelToken;
 
@@ -62,17 +62,35 @@ pub(crate) struct Meta {
 
 /// Allocates a task: returns the owned-list handle, the first `Notified`
 /// and the `JoinHandle` (the three refs of the initial state).
-pub(crate) fn new_task<F, S>(future: F, scheduler: S, meta: Meta) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+pub(crate) fn new_task<F, S>(
+    future: F,
+    scheduler: S,
+    meta: Meta,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
     let id = Id::next();
-    let cell = header::Cell::new(future, scheduler, id, raw::vtable::<F, S>(), meta.token, meta.name, meta.location);
+    let cell = header::Cell::new(
+        future,
+        scheduler,
+        id,
+        raw::vtable::<F, S>(),
+        meta.token,
+        meta.name,
+        meta.location,
+    );
     let raw = RawTask::new(cell);
     // SAFETY: the initial state holds three refs, one for each handle.
-    unsafe { (Task::from_raw(raw), Notified::from_raw(raw), JoinHandle::new(raw)) }
+    unsafe {
+        (
+            Task::from_raw(raw),
+            Notified::from_raw(raw),
+            JoinHandle::new(raw),
+        )
+    }
 }
 
 /// Introspection of a live task (for shutdown reports and dumps).

@@ -124,7 +124,10 @@ impl<S: 'static> Task<S> {
     ///
     /// The caller transfers one ref of `raw` to the new handle.
     pub(crate) unsafe fn from_raw(raw: RawTask) -> Task<S> {
-        Task { raw, _p: PhantomData }
+        Task {
+            raw,
+            _p: PhantomData,
+        }
     }
 
     pub(crate) fn raw(&self) -> RawTask {
@@ -203,6 +206,8 @@ where
 impl RawTask {
     /// The task of a header reference.
     pub(crate) fn from_header(h: &Header) -> RawTask {
-        RawTask { ptr: NonNull::from(h) }
+        RawTask {
+            ptr: NonNull::from(h),
+        }
     }
 }

@@ -31,7 +31,9 @@ where
     let loc = Location::caller();
     context::with_current(move |h| match h {
         Some(h) => h.spawn_with(future, None, TokenChoice::Inherit, loc),
-        None => panic!("`spawn` called outside a quell runtime: use `Runtime::spawn` or `Handle::spawn`"),
+        None => panic!(
+            "`spawn` called outside a quell runtime: use `Runtime::spawn` or `Handle::spawn`"
+        ),
     })
 }
 

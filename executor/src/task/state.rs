@@ -161,10 +161,15 @@ impl State {
         }
     }
 
-    fn fetch_update(&self, mut f: impl FnMut(Snapshot) -> Option<Snapshot>) -> Result<Snapshot, Snapshot> {
+    fn fetch_update(
+        &self,
+        mut f: impl FnMut(Snapshot) -> Option<Snapshot>,
+    ) -> Result<Snapshot, Snapshot> {
         let mut curr = self.load();
         loop {
-            let Some(next) = f(curr) else { return Err(curr) };
+            let Some(next) = f(curr) else {
+                return Err(curr);
+            };
             match self.val.compare_exchange(curr.0, next.0, AcqRel, Acquire) {
                 Ok(_) => return Ok(next),
                 Err(actual) => curr = Snapshot(actual),
@@ -286,7 +291,10 @@ impl State {
     /// Sets `flag` (CANCELLED or ABORTED) and notifies the task so it is
     /// polled (or dropped) again. Returns `(first, action)`: `first` is true
     /// if this call set the flag.
-    pub(crate) fn transition_to_notified_and_flag(&self, flag: usize) -> (bool, TransitionToNotified) {
+    pub(crate) fn transition_to_notified_and_flag(
+        &self,
+        flag: usize,
+    ) -> (bool, TransitionToNotified) {
         debug_assert!(flag == CANCELLED || flag == ABORTED);
         self.fetch_update_action(|mut s| {
             if s.0 & flag != 0 || s.is_complete() {

@@ -21,7 +21,8 @@ fn raw_waker(header: NonNull<Header>) -> RawWaker {
     RawWaker::new(header.as_ptr() as *const (), &WAKER_VTABLE)
 }
 
-static WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake_by_val, wake_by_ref, drop_waker);
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(clone, wake_by_val, wake_by_ref, drop_waker);
 
 fn raw(ptr: *const ()) -> RawTask {
     // SAFETY: the data pointer of our wakers is always a live header (each

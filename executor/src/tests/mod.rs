@@ -1,0 +1,1 @@
+//! Loom models of the executor's protocols (run by ci/loom.sh).
