@@ -73,6 +73,7 @@ struct Shared {
     exited: Condvar,
     max_threads: usize,
     keep_alive: Duration,
+    name: String,
 }
 
 /// Spawns onto the pool (held by the runtime handle).
@@ -82,7 +83,7 @@ pub(crate) struct BlockingSpawner {
 }
 
 impl BlockingSpawner {
-    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> BlockingSpawner {
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration, name: String) -> BlockingSpawner {
         BlockingSpawner {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
@@ -99,6 +100,7 @@ impl BlockingSpawner {
                 exited: Condvar::new(),
                 max_threads,
                 keep_alive,
+                name,
             }),
         }
     }
@@ -143,7 +145,7 @@ impl BlockingSpawner {
             let me = self.clone();
             let h = handle.clone();
             match thread::Builder::new()
-                .name(format!("quell-blocking-{id}"))
+                .name(format!("{}-{id}", self.shared.name))
                 .spawn(move || me.run(h, id))
             {
                 Ok(jh) => {

@@ -29,6 +29,7 @@ use crate::scheduler::Config;
 pub struct Builder {
     pub(crate) worker_threads: Option<usize>,
     pub(crate) thread_name: Arc<dyn Fn(usize) -> String + Send + Sync>,
+    pub(crate) blocking_name: String,
     pub(crate) pin_workers: bool,
     pub(crate) global_queue_interval: u32,
     pub(crate) lifo_slot: bool,
@@ -55,6 +56,7 @@ impl Builder {
         Builder {
             worker_threads: None,
             thread_name: Arc::new(|i| format!("quell-worker-{i}")),
+            blocking_name: "quell-blocking".to_string(),
             pin_workers: false,
             global_queue_interval: 61,
             lifo_slot: true,
@@ -73,9 +75,11 @@ impl Builder {
         self
     }
 
-    /// Base name of worker threads; workers are named `{name}-{index}`.
+    /// Base name of worker threads; workers are named `{name}-{index}`,
+    /// blocking-pool threads `{name}-blocking-{n}`.
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
         let name = name.into();
+        self.blocking_name = format!("{name}-blocking");
         self.thread_name = Arc::new(move |i| format!("{name}-{i}"));
         self
     }

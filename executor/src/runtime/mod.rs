@@ -64,6 +64,7 @@ impl Runtime {
                 blocking: blocking::BlockingSpawner::new(
                     b.max_blocking_threads,
                     b.blocking_keep_alive,
+                    b.blocking_name.clone(),
                 ),
                 root: CancelToken::new(),
                 cancel_binding: b.cancel_binding,
