@@ -64,7 +64,8 @@ pub fn watchdog(what: impl Into<String>) -> Watchdog {
     let (tx, rx) = mpsc::channel::<()>();
     std::thread::spawn(move || {
         if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(HANG) {
-            eprintln!("watchdog: hang in {what}");
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "watchdog: hang in {what}");
             std::process::abort();
         }
     });
