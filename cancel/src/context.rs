@@ -83,6 +83,60 @@ pub fn enter<R>(task: &dyn TaskCancel, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` inside a cancel *scope* of the current task: `token` becomes
+/// the current token (what [`current`](crate::current) returns, what
+/// `spawn` inherits, what await points check), the task's own cancellation
+/// still applies — unless the scope was opened inside a shield, where only
+/// `token` counts — and the cooperative budget carries through.
+///
+/// Used by deadline scopes (`with_timeout`): the caller makes `token` a
+/// child of the current token (or of a fresh root inside a shield).
+pub fn enter_scope<R>(token: &CancelToken, f: impl FnOnce() -> R) -> R {
+    struct Restore(Frame);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let mut prev = self.0;
+            let _ = CURRENT.try_with(|c| {
+                // Carry the budget consumed inside the scope outwards.
+                prev.budget = c.get().budget;
+                c.set(prev)
+            });
+        }
+    }
+    let outer = CURRENT.with(|c| c.get());
+    let scoped = Scoped {
+        outer: if outer.shield > 0 { None } else { outer.task },
+        token,
+    };
+    let ptr: NonNull<dyn TaskCancel + '_> = NonNull::from(&scoped as &dyn TaskCancel);
+    // SAFETY: only the trait-object lifetime changes; `scoped` outlives
+    // every use, because `Restore` removes the pointer before it drops.
+    let ptr: NonNull<dyn TaskCancel + 'static> = unsafe { std::mem::transmute(ptr) };
+    let frame = Frame {
+        task: Some(ptr),
+        shield: 0,
+        budget: outer.budget,
+    };
+    let _restore = Restore(CURRENT.with(|c| c.replace(frame)));
+    f()
+}
+
+struct Scoped<'a> {
+    outer: Option<NonNull<dyn TaskCancel>>,
+    token: &'a CancelToken,
+}
+
+impl TaskCancel for Scoped<'_> {
+    fn token(&self) -> &CancelToken {
+        self.token
+    }
+    fn own_cause(&self) -> Option<Cause> {
+        // SAFETY: `outer` was the current task when the scope was entered;
+        // the enclosing `enter` keeps it alive until after this scope exits.
+        self.outer.and_then(|o| unsafe { o.as_ref() }.own_cause())
+    }
+}
+
 /// Calls `f` with the current task, if this thread is polling one.
 pub fn with_current<R>(f: impl FnOnce(Option<&dyn TaskCancel>) -> R) -> R {
     let frame = CURRENT.try_with(|c| c.get()).ok();

@@ -1,5 +1,28 @@
 //! quell-io-driver: the reactor (mio), time, signals and net types of quell.
 //!
-//! Not yet implemented: this crate is the seam the executor parks in (see
-//! `quell_executor`'s `Driver` trait). The I/O driver issue fills it in.
+//! ```text
+//! driver.rs        mio Poll + slots (token = slot | generation), dispatch, unpark
+//! scheduled_io.rs  per-source readiness word (bits + tick) and reader/writer wakers
+//! registration.rs  what a net type holds: poll_ready / poll_io / deregister
+//! context.rs       the current thread's driver (set by the executor)
+//! time/            the hierarchical timer wheel, sleep / timeout / interval, deadlines
+//! net/             TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream
+//! signal/          ctrl_c, signal streams, cancel_on
+//! ```
+//!
+//! Cancellation reaches I/O waits through the task binding: a cancelled
+//! task is woken by the executor, and every wait here checks the current
+//! task's cancellation (`quell_cancel::context::observed`) before anything
+//! else, removes its waker from the registration (C7) and returns the
+//! `Cancelled` error inside an `io::Error`. The socket stays open.
 #![deny(unsafe_op_in_unsafe_fn)]
+
+pub(crate) mod loom;
+
+pub mod context;
+pub mod driver;
+pub(crate) mod registration;
+pub mod scheduled_io;
+pub mod time;
+
+pub use driver::{Driver, Handle};

@@ -137,6 +137,7 @@ impl Builder {
             max_lifo_polls: self.max_lifo_polls,
             spin_before_park: self.spin_before_park,
             lifo_steal_after: self.lifo_steal_after,
+            event_interval: 61,
         }
     }
 

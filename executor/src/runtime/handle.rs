@@ -22,6 +22,7 @@ pub(crate) struct Inner {
     pub(crate) sched: Arc<scheduler::Handle>,
     pub(crate) blocking: BlockingSpawner,
     pub(crate) root: CancelToken,
+    pub(crate) io: quell_io_driver::Handle,
     pub(crate) cancel_binding: bool,
 }
 
@@ -111,6 +112,11 @@ impl Handle {
             .owned
             .for_each(|h| v.push(task::TaskInfo::of(h)));
         v
+    }
+
+    /// The I/O driver's handle (registration, timers).
+    pub fn io(&self) -> &quell_io_driver::Handle {
+        &self.inner.io
     }
 
     /// Number of worker threads.

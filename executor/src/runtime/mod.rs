@@ -12,6 +12,7 @@ mod block_on;
 mod blocking;
 mod builder;
 pub(crate) mod context;
+mod driver;
 mod handle;
 
 use std::fmt;
@@ -57,7 +58,13 @@ impl Runtime {
     }
 
     pub(crate) fn start(b: &Builder, num_workers: usize) -> io::Result<Runtime> {
-        let sched = scheduler::Handle::new(num_workers, b.config(), SharedDriver::new(None));
+        let io_driver = quell_io_driver::Driver::new()?;
+        let io = io_driver.handle().clone();
+        let shared = SharedDriver::new(Some((
+            Box::new(driver::IoDriver(io_driver)),
+            Arc::new(driver::IoUnpark(io.clone())),
+        )));
+        let sched = scheduler::Handle::new(num_workers, b.config(), shared);
         let handle = Handle {
             inner: Arc::new(handle::Inner {
                 sched: sched.clone(),
@@ -67,6 +74,7 @@ impl Runtime {
                     b.blocking_name.clone(),
                 ),
                 root: CancelToken::new(),
+                io,
                 cancel_binding: b.cancel_binding,
             }),
         };
@@ -159,6 +167,7 @@ impl Runtime {
         }
         sched.finish_shutdown();
         self.handle.inner.blocking.shutdown(None);
+        self.handle.inner.io.shutdown();
     }
 }
 

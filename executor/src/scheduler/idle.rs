@@ -55,7 +55,8 @@ impl Idle {
     }
 
     /// Pusher, steps 2–3: the worker to unpark, if one should be.
-    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+    /// Among the sleepers, one for which `prefer` holds is chosen if any.
+    pub(crate) fn worker_to_notify(&self, prefer: impl Fn(usize) -> bool) -> Option<usize> {
         if !self.notify_should_wakeup() {
             return None;
         }
@@ -64,7 +65,11 @@ impl Idle {
         if !self.notify_should_wakeup() {
             return None;
         }
-        let worker = sleepers.pop()?;
+        let pos = sleepers
+            .iter()
+            .rposition(|&w| prefer(w))
+            .or_else(|| sleepers.len().checked_sub(1))?;
+        let worker = sleepers.swap_remove(pos);
         // SeqCst: part of the total order with the fences (see the module
         // docs); the woken worker counts as searching from now on, so other
         // pushers do not wake a second worker for the same task.

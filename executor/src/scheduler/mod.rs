@@ -27,12 +27,11 @@ mod steal;
 pub(crate) mod worker;
 
 use std::ptr::{self, NonNull};
-use std::sync::OnceLock;
 
 use crossbeam_utils::CachePadded;
 
 use crate::loom::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, Ordering::*};
-use crate::loom::{Arc, Mutex};
+use crate::loom::{Arc, Mutex, OnceLock};
 use crate::task::list::OwnedTasks;
 use crate::task::{Notified, RawTask, Schedule, Task};
 
@@ -50,6 +49,9 @@ pub(crate) struct Config {
     pub(crate) max_lifo_polls: u32,
     pub(crate) spin_before_park: u32,
     pub(crate) lifo_steal_after: std::time::Duration,
+    /// Every `event_interval` ticks a worker gives the I/O driver a
+    /// non-blocking turn, so I/O and timers progress while all are busy.
+    pub(crate) event_interval: u32,
 }
 
 /// What other threads can reach of one worker.
@@ -131,7 +133,15 @@ impl Handle {
     /// Wake a parked worker if no one is searching (pusher steps 2–3 of
     /// the idle protocol).
     pub(crate) fn notify_parked(&self) {
-        if let Some(index) = self.idle.worker_to_notify() {
+        // Prefer a worker asleep on its thread (one futex wake) over the one
+        // watching the driver, which keeps watching I/O and timers.
+        let on_thread = |i: usize| {
+            !self.remotes[i]
+                .unpark
+                .get()
+                .is_some_and(|u| u.is_in_driver())
+        };
+        if let Some(index) = self.idle.worker_to_notify(on_thread) {
             self.unpark_worker(index);
         }
     }

@@ -63,6 +63,23 @@ impl SharedDriver {
     }
 }
 
+impl SharedDriver {
+    /// A non-blocking turn of the driver (dispatch ready I/O and expired
+    /// timers), if no other worker is using it. Returns whether it ran.
+    pub(crate) fn try_turn(&self) -> bool {
+        match self.driver.try_lock() {
+            Ok(mut guard) => match guard.as_mut() {
+                Some(d) => {
+                    d.park(Some(Duration::ZERO));
+                    true
+                }
+                None => false,
+            },
+            Err(_) => false,
+        }
+    }
+}
+
 struct Inner {
     state: AtomicUsize,
     thread: Thread,

@@ -80,65 +80,101 @@ mod imp {
 
 #[cfg(loom)]
 mod imp {
+    //! A loom `Mutex<VecDeque>` per queue. Emptiness checks do not take the
+    //! lock: like crossbeam's (`is_empty` is a load of the indices, which
+    //! pushes write with Release), they read a length the lock holder
+    //! stores with Release. A lock there would order the idle protocol's
+    //! queue reads and writes by itself and hide a missing `SeqCst` fence.
+
     use std::collections::VecDeque;
 
-    use crate::loom::{Arc, Mutex};
+    use crate::loom::atomic::{AtomicUsize, Ordering::*};
+    use crate::loom::{Arc, Mutex, MutexGuard};
 
-    pub(crate) struct Local<T>(Arc<Mutex<VecDeque<T>>>);
-    pub(crate) struct Steal<T>(Arc<Mutex<VecDeque<T>>>);
-    pub(crate) struct Inject<T>(Mutex<VecDeque<T>>);
+    struct Queue<T> {
+        items: Mutex<VecDeque<T>>,
+        len: AtomicUsize,
+    }
+
+    impl<T> Queue<T> {
+        fn new() -> Queue<T> {
+            Queue {
+                items: Mutex::new(VecDeque::with_capacity(4)),
+                len: AtomicUsize::new(0),
+            }
+        }
+
+        /// Runs `f` under the lock, then publishes the new length.
+        fn with<R>(&self, f: impl FnOnce(&mut MutexGuard<'_, VecDeque<T>>) -> R) -> R {
+            let mut q = self.items.lock().unwrap();
+            let r = f(&mut q);
+            // Release pairs with the Acquire in `is_empty`: a reader that
+            // sees the new length sees the items (crossbeam's index store).
+            self.len.store(q.len(), Release);
+            r
+        }
+
+        fn is_empty(&self) -> bool {
+            // Acquire: see `with`.
+            self.len.load(Acquire) == 0
+        }
+    }
+
+    pub(crate) struct Local<T>(Arc<Queue<T>>);
+    pub(crate) struct Steal<T>(Arc<Queue<T>>);
+    pub(crate) struct Inject<T>(Queue<T>);
 
     pub(crate) fn local<T>() -> (Local<T>, Steal<T>) {
-        let q = Arc::new(Mutex::new(VecDeque::with_capacity(4)));
+        let q = Arc::new(Queue::new());
         (Local(q.clone()), Steal(q))
     }
 
     impl<T> Local<T> {
         pub(crate) fn push(&self, t: T) {
-            self.0.lock().unwrap().push_back(t);
+            self.0.with(|q| q.push_back(t));
         }
         pub(crate) fn pop(&self) -> Option<T> {
-            self.0.lock().unwrap().pop_front()
+            self.0.with(|q| q.pop_front())
         }
         pub(crate) fn is_empty(&self) -> bool {
-            self.0.lock().unwrap().is_empty()
+            self.0.is_empty()
         }
         pub(crate) fn len(&self) -> usize {
-            self.0.lock().unwrap().len()
+            self.0.items.lock().unwrap().len()
         }
     }
 
     impl<T> Steal<T> {
         pub(crate) fn steal_into(&self, dst: &Local<T>) -> Option<T> {
-            let mut src = self.0.lock().unwrap();
-            let first = src.pop_front()?;
-            let half = src.len() / 2;
-            let moved: Vec<T> = src.drain(..half).collect();
-            drop(src);
-            let mut d = dst.0.lock().unwrap();
-            d.extend(moved);
+            let (first, moved) = self.0.with(|src| {
+                let first = src.pop_front()?;
+                let half = src.len() / 2;
+                let moved: Vec<T> = src.drain(..half).collect();
+                Some((first, moved))
+            })?;
+            dst.0.with(|d| d.extend(moved));
             Some(first)
         }
         pub(crate) fn is_empty(&self) -> bool {
-            self.0.lock().unwrap().is_empty()
+            self.0.is_empty()
         }
     }
 
     impl<T> Inject<T> {
         pub(crate) fn new() -> Inject<T> {
-            Inject(Mutex::new(VecDeque::new()))
+            Inject(Queue::new())
         }
         pub(crate) fn push(&self, t: T) {
-            self.0.lock().unwrap().push_back(t);
+            self.0.with(|q| q.push_back(t));
         }
         pub(crate) fn pop(&self) -> Option<T> {
-            self.0.lock().unwrap().pop_front()
+            self.0.with(|q| q.pop_front())
         }
         pub(crate) fn pop_batch_into(&self, _dst: &Local<T>) -> Option<T> {
             self.pop()
         }
         pub(crate) fn is_empty(&self) -> bool {
-            self.0.lock().unwrap().is_empty()
+            self.0.is_empty()
         }
     }
 }

@@ -151,6 +151,11 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
     let _reset = Reset(CURRENT.with(|c| c.replace(&ctx)));
 
     while !handle.is_shutdown() {
+        if core.tick % handle.config.event_interval == 0 {
+            // Maintenance: I/O and timers progress even when every worker
+            // is busy (nobody parks in the driver then).
+            handle.driver.try_turn();
+        }
         if let Some(task) = core.next_task(&handle) {
             core = run_task(&ctx, core, task);
             continue;
@@ -219,6 +224,16 @@ fn park(handle: &Handle, mut core: Box<Core>) -> Box<Core> {
             handle.notify_parked();
         }
     }
+    // Shutdown re-check, after we are on the sleeper list. `run`'s check
+    // may have read a stale `false` (the flag store and our unparker's
+    // publication are a store/load pair on each side, with no SeqCst fence).
+    // If `begin_shutdown`'s sleeper-list critical section came before ours,
+    // this Acquire load sees the flag; if after, it found us on the list and
+    // sees our unparker, published before ours, and unparks us. Without this
+    // check the first case parks forever (found by `loom_park_push_two_workers`).
+    if handle.is_shutdown() {
+        return core;
+    }
     loop {
         core.parker.as_mut().expect("parker").park(None);
         if handle.is_shutdown() {
@@ -229,7 +244,12 @@ fn park(handle: &Handle, mut core: Box<Core>) -> Box<Core> {
             core.is_searching = true;
             break;
         }
-        // Spurious wakeup: still on the sleeper list, keep sleeping.
+        // Still on the sleeper list: a spurious wakeup, or the driver
+        // returned after dispatching I/O / timers. If that queued work,
+        // get up ourselves rather than leave it to someone else.
+        if handle.has_work_anywhere() && handle.idle.unpark_worker_by_id(core.index) {
+            break;
+        }
     }
     core
 }

@@ -1,0 +1,275 @@
+//! The reactor: a mio `Poll`, the registered sources, and the timer wheel's
+//! clock. The only module that imports `mio`.
+//!
+//! # Who parks where
+//!
+//! One idle worker at a time parks *in* the driver (`Driver::park`): an
+//! epoll wait whose timeout is the earlier of the next timer and the
+//! caller's limit. Other idle workers park on their thread. Work for a
+//! worker asleep in the driver, or a new timer earlier than the one it
+//! sleeps until, interrupts the wait through the mio `Waker`
+//! ([`Handle::unpark`]).
+//!
+//! # Tokens
+//!
+//! A source's mio token is `slot | generation << 24`. A slot is reused
+//! only with a new generation, and dispatch drops events whose generation
+//! is not the slot's current one: a stale event never wakes a recycled
+//! slot's waiters (C6).
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use mio::{Events, Poll, Token};
+
+use crate::loom::atomic::{AtomicBool, Ordering::*};
+use crate::loom::{Arc, Mutex};
+use crate::scheduled_io::{Ready, ScheduledIo};
+use crate::time;
+
+/// mio types the rest of the crate uses (kept behind this module).
+pub(crate) mod sys {
+    pub(crate) use mio::event::Source;
+    pub(crate) use mio::net;
+    pub(crate) use mio::Interest;
+}
+
+const WAKE_TOKEN: Token = Token(usize::MAX);
+const SLOT_BITS: u32 = 24;
+const SLOT_MASK: usize = (1 << SLOT_BITS) - 1;
+const GEN_MASK: usize = 0xff;
+
+/// The driver: owned by whichever worker parks in it.
+pub struct Driver {
+    poll: Poll,
+    events: Events,
+    handle: Handle,
+}
+
+/// A cloneable handle to the driver: registration, timers, unpark.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    registry: mio::Registry,
+    waker: mio::Waker,
+    slots: Mutex<Slots>,
+    pub(crate) time: time::Wheel,
+    shutdown: AtomicBool,
+}
+
+#[derive(Default)]
+struct Slots {
+    entries: Vec<Slot>,
+    free: Vec<usize>,
+}
+
+struct Slot {
+    io: Option<Arc<ScheduledIo>>,
+    generation: usize,
+}
+
+impl Driver {
+    /// A new driver and its handle.
+    pub fn new() -> io::Result<Driver> {
+        let poll = Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+        let registry = poll.registry().try_clone()?;
+        Ok(Driver {
+            poll,
+            events: Events::with_capacity(1024),
+            handle: Handle {
+                inner: Arc::new(Inner {
+                    registry,
+                    waker,
+                    slots: Mutex::new(Slots::default()),
+                    time: time::Wheel::new(),
+                    shutdown: AtomicBool::new(false),
+                }),
+            },
+        })
+    }
+
+    /// The driver's handle.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Waits for I/O events, an unpark, the next timer, or `limit`
+    /// (`Some(ZERO)`: a non-blocking turn), then dispatches: wakes the
+    /// tasks whose sources became ready and whose timers expired.
+    pub fn park(&mut self, limit: Option<Duration>) {
+        let inner = &self.handle.inner;
+        let now = Instant::now();
+        let timeout = match (inner.time.next_deadline(), limit) {
+            (Some(t), Some(l)) => Some(t.saturating_duration_since(now).min(l)),
+            (Some(t), None) => Some(t.saturating_duration_since(now)),
+            (None, l) => l,
+        };
+        // Round a sub-millisecond timer wait up, so we don't spin on
+        // epoll's millisecond granularity before the timer is due.
+        let timeout = timeout.map(|t| {
+            if t > Duration::ZERO && t < Duration::from_millis(1) {
+                Duration::from_millis(1)
+            } else {
+                t
+            }
+        });
+        inner.time.set_parked_until(timeout.map(|t| now + t));
+        if let Err(e) = self.poll.poll(&mut self.events, timeout) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                // epoll_wait fails only on programming errors (EBADF,
+                // EFAULT, EINVAL); surface loudly in debug, carry on.
+                debug_assert!(false, "epoll_wait failed: {e}");
+            }
+        }
+        inner.time.set_parked_until(None);
+        let mut wake = Vec::new();
+        {
+            let slots = inner.slots.lock().unwrap();
+            for ev in self.events.iter() {
+                let token = ev.token();
+                if token == WAKE_TOKEN {
+                    continue;
+                }
+                let slot = token.0 & SLOT_MASK;
+                let generation = (token.0 >> SLOT_BITS) & GEN_MASK;
+                let Some(io) = slots.entries.get(slot).and_then(|s| s.io.as_ref()) else {
+                    continue;
+                };
+                if io.generation != generation {
+                    continue; // stale: the slot was recycled (C6)
+                }
+                let mut ready = Ready::EMPTY;
+                if ev.is_readable() {
+                    ready = ready.or(Ready::READABLE);
+                }
+                if ev.is_writable() {
+                    ready = ready.or(Ready::WRITABLE);
+                }
+                if ev.is_read_closed() {
+                    ready = ready.or(Ready::READ_CLOSED);
+                }
+                if ev.is_write_closed() {
+                    ready = ready.or(Ready::WRITE_CLOSED);
+                }
+                if ev.is_error() {
+                    ready = ready.or(Ready::ERROR);
+                }
+                let (r, w) = io.set_readiness(ready);
+                wake.extend(r);
+                wake.extend(w);
+            }
+        }
+        // Wake outside the lock; a panicking user waker is contained.
+        for w in wake {
+            wake_contained(w);
+        }
+        inner.time.fire_expired(Instant::now());
+    }
+}
+
+pub(crate) fn wake_contained(w: std::task::Waker) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.wake()));
+}
+
+impl Handle {
+    /// Interrupts a `Driver::park` in progress (or makes the next return).
+    pub fn unpark(&self) {
+        let _ = self.inner.waker.wake();
+    }
+
+    /// Registers `source` for `interest`; returns its shared state and token.
+    pub(crate) fn register(
+        &self,
+        source: &mut impl sys::Source,
+        interest: sys::Interest,
+    ) -> io::Result<(Arc<ScheduledIo>, usize)> {
+        if self.inner.shutdown.load(Acquire) {
+            return Err(io::Error::other(
+                "the quell runtime's I/O driver has shut down",
+            ));
+        }
+        let (io, token) = {
+            let mut slots = self.inner.slots.lock().unwrap();
+            let slot = match slots.free.pop() {
+                Some(s) => s,
+                None => {
+                    if slots.entries.len() > SLOT_MASK {
+                        return Err(io::Error::other("too many registered I/O sources"));
+                    }
+                    slots.entries.push(Slot {
+                        io: None,
+                        generation: 0,
+                    });
+                    slots.entries.len() - 1
+                }
+            };
+            let e = &mut slots.entries[slot];
+            e.generation = (e.generation + 1) & GEN_MASK;
+            let io = Arc::new(ScheduledIo::new(e.generation));
+            e.io = Some(io.clone());
+            (io, slot | (e.generation << SLOT_BITS))
+        };
+        if let Err(e) = self.inner.registry.register(source, Token(token), interest) {
+            self.release(token);
+            return Err(e);
+        }
+        Ok((io, token))
+    }
+
+    /// Deregisters `source` and frees its slot.
+    pub(crate) fn deregister(&self, source: &mut impl sys::Source, token: usize) {
+        let _ = self.inner.registry.deregister(source);
+        self.release(token);
+    }
+
+    fn release(&self, token: usize) {
+        let mut slots = self.inner.slots.lock().unwrap();
+        let slot = token & SLOT_MASK;
+        if let Some(e) = slots.entries.get_mut(slot) {
+            if e.io
+                .as_ref()
+                .is_some_and(|io| io.generation == (token >> SLOT_BITS) & GEN_MASK)
+            {
+                e.io = None;
+                slots.free.push(slot);
+            }
+        }
+    }
+
+    /// Shuts the driver down: every registered source's waits error.
+    pub fn shutdown(&self) {
+        // Release pairs with the Acquire in `register`.
+        self.inner.shutdown.store(true, Release);
+        let ios: Vec<_> = {
+            let slots = self.inner.slots.lock().unwrap();
+            slots.entries.iter().filter_map(|s| s.io.clone()).collect()
+        };
+        for io in ios {
+            let (r, w) = io.shutdown();
+            r.into_iter().chain(w).for_each(wake_contained);
+        }
+        self.inner.time.shutdown();
+    }
+
+    /// Number of registered sources (introspection, tests).
+    pub fn num_sources(&self) -> usize {
+        let slots = self.inner.slots.lock().unwrap();
+        slots.entries.iter().filter(|s| s.io.is_some()).count()
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("io_driver::Handle").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,92 @@
+//! A source registered with the driver: what every net type holds.
+
+use std::future::poll_fn;
+use std::io;
+use std::task::{ready, Context, Poll};
+
+use quell_cancel::context as cancel_cx;
+
+use crate::driver::{sys, Handle};
+use crate::loom::Arc;
+use crate::scheduled_io::{Direction, ReadyEvent, ScheduledIo, WaitError};
+
+/// The registration of one source. Deregistration happens in
+/// [`Registration::deregister`] (called by the owner's `Drop`, which still
+/// has the source).
+pub(crate) struct Registration {
+    handle: Handle,
+    io: Arc<ScheduledIo>,
+    token: usize,
+}
+
+impl Registration {
+    /// Registers `source` with the current thread's driver.
+    pub(crate) fn new(
+        source: &mut impl sys::Source,
+        interest: sys::Interest,
+    ) -> io::Result<Registration> {
+        let handle = crate::context::current()?;
+        let (io, token) = handle.register(source, interest)?;
+        Ok(Registration { handle, io, token })
+    }
+
+    /// Waits for readiness in `dir`; `Err` if the current task is
+    /// cancelled (the `Cancelled` error inside an `io::Error`, see
+    /// `quell_cancel::Cancelled::from_io`) or the driver shut down.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        match ready!(self.io.poll_ready(cx, dir)) {
+            Ok(ev) => Poll::Ready(Ok(ev)),
+            Err(WaitError::Cancelled(c)) => Poll::Ready(Err(c.into())),
+            Err(WaitError::Shutdown) => Poll::Ready(Err(io::Error::other(
+                "the quell runtime's I/O driver has shut down",
+            ))),
+        }
+    }
+
+    /// Clears the readiness `ev` reported (after a `WouldBlock`).
+    pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
+        self.io.clear_readiness(ev);
+    }
+
+    /// Runs the non-blocking `op` when `dir` is ready, retrying after
+    /// `WouldBlock`. The cooperative budget is charged once per call.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        ready!(cancel_cx::poll_proceed(cx));
+        loop {
+            let ev = ready!(self.poll_ready(cx, dir))?;
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(ev),
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    /// `poll_io` as an async fn.
+    pub(crate) async fn async_io<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        poll_fn(|cx| self.poll_io(cx, dir, &mut op)).await
+    }
+
+    /// Deregisters `source` (call once, from the owner's `Drop`).
+    pub(crate) fn deregister(&self, source: &mut impl sys::Source) {
+        self.handle.deregister(source, self.token);
+    }
+
+    /// Whether a waiter is stored for `dir` (C7 checks in tests).
+    #[allow(dead_code)]
+    pub(crate) fn has_waiter(&self, dir: Direction) -> bool {
+        self.io.has_waiter(dir)
+    }
+}

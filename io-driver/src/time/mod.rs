@@ -1,0 +1,5 @@
+//! Time: the timer wheel driven by the driver's poll timeout.
+
+mod wheel;
+
+pub(crate) use wheel::Wheel;
