@@ -134,14 +134,6 @@ impl Driver {
                 if token == WAKE_TOKEN {
                     continue;
                 }
-                let slot = token.0 & SLOT_MASK;
-                let generation = (token.0 >> SLOT_BITS) & GEN_MASK;
-                let Some(io) = slots.entries.get(slot).and_then(|s| s.io.as_ref()) else {
-                    continue;
-                };
-                if io.generation != generation {
-                    continue; // stale: the slot was recycled (C6)
-                }
                 let mut ready = Ready::EMPTY;
                 if ev.is_readable() {
                     ready = ready.or(Ready::READABLE);
@@ -158,9 +150,7 @@ impl Driver {
                 if ev.is_error() {
                     ready = ready.or(Ready::ERROR);
                 }
-                let (r, w) = io.set_readiness(ready);
-                wake.extend(r);
-                wake.extend(w);
+                dispatch(&slots, token.0, ready, &mut wake);
             }
         }
         // Wake outside the lock; a panicking user waker is contained.
@@ -169,6 +159,23 @@ impl Driver {
         }
         inner.time.fire_expired(Instant::now());
     }
+}
+
+/// Delivers one event to the slot named by `token`, unless the slot was
+/// recycled since the token was issued (C6: a stale event never wakes a new
+/// source's waiters).
+fn dispatch(slots: &Slots, token: usize, ready: Ready, wake: &mut Vec<std::task::Waker>) {
+    let slot = token & SLOT_MASK;
+    let generation = (token >> SLOT_BITS) & GEN_MASK;
+    let Some(io) = slots.entries.get(slot).and_then(|s| s.io.as_ref()) else {
+        return;
+    };
+    if io.generation != generation {
+        return;
+    }
+    let (r, w) = io.set_readiness(ready);
+    wake.extend(r);
+    wake.extend(w);
 }
 
 pub(crate) fn wake_contained(w: std::task::Waker) {
@@ -271,5 +278,52 @@ impl std::fmt::Debug for Handle {
 impl std::fmt::Debug for Driver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Driver").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+    use crate::scheduled_io::Direction;
+
+    /// C6: an event for a recycled slot's old token never reaches the new
+    /// source's waiter.
+    #[test]
+    fn stale_event_never_wakes_a_recycled_slot() {
+        let driver = Driver::new().unwrap();
+        let h = driver.handle().clone();
+        let (mut a, _a2) = mio::net::UnixStream::pair().unwrap();
+        let (io_a, t_a) = h.register(&mut a, mio::Interest::READABLE).unwrap();
+        h.deregister(&mut a, t_a);
+        drop(io_a);
+        let (mut b, _b2) = mio::net::UnixStream::pair().unwrap();
+        let (io_b, t_b) = h.register(&mut b, mio::Interest::READABLE).unwrap();
+        assert_eq!(t_a & SLOT_MASK, t_b & SLOT_MASK, "the slot was recycled");
+        assert_ne!(t_a, t_b, "with a new generation");
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(io_b.poll_ready(&mut cx, Direction::Read).is_pending());
+        let mut wake = Vec::new();
+        dispatch(
+            &h.inner.slots.lock().unwrap(),
+            t_a,
+            Ready::READABLE,
+            &mut wake,
+        );
+        assert!(wake.is_empty(), "stale event dropped");
+        assert!(io_b.poll_ready(&mut cx, Direction::Read).is_pending());
+        dispatch(
+            &h.inner.slots.lock().unwrap(),
+            t_b,
+            Ready::READABLE,
+            &mut wake,
+        );
+        assert_eq!(wake.len(), 1);
+        assert!(matches!(
+            io_b.poll_ready(&mut cx, Direction::Read),
+            Poll::Ready(Ok(_))
+        ));
+        h.deregister(&mut b, t_b);
     }
 }

@@ -24,7 +24,9 @@
 //! 4. Cancelled wait (C7): the current task's cancellation (read from the
 //!    cancel context) is checked first; a cancelled wait removes its waker
 //!    under the lock before returning `Cancelled`, so the registration never
-//!    holds a waker of a wait that has ended.
+//!    holds a waker of a wait that has ended. There is one waiter per
+//!    direction (a source has one reader and one writer at a time, as with
+//!    tokio's `PollEvented`), so "its waker" is whatever the slot holds.
 //! 5. Recycled slots: the driver's token carries the slot's generation; an
 //!    event for an old generation is dropped before step 1 (see driver.rs).
 
@@ -181,7 +183,7 @@ impl ScheduledIo {
         dir: Direction,
     ) -> Poll<Result<ReadyEvent, WaitError>> {
         if let Some(c) = context::observed() {
-            self.clear_waiter(dir, cx.waker());
+            self.clear_waiter(dir);
             return Poll::Ready(Err(WaitError::Cancelled(c)));
         }
         let mut w = self.waiters.lock().unwrap();
@@ -196,10 +198,10 @@ impl ScheduledIo {
                 Direction::Read => &mut w.reader,
                 Direction::Write => &mut w.writer,
             };
-            // Our wait is over: do not leave our waker behind.
-            if slot.as_ref().is_some_and(|s| s.will_wake(cx.waker())) {
-                *slot = None;
-            }
+            // Our wait is over: do not leave our waker behind. (One waiter
+            // per direction: the slot can only hold this wait's waker, even
+            // if a foreign executor hands out a different waker each poll.)
+            *slot = None;
             return Poll::Ready(Ok(ReadyEvent {
                 ready: Ready(ready.0 & dir.mask().0),
                 tick: ((cur & TICK_MASK) >> TICK_SHIFT) as u8,
@@ -228,15 +230,12 @@ impl ScheduledIo {
         });
     }
 
-    /// Step 4: remove our waker (if it is ours) from `dir`'s slot.
-    pub(crate) fn clear_waiter(&self, dir: Direction, waker: &Waker) {
+    /// Step 4: remove the waker of `dir`'s (single) waiter: ours.
+    pub(crate) fn clear_waiter(&self, dir: Direction) {
         let mut w = self.waiters.lock().unwrap();
-        let slot = match dir {
-            Direction::Read => &mut w.reader,
-            Direction::Write => &mut w.writer,
-        };
-        if slot.as_ref().is_some_and(|s| s.will_wake(waker)) {
-            *slot = None;
+        match dir {
+            Direction::Read => w.reader = None,
+            Direction::Write => w.writer = None,
         }
     }
 
