@@ -7,4 +7,4 @@ export RUSTFLAGS="--cfg loom -C debug-assertions"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target/loom}"
 filter="${1:-loom}"
-cargo test --release -p quell-cancel -p quell-executor --lib -- "$filter" --test-threads=2
+cargo test --release -p quell-cancel -p quell-executor -p quell-io-driver --lib -- "$filter" --test-threads=2

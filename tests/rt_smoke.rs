@@ -1,3 +1,5 @@
+//! Smoke test: spawn and join many tasks.
+
 use quell::Runtime;
 
 #[test]

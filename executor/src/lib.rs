@@ -27,12 +27,16 @@
 //! assert_eq!(sum, 285);
 //! ```
 #![deny(unsafe_op_in_unsafe_fn)]
+// Under loom the runtime is compiled out (only the models drive the task
+// and scheduler code), so much of the crate is unused there.
+#![cfg_attr(loom, allow(dead_code, unused_imports))]
 
 pub(crate) mod loom;
 
 #[cfg(not(loom))]
 pub mod runtime;
 pub(crate) mod scheduler;
+pub mod sync;
 pub mod task;
 
 #[cfg(not(loom))]

@@ -6,7 +6,7 @@
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use std::sync::{atomic, Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use std::sync::{atomic, Arc, Mutex, MutexGuard, OnceLock};
     pub(crate) use std::thread;
 
     /// `UnsafeCell` with loom's closure API, so the same code checks under loom.
@@ -36,12 +36,64 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
-    pub(crate) use loom::sync::{atomic, Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use loom::sync::{atomic, Arc, Mutex, MutexGuard};
     pub(crate) use loom::thread;
 
     /// Deterministic under loom.
     pub(crate) fn num_cpus() -> usize {
         2
+    }
+
+    /// loom has no `OnceLock`, and `std`'s is invisible to it (a value
+    /// published through it would look unsynchronised). This stand-in
+    /// publishes a boxed value with a loom `AtomicPtr`: the same
+    /// Release/Acquire edge as `std`'s, which loom can see.
+    pub(crate) struct OnceLock<T> {
+        ptr: atomic::AtomicPtr<T>,
+    }
+
+    impl<T> OnceLock<T> {
+        pub(crate) fn new() -> OnceLock<T> {
+            OnceLock {
+                ptr: atomic::AtomicPtr::new(std::ptr::null_mut()),
+            }
+        }
+
+        pub(crate) fn get(&self) -> Option<&T> {
+            // Acquire pairs with the AcqRel CAS in `set`: the value is
+            // fully written before we dereference it.
+            let p = self.ptr.load(atomic::Ordering::Acquire);
+            // SAFETY: non-null only once `set` stored a leaked Box, which
+            // is freed only by `drop` (`&mut self`, so no `&T` is alive).
+            unsafe { p.as_ref() }
+        }
+
+        pub(crate) fn set(&self, value: T) -> Result<(), T> {
+            let p = Box::into_raw(Box::new(value));
+            // AcqRel: Release publishes the value to `get`'s Acquire.
+            match self.ptr.compare_exchange(
+                std::ptr::null_mut(),
+                p,
+                atomic::Ordering::AcqRel,
+                atomic::Ordering::Acquire,
+            ) {
+                Ok(_) => Ok(()),
+                // SAFETY: `p` came from `Box::into_raw` above and was not
+                // published.
+                Err(_) => Err(*unsafe { Box::from_raw(p) }),
+            }
+        }
+    }
+
+    impl<T> Drop for OnceLock<T> {
+        fn drop(&mut self) {
+            let p = self.ptr.with_mut(|p| *p);
+            if !p.is_null() {
+                // SAFETY: a non-null pointer is the Box leaked by `set`;
+                // `&mut self` means no reference from `get` is alive.
+                drop(unsafe { Box::from_raw(p) });
+            }
+        }
     }
 }
 
@@ -70,9 +122,3 @@ impl FastRand {
         ((x as u64 * n as u64) >> 32) as usize
     }
 }
-
-#[cfg(not(loom))]
-pub(crate) use std::thread_local;
-
-#[cfg(loom)]
-pub(crate) use loom::thread_local;

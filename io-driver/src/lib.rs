@@ -21,8 +21,16 @@ pub(crate) mod loom;
 
 pub mod context;
 pub mod driver;
+// Net types need a live driver on the thread; loom models never build one.
+#[cfg(not(loom))]
+pub mod net;
 pub(crate) mod registration;
 pub mod scheduled_io;
+#[cfg(not(loom))]
+pub mod signal;
 pub mod time;
 
 pub use driver::{Driver, Handle};
+
+#[cfg(all(test, loom))]
+mod tests;

@@ -84,6 +84,13 @@ impl Registration {
         self.handle.deregister(source, self.token);
     }
 
+    /// The shared readiness state, for a test probe that must outlive a
+    /// borrow of the owner (see `net::IoProbe`).
+    #[cfg(not(loom))]
+    pub(crate) fn scheduled_io(&self) -> Arc<ScheduledIo> {
+        self.io.clone()
+    }
+
     /// Whether a waiter is stored for `dir` (C7 checks in tests).
     #[allow(dead_code)]
     pub(crate) fn has_waiter(&self, dir: Direction) -> bool {

@@ -6,6 +6,7 @@
 //! context.rs   the thread's current runtime; "already driving" detection
 //! block_on.rs  drive a future on the calling thread
 //! blocking.rs  the bounded blocking pool (spawn_blocking)
+//! shutdown.rs  graceful shutdown: cancel → grace → abort, with a report
 //! ```
 
 mod block_on;
@@ -14,6 +15,7 @@ mod builder;
 pub(crate) mod context;
 mod driver;
 mod handle;
+mod shutdown;
 
 use std::fmt;
 use std::future::Future;
@@ -27,6 +29,7 @@ pub use block_on::BlockOnError;
 pub use builder::Builder;
 pub(crate) use handle::TokenChoice;
 pub use handle::{Handle, TryCurrentError};
+pub use shutdown::ShutdownReport;
 
 use crate::loom::Arc;
 use crate::scheduler::{self, park::SharedDriver, worker};

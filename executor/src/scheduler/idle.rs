@@ -139,9 +139,4 @@ impl Idle {
     pub(crate) fn is_parked(&self, worker: usize) -> bool {
         self.sleepers.lock().unwrap().contains(&worker)
     }
-
-    /// Number of workers currently searching.
-    pub(crate) fn num_searching(&self) -> usize {
-        self.state.load(SeqCst) & SEARCH_MASK
-    }
 }

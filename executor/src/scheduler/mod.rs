@@ -77,6 +77,9 @@ pub(crate) struct Handle {
     pub(crate) driver: Arc<SharedDriver>,
     pub(crate) config: Config,
     /// Cores not yet claimed by a worker thread (and returned at exit).
+    /// Boxed: a core moves in and out of the worker's context at every
+    /// poll, so it must be one pointer, not a large struct.
+    #[allow(clippy::vec_box)]
     pub(crate) cores: Mutex<Vec<Box<worker::Core>>>,
 }
 

@@ -62,7 +62,7 @@ impl Core {
     }
 
     /// Drop every queued task's ref (shutdown, after the workers exited).
-    pub(crate) fn drain(self: Box<Self>) {
+    pub(crate) fn drain(&self) {
         while let Some(t) = self.run_queue.pop() {
             drop(t);
         }
@@ -118,18 +118,14 @@ struct WorkerCtx {
     core: RefCell<Option<Box<Core>>>,
 }
 
-crate::loom::thread_local! {
-    static CURRENT: Cell<*const WorkerCtx> = Cell::new(ptr::null());
+#[cfg(not(loom))]
+std::thread_local! {
+    static CURRENT: Cell<*const WorkerCtx> = const { Cell::new(ptr::null()) };
 }
 
-/// Whether this thread is a worker of `handle`'s runtime.
-pub(crate) fn is_worker_of(handle: &Arc<Handle>) -> bool {
-    CURRENT.with(|c| {
-        let p = c.get();
-        // SAFETY: a non-null CURRENT points at the WorkerCtx on the worker
-        // thread's stack, valid while `run` runs (it resets CURRENT).
-        !p.is_null() && Arc::ptr_eq(&unsafe { &*p }.handle, handle)
-    })
+#[cfg(loom)]
+loom::thread_local! {
+    static CURRENT: Cell<*const WorkerCtx> = Cell::new(ptr::null());
 }
 
 /// Runs a worker until shutdown. Called on the worker thread.
@@ -264,7 +260,8 @@ pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, is_yield: bool) {
         if p.is_null() {
             return Some(task);
         }
-        // SAFETY: see `is_worker_of`.
+        // SAFETY: a non-null CURRENT points at the WorkerCtx on the worker
+        // thread's stack, valid while `run` runs (it resets CURRENT on exit).
         let ctx = unsafe { &*p };
         if !Arc::ptr_eq(&ctx.handle, handle) {
             return Some(task);

@@ -70,6 +70,7 @@ where
                     // never moved until dropped in place.
                     match unsafe { &mut *stage } {
                         Stage::Running(fut) => {
+                            // SAFETY: see above: the future never moves.
                             unsafe { std::pin::Pin::new_unchecked(fut) }.poll(cx)
                         }
                         _ => unreachable!("polled a task that is not running"),

@@ -181,8 +181,8 @@ impl Trailer {
     ///
     /// The caller may read the waker slot (rule 4: COMPLETE and JOIN_WAKER set).
     pub(crate) unsafe fn wake_join(&self) {
-        // SAFETY: read access per the contract.
         self.waker.with(|p| {
+            // SAFETY: read access per the contract (rule 4).
             if let Some(w) = unsafe { &*p } {
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.wake_by_ref()));
             }

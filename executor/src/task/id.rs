@@ -11,7 +11,15 @@ impl Id {
     pub(crate) fn next() -> Id {
         // Not part of any protocol loom checks: uniqueness is all we need,
         // which Relaxed RMW gives (every RMW reads the latest value).
+        #[cfg(not(loom))]
         static NEXT: AtomicU64 = AtomicU64::new(1);
+        // Under loom the id must not depend on earlier executions or on
+        // models running in parallel: it picks the owned-list shard (a loom
+        // mutex), and loom replays an execution only if it is deterministic.
+        #[cfg(loom)]
+        loom::lazy_static! {
+            static ref NEXT: AtomicU64 = AtomicU64::new(1);
+        }
         Id(NEXT.fetch_add(1, Relaxed))
     }
 

@@ -91,14 +91,6 @@ impl<S: 'static> OwnedTasks<S> {
         t
     }
 
-    /// True once `close_and_shutdown_all` started.
-    pub(crate) fn is_closed(&self) -> bool {
-        // Acquire pairs with the Release store in close: a reader that sees
-        // `closed` sees the shards closed too (used for fast-path refusals;
-        // the authoritative check is under the shard lock).
-        self.closed.load(Acquire)
-    }
-
     /// Number of live tasks.
     pub(crate) fn len(&self) -> usize {
         self.shards

@@ -20,6 +20,8 @@ mod id;
 mod join;
 pub(crate) mod list;
 mod raw;
+// The spawn API needs the runtime, which is compiled out under loom.
+#[cfg(not(loom))]
 mod spawn;
 pub(crate) mod state;
 mod waker;
@@ -33,6 +35,7 @@ pub(crate) use header::Header;
 pub use id::Id;
 pub use join::{AbortHandle, JoinHandle};
 pub(crate) use raw::{Notified, RawTask, Task};
+#[cfg(not(loom))]
 pub use spawn::{spawn, spawn_blocking, Builder};
 pub use yield_now::yield_now;
 

@@ -1,1 +1,40 @@
-//! Loom models of the executor's protocols (run by ci/loom.sh).
+//! Loom models of the executor's protocols (run by `ci/loom.sh`).
+//!
+//! ```text
+//! loom_task_wake.rs      C1, C4: wake racing the poll, join waker, join-handle drop
+//! loom_task_cancel.rs    C2, C3, C8: abort / cancel / token cancel racing the idle transition
+//! loom_task_refcount.rs  C4: the last ref dropped by a waker, an AbortHandle or the JoinHandle
+//! loom_park.rs           C5: a push racing a worker going to park; Parker/Unparker
+//! util.rs                a test scheduler, observable futures, drop counters, wakers
+//! ```
+//!
+//! The module is compiled only under `--cfg loom` (see `lib.rs`): the
+//! runtime is compiled out there, so the task models drive `task::new_task`
+//! with [`util::TestSched`], and the scheduler models drive
+//! `scheduler::Handle`, `worker::run` and `Parker` directly.
+//!
+//! Every model ends with every task complete and every handle dropped, so
+//! loom's end-of-execution leak check (every `loom::sync::Arc` freed) also
+//! checks that each task allocation was freed: a task cell owns an `Arc` of
+//! its scheduler.
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 \
+//!     cargo test --release -p quell-executor --lib loom -- --test-threads=2
+//! ```
+
+mod loom_park;
+mod loom_task_cancel;
+mod loom_task_refcount;
+mod loom_task_wake;
+mod util;
+
+/// Runs `f` under loom with the preemption bound of `LOOM_MAX_PREEMPTIONS`,
+/// or 2 when unset (CONVENTIONS.md, "Tests").
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut b = loom::model::Builder::new();
+    if b.preemption_bound.is_none() {
+        b.preemption_bound = Some(2);
+    }
+    b.check(f);
+}

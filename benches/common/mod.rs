@@ -1,0 +1,41 @@
+//! Shared code of the head-to-head benches (quell vs tokio).
+//!
+//! ```text
+//! rt.rs         the `Rt` trait: spawn / spawn_remote / yield_now / block_on,
+//!               implemented by `Quell` and `Tokio` (both 2 workers)
+//! slot.rs       a runtime-agnostic single-slot channel (Mutex + Waker)
+//! probe.rs      a runtime-agnostic wake probe for wake latency
+//! scenarios.rs  the workloads, generic over `Rt` (used by criterion benches
+//!               and by `compare`)
+//! harness.rs    alternating repetitions, medians, timeouts (for `compare`)
+//! table.rs      `Row`, `Outcome`, `Budget` and the printed table
+//! registry.rs   the list of `compare` scenarios: add a row here
+//! ```
+//!
+//! Every bench file does `mod common;` and uses a subset, hence the
+//! `dead_code` allowance.
+#![allow(dead_code, unused_imports)]
+
+pub mod harness;
+pub mod probe;
+pub mod registry;
+pub mod rt;
+pub mod scenarios;
+pub mod slot;
+pub mod table;
+
+pub use rt::{Quell, Rt, Tokio, WORKERS};
+pub use scenarios::Failed;
+
+/// Unwraps a scenario result in a criterion bench. A failure (timeout,
+/// wrong result) exits the process at once instead of unwinding: dropping
+/// a runtime whose tasks hang could hang the bench too.
+pub fn or_exit<T>(r: Result<T, Failed>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("scenario failed: {}", e.0);
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The scenarios of `cargo bench --bench compare`, in table order.
+//!
+//! To add a row: write the workload (generic over `Rt`, returning when
+//! done, bounded by a timeout) in `scenarios.rs` or a module of its own,
+//! then add a [`Scenario`] here whose `run` returns its rows, usually via
+//! `harness::time_vs_tokio` (throughput), `harness::time_binding`, or your
+//! own `harness::alternate` call (latency percentiles, like
+//! `harness::wake_vs_tokio`).
+
+use super::harness::{self, Settings};
+use super::rt::{Quell, Tokio};
+use super::scenarios as sc;
+use super::table::Row;
+
+/// A named group of rows.
+pub struct Scenario {
+    /// Filter key on the command line (`compare -- ping`).
+    pub name: &'static str,
+    pub run: fn(&Settings) -> Vec<Row>,
+}
+
+pub fn all() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            name: "spawn_many_local",
+            run: |s| {
+                vec![harness::time_vs_tokio(
+                    s,
+                    "spawn_many_local (10k tasks, from a task)",
+                    sc::spawn_many_local::<Quell>,
+                    sc::spawn_many_local::<Tokio>,
+                )]
+            },
+        },
+        Scenario {
+            name: "spawn_many_remote",
+            run: |s| {
+                vec![harness::time_vs_tokio(
+                    s,
+                    "spawn_many_remote (10k tasks, from outside)",
+                    sc::spawn_many_remote::<Quell>,
+                    sc::spawn_many_remote::<Tokio>,
+                )]
+            },
+        },
+        Scenario {
+            name: "yield_many",
+            run: |s| {
+                vec![harness::time_vs_tokio(
+                    s,
+                    "yield_many (200 tasks × 200 yields)",
+                    sc::yield_many::<Quell>,
+                    sc::yield_many::<Tokio>,
+                )]
+            },
+        },
+        Scenario {
+            name: "ping_pong",
+            run: |s| {
+                vec![harness::time_vs_tokio(
+                    s,
+                    "ping_pong (4 pairs × 1000 round trips)",
+                    sc::ping_pong::<Quell>,
+                    sc::ping_pong::<Tokio>,
+                )]
+            },
+        },
+        Scenario {
+            name: "chained_spawn",
+            run: |s| {
+                vec![harness::time_vs_tokio(
+                    s,
+                    "chained_spawn (depth 1000)",
+                    sc::chained_spawn::<Quell>,
+                    sc::chained_spawn::<Tokio>,
+                )]
+            },
+        },
+        Scenario {
+            name: "wake_latency",
+            run: harness::wake_vs_tokio,
+        },
+        Scenario {
+            name: "binding_spawn_many_local",
+            run: |s| {
+                vec![harness::time_binding(
+                    s,
+                    "spawn_many_local",
+                    sc::spawn_many_local::<Quell>,
+                )]
+            },
+        },
+        Scenario {
+            name: "binding_ping_pong",
+            run: |s| {
+                vec![harness::time_binding(
+                    s,
+                    "ping_pong",
+                    sc::ping_pong::<Quell>,
+                )]
+            },
+        },
+    ]
+}

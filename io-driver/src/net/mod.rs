@@ -1,0 +1,122 @@
+//! Networking: TCP, UDP and Unix-domain sockets whose every wait is a
+//! cancel point.
+//!
+//! ```text
+//! evented.rs        a mio source + its Registration (deregistered on drop),
+//!                   the read/write/connect polls every type shares
+//! tcp/listener.rs   TcpListener: bind, accept (EMFILE handed to the caller)
+//! tcp/stream.rs     TcpStream: connect, read/write(_vectored), peek, shutdown
+//! tcp/split.rs      OwnedReadHalf / OwnedWriteHalf (Arc-shared), reunite
+//! udp.rs            UdpSocket: bind, connect, send(_to), recv(_from)
+//! unix/             UnixListener, UnixStream (connect, pair)
+//! ```
+//!
+//! The types are used from quell tasks (or `block_on`): creating one
+//! registers it with the current thread's I/O driver, and fails with a
+//! clear error outside a runtime. The stream types and halves implement
+//! [`futures_io::AsyncRead`] / [`futures_io::AsyncWrite`], so the
+//! `futures` ecosystem's adapters (`AsyncReadExt::read_exact`, codecs,
+//! TLS wrappers) work on them; `poll_close` is `shutdown(Shutdown::Write)`.
+//!
+//! # Cancellation at every await point
+//!
+//! Every wait goes through the registration's `poll_io`, which checks the
+//! current task's cancellation (its own, or any ancestor token's) **before**
+//! looking at readiness and before any syscall. A cancelled task that is
+//! parked on a socket is woken by the executor, and then:
+//!
+//! | await point | on cancel |
+//! |---|---|
+//! | `TcpListener::accept`, `UnixListener::accept` | `Err(Cancelled)`; no connection taken; listener open |
+//! | `TcpStream::connect`, `UnixStream::connect` | `Err(Cancelled)`; the half-made socket is closed; no other address tried |
+//! | `read`, `read_vectored`, `peek`, `recv`, `recv_from`, `peek_from` | `Err(Cancelled)`; **no bytes consumed**; stream open |
+//! | `write`, `write_vectored`, `send`, `send_to` | `Err(Cancelled)`; **no bytes sent by that call**; stream open |
+//! | `write_all` | `Err(Cancelled)`; an already-written prefix stays written |
+//! | `bind`, `shutdown`, `pair`, `from_std`, addresses, options | never wait; not cancel points |
+//!
+//! In every case the error is an `io::Error` from which
+//! [`Cancelled::from_io`](quell_cancel::Cancelled::from_io) recovers the
+//! `Cancelled` and its [`Cause`](quell_cancel::Cause) (its kind is `Other`,
+//! never `Interrupted`, so std-style retry loops stop), and the wait's waker
+//! has been removed from the socket's registration before the error is
+//! returned (contract C7). Each call makes at most one data syscall, after
+//! the check: it either moves bytes and returns them, or returns
+//! `Cancelled` having moved none, so data is never lost to a cancel.
+//!
+//! The socket itself is untouched: a [`shield`](quell_cancel::shield)ed
+//! cleanup in the cancelled task can still write a goodbye and drain what
+//! is left, and the socket can be handed to another task that reads on.
+//! Outside a shield the cancellation is sticky: every later wait of the
+//! same task answers `Cancelled` at once.
+//!
+//! # Descriptor exhaustion
+//!
+//! `accept` returns `EMFILE`/`ENFILE`/`ENOBUFS`/`ENOMEM` to the caller
+//! ([`is_resource_exhaustion`] tells them apart) instead of retrying: the
+//! connection stays in the backlog and the listener stays usable, but an
+//! immediate retry would fail again, so the caller must back off (sleep,
+//! or wait for a connection of its own to close). Aborted handshakes
+//! (`ECONNABORTED`) are skipped internally.
+//!
+//! # Concurrency
+//!
+//! A registration keeps one waker per direction. Streams take `&mut self`
+//! for I/O, so one task reads and one writes (use
+//! [`TcpStream::into_split`] for two tasks). Listeners and `UdpSocket`
+//! take `&self` (they can be shared in an `Arc`), but at most one task
+//! should wait in each direction at a time: a second concurrent acceptor
+//! or receiver would displace the first one's waker.
+//!
+//! # Example
+//!
+//! An echo round trip, driven by hand (inside quell you would just
+//! `.await` in a task; see the `quell` crate's `net` docs).
+//!
+//! ```
+//! # use std::future::Future;
+//! # use std::task::{Context, Poll, Waker};
+//! # fn block_on<F: Future>(f: F) -> F::Output {
+//! #     let mut driver = quell_io_driver::Driver::new().unwrap();
+//! #     let _enter = quell_io_driver::context::enter(driver.handle().clone());
+//! #     let mut f = std::pin::pin!(f);
+//! #     let mut cx = Context::from_waker(Waker::noop());
+//! #     loop {
+//! #         if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+//! #         driver.park(Some(std::time::Duration::from_millis(10)));
+//! #     }
+//! # }
+//! use quell_io_driver::net::{TcpListener, TcpStream};
+//!
+//! block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+//!     let (mut server, _) = listener.accept().await?;
+//!     client.write_all(b"echo").await?;
+//!     let mut buf = [0; 4];
+//!     let n = server.read(&mut buf).await?;
+//!     server.write_all(&buf[..n]).await?;
+//!     let mut back = [0; 4];
+//!     let mut got = 0;
+//!     while got < n {
+//!         got += client.read(&mut back[got..]).await?;
+//!     }
+//!     assert_eq!(&back, b"echo");
+//!     Ok::<_, std::io::Error>(())
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod evented;
+mod tcp;
+mod udp;
+mod unix;
+
+#[cfg(test)]
+mod tests;
+
+pub use evented::is_resource_exhaustion;
+#[doc(hidden)]
+pub use evented::IoProbe;
+pub use tcp::{OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixListener, UnixStream};

@@ -1,0 +1,243 @@
+//! Owned halves of a [`TcpStream`]: [`OwnedReadHalf`] and
+//! [`OwnedWriteHalf`], sharing the stream through an `Arc`.
+//!
+//! The registration has one reader slot and one writer slot; the halves
+//! own one each (their `&mut self` receivers keep it at one waiting task
+//! per direction), so a reading task and a writing task never displace
+//! each other's wakers.
+
+use std::error::Error;
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, IoSlice, IoSliceMut};
+use std::net::{Shutdown, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::loom::Arc;
+use crate::net::TcpStream;
+
+/// The read half of a [`TcpStream`], from [`TcpStream::into_split`].
+///
+/// Reads are cancel points exactly as on [`TcpStream`]: `Cancelled`
+/// means nothing was read, and the stream stays open.
+pub struct OwnedReadHalf {
+    inner: Arc<TcpStream>,
+}
+
+/// The write half of a [`TcpStream`], from [`TcpStream::into_split`].
+///
+/// Writes are cancel points exactly as on [`TcpStream`]. Dropping the
+/// half shuts down the write direction (the peer reads EOF), unless
+/// [`forget`](OwnedWriteHalf::forget) was called.
+pub struct OwnedWriteHalf {
+    inner: Arc<TcpStream>,
+    shutdown_on_drop: bool,
+}
+
+pub(crate) fn split(stream: Arc<TcpStream>) -> (OwnedReadHalf, OwnedWriteHalf) {
+    (
+        OwnedReadHalf {
+            inner: stream.clone(),
+        },
+        OwnedWriteHalf {
+            inner: stream,
+            shutdown_on_drop: true,
+        },
+    )
+}
+
+/// [`OwnedReadHalf::reunite`] was given halves of two different streams;
+/// they are handed back.
+pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
+
+impl fmt::Debug for ReuniteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ReuniteError").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for ReuniteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves that are not from the same TcpStream")
+    }
+}
+
+impl Error for ReuniteError {}
+
+impl OwnedReadHalf {
+    /// Puts the halves back together into the original [`TcpStream`].
+    ///
+    /// # Errors
+    ///
+    /// [`ReuniteError`] (with both halves) if they come from different
+    /// streams.
+    pub fn reunite(self, other: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
+        if !Arc::ptr_eq(&self.inner, &other.inner) {
+            return Err(ReuniteError(self, other));
+        }
+        let mut other = other;
+        other.shutdown_on_drop = false;
+        drop(other);
+        Ok(Arc::try_unwrap(self.inner)
+            .unwrap_or_else(|_| unreachable!("both halves were given, so no other owner remains")))
+    }
+
+    /// Reads into `buf` once readable; see [`TcpStream::read`].
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.inner.poll_read_priv(cx, buf)).await
+    }
+
+    /// Scatter read; see [`TcpStream::read_vectored`].
+    pub async fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        poll_fn(|cx| self.inner.poll_read_vectored_priv(cx, bufs)).await
+    }
+
+    /// Reads without consuming; see [`TcpStream::peek`].
+    pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.inner.poll_peek_priv(cx, buf)).await
+    }
+
+    /// The local address of the connection.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    /// The remote address of the connection.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+}
+
+impl OwnedWriteHalf {
+    /// Puts the halves back together; see [`OwnedReadHalf::reunite`].
+    ///
+    /// # Errors
+    ///
+    /// [`ReuniteError`] if the halves come from different streams.
+    pub fn reunite(self, other: OwnedReadHalf) -> Result<TcpStream, ReuniteError> {
+        other.reunite(self)
+    }
+
+    /// Drops the half *without* shutting down the write direction.
+    pub fn forget(mut self) {
+        self.shutdown_on_drop = false;
+    }
+
+    /// Writes from `buf` once writable; see [`TcpStream::write`].
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.inner.poll_write_priv(cx, buf)).await
+    }
+
+    /// Gather write; see [`TcpStream::write_vectored`].
+    pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        poll_fn(|cx| self.inner.poll_write_vectored_priv(cx, bufs)).await
+    }
+
+    /// Writes all of `buf`; see [`TcpStream::write_all`].
+    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write(buf).await? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => buf = &buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Shuts down the write direction now (the peer reads EOF).
+    pub fn shutdown(&self) -> io::Result<()> {
+        self.inner.shutdown(Shutdown::Write)
+    }
+
+    /// The local address of the connection.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    /// The remote address of the connection.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+}
+
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        if self.shutdown_on_drop {
+            let _ = self.inner.shutdown(Shutdown::Write);
+        }
+    }
+}
+
+impl AsRef<TcpStream> for OwnedReadHalf {
+    fn as_ref(&self) -> &TcpStream {
+        &self.inner
+    }
+}
+
+impl AsRef<TcpStream> for OwnedWriteHalf {
+    fn as_ref(&self) -> &TcpStream {
+        &self.inner
+    }
+}
+
+impl futures_io::AsyncRead for OwnedReadHalf {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_read_priv(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_read_vectored_priv(cx, bufs)
+    }
+}
+
+impl futures_io::AsyncWrite for OwnedWriteHalf {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_write_priv(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_write_vectored_priv(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// `shutdown(Shutdown::Write)`: sends FIN.
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.inner.shutdown(Shutdown::Write))
+    }
+}
+
+impl fmt::Debug for OwnedReadHalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedReadHalf")
+            .field("stream", &*self.inner)
+            .finish()
+    }
+}
+
+impl fmt::Debug for OwnedWriteHalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedWriteHalf")
+            .field("stream", &*self.inner)
+            .finish()
+    }
+}

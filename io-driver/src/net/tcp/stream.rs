@@ -1,0 +1,376 @@
+//! [`TcpStream`]: a TCP connection.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, IoSlice, IoSliceMut};
+use std::net::{Shutdown, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::driver::sys;
+use crate::loom::Arc;
+use crate::net::evented::{each_addr, resolve, Evented};
+use crate::net::tcp::split::{OwnedReadHalf, OwnedWriteHalf};
+use crate::scheduled_io::Direction;
+
+/// A TCP connection between a local and a remote socket.
+///
+/// Made by [`connect`](TcpStream::connect), [`TcpListener::accept`] or
+/// [`from_std`](TcpStream::from_std). Reads and writes are the inherent
+/// `async fn`s below, or the [`futures_io::AsyncRead`] /
+/// [`futures_io::AsyncWrite`] impls (`poll_close` is
+/// `shutdown(Shutdown::Write)`). [`into_split`](TcpStream::into_split)
+/// gives owned halves for a reading task and a writing task.
+///
+/// At most one task waits to read and one to write at a time (the
+/// `&mut self` receivers enforce it).
+///
+/// # Cancellation
+///
+/// `connect`, `read`, `read_vectored`, `peek`, `write` and
+/// `write_vectored` are cancel points. A task that is cancelled (by its
+/// handle, or any ancestor token) before or while it waits gets `Err(e)`
+/// with [`Cancelled::from_io(&e)`] carrying the cause; the wait's waker is
+/// removed from the stream (C7). Each call makes at most one syscall, after
+/// the cancel check: it returns the bytes it moved, or `Cancelled` and
+/// moved none. **The stream stays open**: a [`shield`]ed cleanup (or
+/// another task) can still write a goodbye and read what is left. A
+/// cancelled `connect` closes the half-made socket.
+///
+/// [`TcpListener::accept`]: crate::net::TcpListener::accept
+/// [`Cancelled::from_io(&e)`]: quell_cancel::Cancelled::from_io
+/// [`shield`]: quell_cancel::shield
+///
+/// # Example
+///
+/// ```
+/// # use std::future::Future;
+/// # use std::task::{Context, Poll, Waker};
+/// # fn block_on<F: Future>(f: F) -> F::Output {
+/// #     let mut driver = quell_io_driver::Driver::new().unwrap();
+/// #     let _enter = quell_io_driver::context::enter(driver.handle().clone());
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = Context::from_waker(Waker::noop());
+/// #     loop {
+/// #         if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+/// #         driver.park(Some(std::time::Duration::from_millis(10)));
+/// #     }
+/// # }
+/// use std::io::{Read, Write};
+/// use quell_io_driver::net::TcpStream;
+///
+/// // An echo server on a plain thread, a quell client.
+/// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let addr = server.local_addr()?;
+/// std::thread::spawn(move || -> std::io::Result<()> {
+///     let (mut s, _) = server.accept()?;
+///     let mut buf = [0; 5];
+///     s.read_exact(&mut buf)?;
+///     s.write_all(&buf)
+/// });
+/// block_on(async {
+///     let mut stream = TcpStream::connect(addr).await?;
+///     stream.set_nodelay(true)?;
+///     assert_eq!(stream.write(b"hello").await?, 5);
+///     let mut buf = [0; 5];
+///     let mut got = 0;
+///     while got < 5 {
+///         got += stream.read(&mut buf[got..]).await?;
+///     }
+///     assert_eq!(&buf, b"hello");
+///     Ok::<_, std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct TcpStream {
+    io: Evented<sys::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Opens a connection to `addr`, trying each resolved address in turn.
+    ///
+    /// The connect is nonblocking: the task waits for writability, then
+    /// the outcome is read from `SO_ERROR` (`take_error`) and `peer_addr`.
+    /// Host names are resolved with the blocking system resolver.
+    ///
+    /// # Errors
+    ///
+    /// `Cancelled` (the half-made socket is closed; no other address is
+    /// tried), or the last address's connect error (`ConnectionRefused`,
+    /// …), or no runtime on this thread.
+    pub async fn connect(addr: impl std::net::ToSocketAddrs) -> io::Result<TcpStream> {
+        let addrs = resolve(addr)?;
+        each_addr(addrs, TcpStream::connect_addr).await
+    }
+
+    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+        let s = TcpStream::from_mio(sys::net::TcpStream::connect(addr)?)?;
+        poll_fn(|cx| {
+            s.io.poll_connected(cx, |s| s.take_error(), |s| s.peer_addr().map(drop))
+        })
+        .await?;
+        Ok(s)
+    }
+
+    pub(crate) fn from_mio(s: sys::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            io: Evented::new(s)?,
+        })
+    }
+
+    /// Wraps a connected std stream (switching it to nonblocking mode) and
+    /// registers it with the current thread's driver.
+    ///
+    /// # Errors
+    ///
+    /// No runtime on this thread, or registration failed.
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        TcpStream::from_mio(sys::net::TcpStream::from_std(stream))
+    }
+
+    /// Reads into `buf` once readable: one `read(2)`. `Ok(0)` is EOF (or an
+    /// empty `buf`).
+    ///
+    /// # Errors
+    ///
+    /// `Cancelled` (nothing was read; the stream stays usable), or the
+    /// socket's error (`ConnectionReset`, …).
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read_priv(cx, buf)).await
+    }
+
+    /// Scatter read: one `readv(2)` once readable. Errors as
+    /// [`read`](Self::read).
+    pub async fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        poll_fn(|cx| self.io.poll_read_vectored(cx, bufs)).await
+    }
+
+    /// Reads without consuming: one `recv(MSG_PEEK)` once readable. Errors
+    /// as [`read`](Self::read).
+    pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_peek_priv(cx, buf)).await
+    }
+
+    /// Writes from `buf` once writable: one `write(2)`, which may write
+    /// less than `buf.len()`.
+    ///
+    /// # Errors
+    ///
+    /// `Cancelled` (nothing was written), or the socket's error
+    /// (`BrokenPipe`, `ConnectionReset`, …).
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write_priv(cx, buf)).await
+    }
+
+    /// Gather write: one `writev(2)` once writable. Errors as
+    /// [`write`](Self::write).
+    pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        poll_fn(|cx| self.io.poll_write_vectored(cx, bufs)).await
+    }
+
+    /// Writes all of `buf`, one `write` at a time.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write); on `Cancelled` a prefix of `buf` may
+    /// already have been sent (wrap the call in a [`shield`] to finish a
+    /// message regardless).
+    ///
+    /// [`shield`]: quell_cancel::shield
+    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write(buf).await? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => buf = &buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Shuts down the read, write, or both halves (`shutdown(2)`); never
+    /// waits. `Shutdown::Write` sends FIN: the peer reads EOF.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Sets `TCP_NODELAY` (disables Nagle's algorithm when `true`).
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.io.get_ref().set_nodelay(nodelay)
+    }
+
+    /// The `TCP_NODELAY` option.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.get_ref().nodelay()
+    }
+
+    /// Sets `IP_TTL`.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// The `IP_TTL` option.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
+    }
+
+    /// The local address of this connection.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The remote address of this connection.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Splits into a read half and a write half that can move to different
+    /// tasks (they share the socket through an `Arc`). Put them back
+    /// together with [`OwnedReadHalf::reunite`].
+    ///
+    /// Dropping the write half shuts down the write direction (the peer
+    /// reads EOF) unless [`OwnedWriteHalf::forget`] was called.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        crate::net::tcp::split::split(Arc::new(self))
+    }
+
+    /// Whether a task's waker is parked in a read on this stream (tests of
+    /// C7: it must be `false` once a cancelled read has returned).
+    #[doc(hidden)]
+    pub fn has_read_waiter(&self) -> bool {
+        self.io.has_waiter(Direction::Read)
+    }
+
+    /// A probe of this stream's waiter slots that another thread can keep
+    /// while a task owns the stream (tests of C7).
+    #[doc(hidden)]
+    pub fn waiter_probe(&self) -> crate::net::IoProbe {
+        self.io.probe()
+    }
+
+    /// Whether a task's waker is parked in a write on this stream.
+    #[doc(hidden)]
+    pub fn has_write_waiter(&self) -> bool {
+        self.io.has_waiter(Direction::Write)
+    }
+
+    // The shared-reference forms the halves use (one reader and one
+    // writer at a time: the halves' `&mut self` receivers enforce it).
+
+    pub(crate) fn poll_read_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read(cx, buf)
+    }
+
+    pub(crate) fn poll_read_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read_vectored(cx, bufs)
+    }
+
+    pub(crate) fn poll_peek_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        self.io
+            .reg()
+            .poll_io(cx, Direction::Read, || self.io.get_ref().peek(buf))
+    }
+
+    pub(crate) fn poll_write_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write(cx, buf)
+    }
+
+    pub(crate) fn poll_write_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_vectored(cx, bufs)
+    }
+}
+
+impl futures_io::AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_priv(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_vectored_priv(cx, bufs)
+    }
+}
+
+impl futures_io::AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_priv(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_priv(cx, bufs)
+    }
+
+    /// TCP has no user-space buffer here: always ready.
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// `shutdown(Shutdown::Write)`: sends FIN.
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}
+
+impl std::os::fd::AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl std::os::fd::AsFd for TcpStream {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}

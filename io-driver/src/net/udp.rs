@@ -1,0 +1,242 @@
+//! [`UdpSocket`]: UDP datagrams.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+
+use crate::driver::sys;
+use crate::net::evented::{each_addr, resolve, Evented};
+use crate::scheduled_io::Direction;
+
+/// A UDP socket.
+///
+/// Unconnected: [`send_to`](UdpSocket::send_to) /
+/// [`recv_from`](UdpSocket::recv_from). After
+/// [`connect`](UdpSocket::connect): [`send`](UdpSocket::send) /
+/// [`recv`](UdpSocket::recv), which only exchange datagrams with that peer.
+///
+/// One task may wait to receive and one to send at the same time (for
+/// example with the socket in an `Arc`). The registration keeps a single
+/// waker per direction, so two tasks *receiving* concurrently on one socket
+/// would displace each other's waker: use one receiving task.
+///
+/// # Cancellation
+///
+/// `send`, `send_to`, `recv` and `recv_from` are cancel points: a
+/// cancelled task gets `Err(e)` with
+/// [`Cancelled::from_io(&e)`](quell_cancel::Cancelled::from_io), its waker
+/// is removed, and no datagram was sent or consumed by that call (the
+/// check comes before the syscall). The socket stays usable.
+///
+/// # Example
+///
+/// ```
+/// # use std::future::Future;
+/// # use std::task::{Context, Poll, Waker};
+/// # fn block_on<F: Future>(f: F) -> F::Output {
+/// #     let mut driver = quell_io_driver::Driver::new().unwrap();
+/// #     let _enter = quell_io_driver::context::enter(driver.handle().clone());
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = Context::from_waker(Waker::noop());
+/// #     loop {
+/// #         if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+/// #         driver.park(Some(std::time::Duration::from_millis(10)));
+/// #     }
+/// # }
+/// use quell_io_driver::net::UdpSocket;
+///
+/// block_on(async {
+///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+///     a.send_to(b"ping", b.local_addr()?).await?;
+///     let mut buf = [0; 16];
+///     let (n, from) = b.recv_from(&mut buf).await?;
+///     assert_eq!((&buf[..n], from), (&b"ping"[..], a.local_addr()?));
+///     Ok::<_, std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct UdpSocket {
+    io: Evented<sys::net::UdpSocket>,
+}
+
+impl UdpSocket {
+    /// Binds a socket to `addr`, trying each resolved address in turn.
+    /// Never waits (not a cancel point).
+    ///
+    /// # Errors
+    ///
+    /// Resolution or `bind(2)` failures, or no runtime on this thread.
+    pub async fn bind(addr: impl std::net::ToSocketAddrs) -> io::Result<UdpSocket> {
+        let addrs = resolve(addr)?;
+        each_addr(addrs, |a| async move {
+            UdpSocket::new(sys::net::UdpSocket::bind(a)?)
+        })
+        .await
+    }
+
+    /// Wraps a std socket (switching it to nonblocking mode) and registers
+    /// it with the current thread's driver.
+    ///
+    /// # Errors
+    ///
+    /// No runtime on this thread, or registration failed.
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        socket.set_nonblocking(true)?;
+        UdpSocket::new(sys::net::UdpSocket::from_std(socket))
+    }
+
+    fn new(s: sys::net::UdpSocket) -> io::Result<UdpSocket> {
+        Ok(UdpSocket {
+            io: Evented::new(s)?,
+        })
+    }
+
+    /// Sets the default peer: `send` goes there and `recv` only accepts
+    /// datagrams from it. Tries each resolved address until one succeeds.
+    /// Never waits.
+    ///
+    /// # Errors
+    ///
+    /// Resolution or `connect(2)` failures.
+    pub async fn connect(&self, addr: impl std::net::ToSocketAddrs) -> io::Result<()> {
+        let addrs = resolve(addr)?;
+        each_addr(addrs, |a| async move { self.io.get_ref().connect(a) }).await
+    }
+
+    /// Sends `buf` to the connected peer once writable; returns the bytes
+    /// sent.
+    ///
+    /// # Errors
+    ///
+    /// `Cancelled` (nothing sent), not connected, or the socket's error
+    /// (`ConnectionRefused` after an ICMP port unreachable, …).
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_send(cx, buf)).await
+    }
+
+    /// The poll form of [`send`](Self::send).
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .reg()
+            .poll_io(cx, Direction::Write, || self.io.get_ref().send(buf))
+    }
+
+    /// Receives one datagram from the connected peer once readable; a
+    /// datagram longer than `buf` is truncated.
+    ///
+    /// # Errors
+    ///
+    /// `Cancelled` (no datagram consumed), or the socket's error.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_recv(cx, buf)).await
+    }
+
+    /// The poll form of [`recv`](Self::recv).
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .reg()
+            .poll_io(cx, Direction::Read, || self.io.get_ref().recv(buf))
+    }
+
+    /// Sends `buf` to `target` once writable; returns the bytes sent.
+    ///
+    /// # Errors
+    ///
+    /// `Cancelled` (nothing sent), or `sendto(2)`'s error.
+    pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+    }
+
+    /// The poll form of [`send_to`](Self::send_to).
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
+        self.io.reg().poll_io(cx, Direction::Write, || {
+            self.io.get_ref().send_to(buf, target)
+        })
+    }
+
+    /// Receives one datagram and its sender once readable.
+    ///
+    /// # Errors
+    ///
+    /// `Cancelled` (no datagram consumed), or `recvfrom(2)`'s error.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+    }
+
+    /// The poll form of [`recv_from`](Self::recv_from).
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io
+            .reg()
+            .poll_io(cx, Direction::Read, || self.io.get_ref().recv_from(buf))
+    }
+
+    /// Receives a datagram without consuming it, once readable.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_from`](Self::recv_from).
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .reg()
+            .async_io(Direction::Read, || self.io.get_ref().peek_from(buf))
+            .await
+    }
+
+    /// The local address this socket is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The connected peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Sets `SO_BROADCAST`.
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_broadcast(on)
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Whether a task's waker is parked in a receive (tests of C7).
+    #[doc(hidden)]
+    pub fn has_recv_waiter(&self) -> bool {
+        self.io.has_waiter(Direction::Read)
+    }
+}
+
+impl std::os::fd::AsRawFd for UdpSocket {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl std::os::fd::AsFd for UdpSocket {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UdpSocket")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}

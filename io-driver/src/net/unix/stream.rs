@@ -1,0 +1,237 @@
+//! [`UnixStream`]: a Unix-domain stream connection.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, IoSlice, IoSliceMut};
+use std::net::Shutdown;
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::driver::sys;
+use crate::net::evented::Evented;
+use crate::scheduled_io::Direction;
+
+/// A Unix-domain stream connection.
+///
+/// Reads and writes behave as on [`TcpStream`](crate::net::TcpStream),
+/// cancellation included: each call is one syscall after the cancel check,
+/// `Cancelled` means no bytes moved, and the stream stays open. Implements
+/// [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`]
+/// (`poll_close` is `shutdown(Shutdown::Write)`).
+///
+/// # Example
+///
+/// ```
+/// # use std::future::Future;
+/// # use std::task::{Context, Poll, Waker};
+/// # fn block_on<F: Future>(f: F) -> F::Output {
+/// #     let mut driver = quell_io_driver::Driver::new().unwrap();
+/// #     let _enter = quell_io_driver::context::enter(driver.handle().clone());
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = Context::from_waker(Waker::noop());
+/// #     loop {
+/// #         if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+/// #         driver.park(Some(std::time::Duration::from_millis(10)));
+/// #     }
+/// # }
+/// use quell_io_driver::net::UnixStream;
+///
+/// block_on(async {
+///     let (mut a, mut b) = UnixStream::pair()?;
+///     a.write(b"ping").await?;
+///     let mut buf = [0; 4];
+///     assert_eq!(b.read(&mut buf).await?, 4);
+///     assert_eq!(&buf, b"ping");
+///     Ok::<_, std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct UnixStream {
+    io: Evented<sys::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket at `path`; waits for the connect to complete
+    /// (a cancel point: `Cancelled` closes the half-made socket).
+    ///
+    /// # Errors
+    ///
+    /// `Cancelled`, the connect error (`NotFound`, `ConnectionRefused`,
+    /// …), or no runtime on this thread.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let s = UnixStream::from_mio(sys::net::UnixStream::connect(path)?)?;
+        poll_fn(|cx| {
+            s.io.poll_connected(cx, |s| s.take_error(), |s| s.peer_addr().map(drop))
+        })
+        .await?;
+        Ok(s)
+    }
+
+    /// A connected pair of streams (`socketpair(2)`).
+    ///
+    /// # Errors
+    ///
+    /// `socketpair(2)` failures, or no runtime on this thread.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = sys::net::UnixStream::pair()?;
+        Ok((UnixStream::from_mio(a)?, UnixStream::from_mio(b)?))
+    }
+
+    /// Wraps a connected std stream (switching it to nonblocking mode) and
+    /// registers it with the current thread's driver.
+    ///
+    /// # Errors
+    ///
+    /// No runtime on this thread, or registration failed.
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        UnixStream::from_mio(sys::net::UnixStream::from_std(stream))
+    }
+
+    pub(crate) fn from_mio(s: sys::net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            io: Evented::new(s)?,
+        })
+    }
+
+    /// Reads into `buf` once readable: one `read(2)`; `Ok(0)` is EOF.
+    ///
+    /// # Errors
+    ///
+    /// `Cancelled` (nothing read; the stream stays usable), or the
+    /// socket's error.
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.io.poll_read(cx, buf)).await
+    }
+
+    /// Scatter read: one `readv(2)` once readable.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub async fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        poll_fn(|cx| self.io.poll_read_vectored(cx, bufs)).await
+    }
+
+    /// Writes from `buf` once writable: one `write(2)`.
+    ///
+    /// # Errors
+    ///
+    /// `Cancelled` (nothing written), or the socket's error.
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.io.poll_write(cx, buf)).await
+    }
+
+    /// Gather write: one `writev(2)` once writable.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write).
+    pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        poll_fn(|cx| self.io.poll_write_vectored(cx, bufs)).await
+    }
+
+    /// Writes all of `buf`, one `write` at a time.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write); on `Cancelled` a prefix may have been
+    /// sent.
+    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write(buf).await? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => buf = &buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Shuts down the read, write, or both halves; never waits.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Whether a task's waker is parked in a read (tests of C7).
+    #[doc(hidden)]
+    pub fn has_read_waiter(&self) -> bool {
+        self.io.has_waiter(Direction::Read)
+    }
+}
+
+impl futures_io::AsyncRead for UnixStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read_vectored(cx, bufs)
+    }
+}
+
+impl futures_io::AsyncWrite for UnixStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// `shutdown(Shutdown::Write)`.
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}
+
+impl std::os::fd::AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixStream")
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}

@@ -1,0 +1,118 @@
+//! [`interval`], [`interval_at`], [`Interval`] and [`MissedTickBehavior`].
+
+use std::future::poll_fn;
+use std::task::{ready, Context, Poll};
+use std::time::{Duration, Instant};
+
+use quell_cancel::{context as cancel_cx, Cancelled};
+
+use super::sleep::{shutdown_cancelled, Shutdown, Sleep};
+
+/// Ticks every `period`, the first tick at once. See [`Interval`].
+///
+/// # Panics
+///
+/// If `period` is zero. The interval panics when polled on a thread
+/// without a quell runtime, unless it was created on one.
+pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// Ticks every `period`, the first tick at `start`.
+///
+/// # Panics
+///
+/// As [`interval`].
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(!period.is_zero(), "`interval` period must be non-zero");
+    Interval {
+        timer: Sleep::new(start),
+        period,
+        missed: MissedTickBehavior::default(),
+    }
+}
+
+/// What an [`Interval`] does when ticks were missed (the task was late to
+/// call [`tick`](Interval::tick)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissedTickBehavior {
+    /// Fire the missed ticks back to back until caught up (the schedule
+    /// stays `start + n·period`).
+    #[default]
+    Burst,
+    /// Restart the schedule from the late tick: the next is `period` after
+    /// it was observed.
+    Delay,
+    /// Skip the missed ticks: the next is the next `start + n·period`
+    /// after now.
+    Skip,
+}
+
+/// A periodic timer: [`tick`](Self::tick) waits for the next tick.
+///
+/// Like [`Sleep`], a tick is a runtime await point: it answers
+/// `Err(Cancelled)` at once when the current task's cancellation is
+/// observed (the timer entry removed first), or with cause `Shutdown` if
+/// the driver shut down.
+#[derive(Debug)]
+pub struct Interval {
+    timer: Sleep,
+    period: Duration,
+    missed: MissedTickBehavior,
+}
+
+impl Interval {
+    /// Waits for the next tick; returns the instant it was scheduled for.
+    pub async fn tick(&mut self) -> Result<Instant, Cancelled> {
+        poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick (see [`tick`](Self::tick)).
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Result<Instant, Cancelled>> {
+        if let Some(c) = cancel_cx::observed() {
+            self.timer.disarm();
+            return Poll::Ready(Err(c));
+        }
+        ready!(cancel_cx::poll_proceed(cx));
+        if let Err(Shutdown) = ready!(self.timer.poll_timer(cx)) {
+            return Poll::Ready(Err(shutdown_cancelled()));
+        }
+        let tick = self.timer.deadline();
+        let now = Instant::now();
+        let next = match self.missed {
+            MissedTickBehavior::Burst => tick + self.period,
+            MissedTickBehavior::Delay if now > tick + self.period => now + self.period,
+            MissedTickBehavior::Delay => tick + self.period,
+            MissedTickBehavior::Skip => {
+                let behind = now.saturating_duration_since(tick).as_nanos();
+                let periods = behind / self.period.as_nanos() + 1;
+                // Saturate instead of overflowing on absurd gaps.
+                let periods = u32::try_from(periods).unwrap_or(u32::MAX);
+                tick.checked_add(self.period.saturating_mul(periods))
+                    .unwrap_or(now + self.period)
+            }
+        };
+        self.timer.reset(next);
+        Poll::Ready(Ok(tick))
+    }
+
+    /// Restarts the schedule: the next tick is one period from now.
+    pub fn reset(&mut self) {
+        self.timer.reset(Instant::now() + self.period);
+    }
+
+    /// The period.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// The behaviour when ticks were missed.
+    pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
+        self.missed
+    }
+
+    /// Sets the behaviour when ticks were missed.
+    pub fn set_missed_tick_behavior(&mut self, b: MissedTickBehavior) {
+        self.missed = b;
+    }
+}
