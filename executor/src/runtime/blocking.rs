@@ -122,6 +122,7 @@ impl BlockingSpawner {
     {
         let meta = task::Meta {
             token,
+            root: false,
             name: None,
             location,
         };

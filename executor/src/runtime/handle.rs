@@ -87,7 +87,13 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let token = self.token_for(TokenChoice::Inherit);
+        // Blocking tasks have no scheduler root to reach: hold the token.
+        let (token, root) = self.token_for(TokenChoice::Inherit);
+        let token = if root {
+            Some(self.inner.root.clone())
+        } else {
+            token
+        };
         self.inner
             .blocking
             .spawn(self, f, token, Location::caller())
@@ -124,16 +130,24 @@ impl Handle {
         self.inner.sched.num_workers()
     }
 
-    pub(crate) fn token_for(&self, choice: TokenChoice) -> Option<CancelToken> {
+    /// The token a new task binds to: `(Some(token), false)`, or
+    /// `(None, true)` for the runtime root (bound without a ref, so spawning
+    /// under the root touches no shared refcount), or `(None, false)` with
+    /// binding switched off.
+    pub(crate) fn token_for(&self, choice: TokenChoice) -> (Option<CancelToken>, bool) {
         if !self.inner.cancel_binding {
-            return None;
+            return (None, false);
         }
-        Some(match choice {
-            TokenChoice::Inherit => cancel_cx::with_current(|t| t.map(|t| t.token().clone()))
-                .unwrap_or_else(|| self.inner.root.clone()),
-            TokenChoice::Explicit(t) => t,
-            TokenChoice::Detached => CancelToken::new(),
-        })
+        let root = &self.inner.root;
+        match choice {
+            TokenChoice::Inherit => cancel_cx::with_current(|t| match t {
+                Some(t) if !t.token().same(root) => (Some(t.token().clone()), false),
+                _ => (None, true),
+            }),
+            TokenChoice::Explicit(t) if t.same(root) => (None, true),
+            TokenChoice::Explicit(t) => (Some(t), false),
+            TokenChoice::Detached => (Some(CancelToken::new()), false),
+        }
     }
 
     pub(crate) fn spawn_with<F>(
@@ -147,8 +161,10 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let (token, root) = self.token_for(token);
         let meta = task::Meta {
-            token: self.token_for(token),
+            token,
+            root,
             name: name.map(Into::into),
             location,
         };

@@ -23,8 +23,6 @@ use std::io;
 use std::panic::Location;
 use std::thread;
 
-use quell_cancel::CancelToken;
-
 pub use block_on::BlockOnError;
 pub use builder::Builder;
 pub(crate) use handle::TokenChoice;
@@ -76,7 +74,7 @@ impl Runtime {
                     b.blocking_keep_alive,
                     b.blocking_name.clone(),
                 ),
-                root: CancelToken::new(),
+                root: sched.root.clone(),
                 io,
                 cancel_binding: b.cancel_binding,
             }),

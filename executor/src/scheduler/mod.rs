@@ -76,6 +76,9 @@ pub(crate) struct Handle {
     shutdown: AtomicBool,
     pub(crate) driver: Arc<SharedDriver>,
     pub(crate) config: Config,
+    /// The runtime's root cancel token. Tasks spawned under it do not hold
+    /// a ref of it (`Meta::root`): they reach it through here.
+    pub(crate) root: quell_cancel::CancelToken,
     /// Cores not yet claimed by a worker thread (and returned at exit).
     /// Boxed: a core moves in and out of the worker's context at every
     /// poll, so it must be one pointer, not a large struct.
@@ -105,6 +108,7 @@ impl Handle {
             shutdown: AtomicBool::new(false),
             driver: Arc::new(driver),
             config,
+            root: quell_cancel::CancelToken::new(),
             cores: Mutex::new(cores),
         })
     }
@@ -210,5 +214,9 @@ impl Schedule for Arc<Handle> {
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         self.owned.remove(task)
+    }
+
+    fn root_token(&self) -> Option<&quell_cancel::CancelToken> {
+        Some(&self.root)
     }
 }

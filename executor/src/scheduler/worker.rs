@@ -175,8 +175,15 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
     if core.is_searching {
         core.is_searching = false;
         if handle.idle.transition_worker_from_searching() {
-            // We were the last searcher and found work: there may be more.
-            handle.notify_parked();
+            // We were the last searcher. A pusher that saw us searching did
+            // not wake anyone, so look again (after the fence pairing with
+            // the pushers', idle.rs) and wake a sleeper only if work is
+            // visible. Waking unconditionally would put a wake syscall on
+            // the path of every task that ends a search (wake latency).
+            handle.idle.fence_before_recheck();
+            if handle.has_work_anywhere() {
+                handle.notify_parked();
+            }
         }
     }
     core.begin_poll(handle);

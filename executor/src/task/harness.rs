@@ -50,6 +50,16 @@ where
         &self.cell().trailer
     }
 
+    /// The token this task is bound to, if any.
+    fn token(&self) -> Option<&CancelToken> {
+        let trailer = self.trailer();
+        match &trailer.token {
+            Some(t) => Some(t),
+            None if trailer.root => self.cell().scheduler.root_token(),
+            None => None,
+        }
+    }
+
     fn raw(&self) -> RawTask {
         // SAFETY: live task.
         unsafe { RawTask::from_raw(self.header_ptr()) }
@@ -61,6 +71,7 @@ where
         let ctx = TaskCtx {
             header: self.header(),
             trailer: self.trailer(),
+            token: self.token(),
         };
         let res = context::enter(&ctx, || {
             catch_unwind(AssertUnwindSafe(|| {
@@ -153,7 +164,13 @@ where
         if bind != Bind::Unbound {
             return;
         }
-        let token = trailer.token.as_ref().expect("Unbound implies a token");
+        let Some(token) = self.token() else {
+            // Unbound with no token: a root binding on a scheduler without
+            // a root (never built so); nothing to bind to.
+            // SAFETY: `bind` is only accessed by the RUNNING owner (us).
+            trailer.bind.with_mut(|p| unsafe { *p = Bind::Done });
+            return;
+        };
         let next = match token.register_waker(waker) {
             Some(key) => Bind::Registered(key),
             None => {
@@ -173,7 +190,7 @@ where
         let bind = trailer
             .bind
             .with_mut(|p| unsafe { std::mem::replace(&mut *p, Bind::Done) });
-        if let (Bind::Registered(key), Some(token)) = (bind, trailer.token.as_ref()) {
+        if let (Bind::Registered(key), Some(token)) = (bind, self.token()) {
             token.deregister_waker(key);
         }
     }
@@ -241,6 +258,7 @@ where
 struct TaskCtx<'a> {
     header: &'a Header,
     trailer: &'a Trailer,
+    token: Option<&'a CancelToken>,
 }
 
 fn detached() -> &'static CancelToken {
@@ -250,7 +268,9 @@ fn detached() -> &'static CancelToken {
 
 impl context::TaskCancel for TaskCtx<'_> {
     fn token(&self) -> &CancelToken {
-        self.trailer.token.as_ref().unwrap_or_else(|| detached())
+        // Resolved lazily: `detached()` is a process-wide static, only
+        // touched by a task without a token that asks for one.
+        self.token.unwrap_or_else(|| detached())
     }
 
     fn own_cause(&self) -> Option<Cause> {

@@ -69,8 +69,12 @@ pub(crate) enum Bind {
 pub(crate) struct Trailer {
     /// The join waker; ownership follows the JOIN_WAKER rules in `state.rs`.
     pub(crate) waker: UnsafeCell<Option<Waker>>,
-    /// The token the task runs under (`None`: binding switched off).
+    /// The token the task runs under (`None`: the scheduler's root token
+    /// if `root`, else binding switched off).
     pub(crate) token: Option<CancelToken>,
+    /// Bound to the scheduler's root token (held by the scheduler, so the
+    /// task holds no ref of it: no shared refcount on the spawn path).
+    pub(crate) root: bool,
     pub(crate) bind: UnsafeCell<Bind>,
     /// The cause of `JoinHandle::cancel`; written before CANCELLED is set.
     pub(crate) own_cause: Mutex<Option<Cause>>,
@@ -122,10 +126,14 @@ impl<F: Future, S> Cell<F, S> {
         scheduler: S,
         id: Id,
         vtable: &'static Vtable,
-        token: Option<CancelToken>,
-        name: Option<Box<str>>,
-        location: &'static Location<'static>,
+        meta: super::Meta,
     ) -> Box<Cell<F, S>> {
+        let super::Meta {
+            token,
+            root,
+            name,
+            location,
+        } = meta;
         let cell = Box::new(Cell {
             header: Header {
                 state: State::new(),
@@ -135,12 +143,13 @@ impl<F: Future, S> Cell<F, S> {
             },
             trailer: Trailer {
                 waker: UnsafeCell::new(None),
-                bind: UnsafeCell::new(if token.is_some() {
+                bind: UnsafeCell::new(if token.is_some() || root {
                     Bind::Unbound
                 } else {
                     Bind::Done
                 }),
                 token,
+                root,
                 own_cause: Mutex::new(None),
                 name,
                 location,

@@ -54,11 +54,20 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
 
     /// The task completed: remove it from the owned list.
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
+
+    /// The runtime's root token, for tasks spawned with `Meta::root`.
+    fn root_token(&self) -> Option<&CancelToken> {
+        None
+    }
 }
 
 /// Spawn-time metadata.
 pub(crate) struct Meta {
     pub(crate) token: Option<CancelToken>,
+    /// Bind to the scheduler's root token ([`Schedule::root_token`]) without
+    /// holding a ref of it: spawning under the root touches no shared
+    /// refcount (`token` is then `None`).
+    pub(crate) root: bool,
     pub(crate) name: Option<Box<str>>,
     pub(crate) location: &'static Location<'static>,
 }
@@ -76,15 +85,7 @@ where
     S: Schedule,
 {
     let id = Id::next();
-    let cell = header::Cell::new(
-        future,
-        scheduler,
-        id,
-        raw::vtable::<F, S>(),
-        meta.token,
-        meta.name,
-        meta.location,
-    );
+    let cell = header::Cell::new(future, scheduler, id, raw::vtable::<F, S>(), meta);
     let raw = RawTask::new(cell);
     // SAFETY: the initial state holds three refs, one for each handle.
     unsafe {

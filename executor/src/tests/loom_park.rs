@@ -91,6 +91,7 @@ where
     F::Output: Send + 'static,
 {
     let meta = Meta {
+        root: false,
         token: None,
         name: None,
         location: Location::caller(),

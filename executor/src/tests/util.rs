@@ -87,6 +87,7 @@ where
     F::Output: Send + 'static,
 {
     let meta = Meta {
+        root: false,
         token,
         name: None,
         location: Location::caller(),
