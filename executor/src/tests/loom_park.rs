@@ -137,6 +137,25 @@ fn loom_park_push_one_worker() {
     });
 }
 
+/// C5 through the driver: the only worker parks *in the I/O driver* (its
+/// maintenance turns and its park go through `SharedDriver`); a push from
+/// the main thread must wake it through the driver's unpark.
+#[test]
+fn loom_park_push_worker_in_driver() {
+    model(|| {
+        let d = TestDriver(Arc::new((Mutex::new(false), Condvar::new())));
+        let unpark: std::sync::Arc<dyn DriverUnpark> = std::sync::Arc::new(d.clone());
+        let shared = SharedDriver::new(Some((Box::new(d), Arc::from_std(unpark))));
+        let handle = Handle::new(1, config(), shared);
+        let workers = start_workers(&handle, 1);
+
+        let join = spawn_remote(&handle, poll_fn(|_| Poll::Ready(7)));
+        assert_eq!(block_on(join).unwrap(), 7);
+
+        stop(&handle, workers);
+    });
+}
+
 /// Two workers: the push races both workers' search and park; whichever
 /// state they are in, one of them runs the task.
 #[test]
@@ -202,7 +221,11 @@ fn loom_park_local_push_vs_last_searcher() {
 struct TestDriver(Arc<(Mutex<bool>, Condvar)>);
 
 impl Driver for TestDriver {
-    fn park(&mut self, _timeout: Option<Duration>) {
+    fn park(&mut self, timeout: Option<Duration>) {
+        if timeout == Some(Duration::ZERO) {
+            // A non-blocking turn (maintenance): nothing to dispatch.
+            return;
+        }
         let (lock, cv) = &*self.0;
         let mut unparked = lock.lock().unwrap();
         while !*unparked {
