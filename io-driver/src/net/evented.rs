@@ -8,6 +8,7 @@
 //! readiness: a call that moved bytes returns them; a call that did not
 //! happen reports `Cancelled`.
 
+use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
@@ -80,6 +81,35 @@ impl<E: sys::Source> Evented<E> {
     }
 }
 
+impl<E: sys::Source> Evented<E> {
+    /// One read-like call `op` (`read(2)`, `recv(MSG_PEEK)`, …) once
+    /// readable: `n` bytes, EOF (`0`), an error, or `Cancelled` (then
+    /// nothing was read). An empty `buf` is `Ok(0)` at once.
+    pub(crate) fn poll_read_with(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        mut op: impl FnMut(&E, &mut [u8]) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        self.reg
+            .poll_io(cx, Direction::Read, || op(&self.io, &mut *buf))
+    }
+
+    /// `poll_read_with` as an async fn.
+    pub(crate) async fn read_with(
+        &self,
+        buf: &mut [u8],
+        mut op: impl FnMut(&E, &mut [u8]) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read_with(cx, buf, &mut op)).await
+    }
+}
+
+/// The byte-stream operations of `TcpStream`, its halves and `UnixStream`:
+/// each is one syscall after the cancel check.
 impl<E: sys::Source> Evented<E>
 where
     for<'a> &'a E: Read + Write,
@@ -91,11 +121,7 @@ where
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        self.reg
-            .poll_io(cx, Direction::Read, || (&self.io).read(buf))
+        self.poll_read_with(cx, buf, |mut io, buf| io.read(buf))
     }
 
     /// One `readv(2)` once readable.
@@ -126,6 +152,38 @@ where
     ) -> Poll<io::Result<usize>> {
         self.reg
             .poll_io(cx, Direction::Write, || (&self.io).write_vectored(bufs))
+    }
+
+    /// `poll_read` as an async fn.
+    pub(crate) async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read(cx, buf)).await
+    }
+
+    /// `poll_read_vectored` as an async fn.
+    pub(crate) async fn read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read_vectored(cx, bufs)).await
+    }
+
+    /// `poll_write` as an async fn.
+    pub(crate) async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write(cx, buf)).await
+    }
+
+    /// `poll_write_vectored` as an async fn.
+    pub(crate) async fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write_vectored(cx, bufs)).await
+    }
+
+    /// Writes all of `buf`, one `write` at a time (`WriteZero` if a write
+    /// makes no progress). On `Cancelled` a prefix may have been sent.
+    pub(crate) async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write(buf).await? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => buf = &buf[n..],
+            }
+        }
+        Ok(())
     }
 }
 

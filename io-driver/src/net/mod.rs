@@ -106,6 +106,76 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+/// Implements [`futures_io::AsyncRead`] for `$ty` over the `Evented`
+/// stream that `$io` reaches from `$this: &$ty`.
+macro_rules! impl_async_read {
+    ($ty:ty, |$this:ident| $io:expr) => {
+        impl futures_io::AsyncRead for $ty {
+            fn poll_read(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                let $this = &*self;
+                $io.poll_read(cx, buf)
+            }
+
+            fn poll_read_vectored(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &mut [::std::io::IoSliceMut<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                let $this = &*self;
+                $io.poll_read_vectored(cx, bufs)
+            }
+        }
+    };
+}
+
+/// Implements [`futures_io::AsyncWrite`] for `$ty` over the `Evented`
+/// stream that `$io` reaches from `$this: &$ty`; `poll_close` shuts the
+/// write direction down.
+macro_rules! impl_async_write {
+    ($ty:ty, |$this:ident| $io:expr) => {
+        impl futures_io::AsyncWrite for $ty {
+            fn poll_write(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                let $this = &*self;
+                $io.poll_write(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                let $this = &*self;
+                $io.poll_write_vectored(cx, bufs)
+            }
+
+            /// No user-space buffer here: always ready.
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                _cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                ::std::task::Poll::Ready(Ok(()))
+            }
+
+            /// `shutdown(Shutdown::Write)`: the peer reads EOF.
+            fn poll_close(
+                self: ::std::pin::Pin<&mut Self>,
+                _cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                let $this = &*self;
+                ::std::task::Poll::Ready($io.get_ref().shutdown(::std::net::Shutdown::Write))
+            }
+        }
+    };
+}
+
 mod evented;
 mod tcp;
 mod udp;

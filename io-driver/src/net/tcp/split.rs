@@ -8,12 +8,10 @@
 
 use std::error::Error;
 use std::fmt;
-use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Shutdown, SocketAddr};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
+use crate::driver::sys;
 use crate::loom::Arc;
 use crate::net::TcpStream;
 
@@ -85,17 +83,20 @@ impl OwnedReadHalf {
 
     /// Reads into `buf` once readable; see [`TcpStream::read`].
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.inner.poll_read_priv(cx, buf)).await
+        self.inner.io.read(buf).await
     }
 
     /// Scatter read; see [`TcpStream::read_vectored`].
     pub async fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        poll_fn(|cx| self.inner.poll_read_vectored_priv(cx, bufs)).await
+        self.inner.io.read_vectored(bufs).await
     }
 
     /// Reads without consuming; see [`TcpStream::peek`].
     pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.inner.poll_peek_priv(cx, buf)).await
+        self.inner
+            .io
+            .read_with(buf, sys::net::TcpStream::peek)
+            .await
     }
 
     /// The local address of the connection.
@@ -126,23 +127,17 @@ impl OwnedWriteHalf {
 
     /// Writes from `buf` once writable; see [`TcpStream::write`].
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.inner.poll_write_priv(cx, buf)).await
+        self.inner.io.write(buf).await
     }
 
     /// Gather write; see [`TcpStream::write_vectored`].
     pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        poll_fn(|cx| self.inner.poll_write_vectored_priv(cx, bufs)).await
+        self.inner.io.write_vectored(bufs).await
     }
 
     /// Writes all of `buf`; see [`TcpStream::write_all`].
-    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.inner.io.write_all(buf).await
     }
 
     /// Shuts down the write direction now (the peer reads EOF).
@@ -181,50 +176,8 @@ impl AsRef<TcpStream> for OwnedWriteHalf {
     }
 }
 
-impl futures_io::AsyncRead for OwnedReadHalf {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_read_priv(cx, buf)
-    }
-
-    fn poll_read_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_read_vectored_priv(cx, bufs)
-    }
-}
-
-impl futures_io::AsyncWrite for OwnedWriteHalf {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_vectored_priv(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// `shutdown(Shutdown::Write)`: sends FIN.
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.inner.shutdown(Shutdown::Write))
-    }
-}
+impl_async_read!(OwnedReadHalf, |h| h.inner.io);
+impl_async_write!(OwnedWriteHalf, |h| h.inner.io);
 
 impl fmt::Debug for OwnedReadHalf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

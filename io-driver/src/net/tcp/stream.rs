@@ -4,8 +4,6 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Shutdown, SocketAddr};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use crate::driver::sys;
 use crate::loom::Arc;
@@ -83,7 +81,8 @@ use crate::scheduled_io::Direction;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct TcpStream {
-    io: Evented<sys::net::TcpStream>,
+    /// Shared with the halves (`tcp::split`).
+    pub(super) io: Evented<sys::net::TcpStream>,
 }
 
 impl TcpStream {
@@ -137,19 +136,19 @@ impl TcpStream {
     /// `Cancelled` (nothing was read; the stream stays usable), or the
     /// socket's error (`ConnectionReset`, …).
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_read_priv(cx, buf)).await
+        self.io.read(buf).await
     }
 
     /// Scatter read: one `readv(2)` once readable. Errors as
     /// [`read`](Self::read).
     pub async fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_read_vectored(cx, bufs)).await
+        self.io.read_vectored(bufs).await
     }
 
     /// Reads without consuming: one `recv(MSG_PEEK)` once readable. Errors
     /// as [`read`](Self::read).
     pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_peek_priv(cx, buf)).await
+        self.io.read_with(buf, sys::net::TcpStream::peek).await
     }
 
     /// Writes from `buf` once writable: one `write(2)`, which may write
@@ -160,13 +159,13 @@ impl TcpStream {
     /// `Cancelled` (nothing was written), or the socket's error
     /// (`BrokenPipe`, `ConnectionReset`, …).
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write_priv(cx, buf)).await
+        self.io.write(buf).await
     }
 
     /// Gather write: one `writev(2)` once writable. Errors as
     /// [`write`](Self::write).
     pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_write_vectored(cx, bufs)).await
+        self.io.write_vectored(bufs).await
     }
 
     /// Writes all of `buf`, one `write` at a time.
@@ -178,14 +177,8 @@ impl TcpStream {
     /// message regardless).
     ///
     /// [`shield`]: quell_cancel::shield
-    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.io.write_all(buf).await
     }
 
     /// Shuts down the read, write, or both halves (`shutdown(2)`); never
@@ -258,101 +251,10 @@ impl TcpStream {
     pub fn has_write_waiter(&self) -> bool {
         self.io.has_waiter(Direction::Write)
     }
-
-    // The shared-reference forms the halves use (one reader and one
-    // writer at a time: the halves' `&mut self` receivers enforce it).
-
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_read(cx, buf)
-    }
-
-    pub(crate) fn poll_read_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_read_vectored(cx, bufs)
-    }
-
-    pub(crate) fn poll_peek_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        self.io
-            .reg()
-            .poll_io(cx, Direction::Read, || self.io.get_ref().peek(buf))
-    }
-
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write(cx, buf)
-    }
-
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_vectored(cx, bufs)
-    }
 }
 
-impl futures_io::AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_priv(cx, buf)
-    }
-
-    fn poll_read_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_vectored_priv(cx, bufs)
-    }
-}
-
-impl futures_io::AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_priv(cx, bufs)
-    }
-
-    /// TCP has no user-space buffer here: always ready.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// `shutdown(Shutdown::Write)`: sends FIN.
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
-    }
-}
+impl_async_read!(TcpStream, |s| s.io);
+impl_async_write!(TcpStream, |s| s.io);
 
 impl std::os::fd::AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {

@@ -6,8 +6,6 @@ use std::io::{self, IoSlice, IoSliceMut};
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use crate::driver::sys;
 use crate::net::evented::Evented;
@@ -103,7 +101,7 @@ impl UnixStream {
     /// `Cancelled` (nothing read; the stream stays usable), or the
     /// socket's error.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_read(cx, buf)).await
+        self.io.read(buf).await
     }
 
     /// Scatter read: one `readv(2)` once readable.
@@ -112,7 +110,7 @@ impl UnixStream {
     ///
     /// As [`read`](Self::read).
     pub async fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_read_vectored(cx, bufs)).await
+        self.io.read_vectored(bufs).await
     }
 
     /// Writes from `buf` once writable: one `write(2)`.
@@ -121,7 +119,7 @@ impl UnixStream {
     ///
     /// `Cancelled` (nothing written), or the socket's error.
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_write(cx, buf)).await
+        self.io.write(buf).await
     }
 
     /// Gather write: one `writev(2)` once writable.
@@ -130,7 +128,7 @@ impl UnixStream {
     ///
     /// As [`write`](Self::write).
     pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_write_vectored(cx, bufs)).await
+        self.io.write_vectored(bufs).await
     }
 
     /// Writes all of `buf`, one `write` at a time.
@@ -139,14 +137,8 @@ impl UnixStream {
     ///
     /// As [`write`](Self::write); on `Cancelled` a prefix may have been
     /// sent.
-    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.io.write_all(buf).await
     }
 
     /// Shuts down the read, write, or both halves; never waits.
@@ -176,50 +168,8 @@ impl UnixStream {
     }
 }
 
-impl futures_io::AsyncRead for UnixStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_read(cx, buf)
-    }
-
-    fn poll_read_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_read_vectored(cx, bufs)
-    }
-}
-
-impl futures_io::AsyncWrite for UnixStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// `shutdown(Shutdown::Write)`.
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
-    }
-}
+impl_async_read!(UnixStream, |s| s.io);
+impl_async_write!(UnixStream, |s| s.io);
 
 impl std::os::fd::AsRawFd for UnixStream {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
