@@ -2,11 +2,15 @@
 //!
 //! Runs every scenario of `common::registry` with quell and tokio (both
 //! multi-thread, 2 workers) in this one process, alternating repetitions,
-//! and prints a Markdown table of medians. See docs/benchmarks.md.
+//! and prints a Markdown table of medians, then the extra tables of
+//! `common::notes` (quell vs its own wake latency, rates). See
+//! docs/benchmarks.md.
 //!
 //! Arguments (after `--`): scenario-name filters (substrings), `--reps N`,
 //! `--wake-reps N`,
-//! `--batch-ms N`, `--samples N` (wake-latency samples per repetition),
+//! `--batch-ms N`, `--samples N` (wake-latency samples per repetition; the
+//! cancel, echo-RTT, churn and overshoot counts scale with it, see
+//! `common/rows.rs`),
 //! `--quick` (a smoke run), `--list`. Without cargo's `--bench` flag
 //! (`cargo test --benches`) it does a smoke run.
 
@@ -15,7 +19,7 @@ mod common;
 use std::time::Instant;
 
 use common::harness::Settings;
-use common::{registry, table};
+use common::{notes, registry, table};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -97,6 +101,7 @@ fn main() {
         eprintln!("  done in {:.1} s", t.elapsed().as_secs_f64());
     }
     table::print(&rows);
+    notes::print();
     println!(
         "total {:.1} s; load average at end: {}",
         start.elapsed().as_secs_f64(),

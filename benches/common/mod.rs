@@ -10,19 +10,29 @@
 //! harness.rs    alternating repetitions, medians, timeouts (for `compare`)
 //! table.rs      `Row`, `Outcome`, `Budget` and the printed table
 //! registry.rs   the list of `compare` scenarios: add a row here
+//! cancel_lat.rs cancel latency of a parked task (channel recv, TCP read)
+//! echo.rs       TCP echo over loopback (`NetRt`: from_std/read/write_all)
+//! timers.rs     timer churn and sleep overshoot (`TimeRt`: sleep)
+//! rows.rs       the `compare` rows of the three modules above
+//! notes.rs      the extra tables: quell vs its own wake latency, rates
 //! ```
 //!
 //! Every bench file does `mod common;` and uses a subset, hence the
 //! `dead_code` allowance.
 #![allow(dead_code, unused_imports)]
 
+pub mod cancel_lat;
+pub mod echo;
 pub mod harness;
+pub mod notes;
 pub mod probe;
 pub mod registry;
+pub mod rows;
 pub mod rt;
 pub mod scenarios;
 pub mod slot;
 pub mod table;
+pub mod timers;
 
 pub use rt::{Quell, Rt, Tokio, WORKERS};
 pub use scenarios::Failed;

@@ -8,6 +8,7 @@
 //! `harness::wake_vs_tokio`).
 
 use super::harness::{self, Settings};
+use super::rows;
 use super::rt::{Quell, Tokio};
 use super::scenarios as sc;
 use super::table::Row;
@@ -79,6 +80,30 @@ pub fn all() -> Vec<Scenario> {
         Scenario {
             name: "wake_latency",
             run: harness::wake_vs_tokio,
+        },
+        Scenario {
+            name: "cancel_channel",
+            run: rows::cancel_channel,
+        },
+        Scenario {
+            name: "cancel_read",
+            run: rows::cancel_read,
+        },
+        Scenario {
+            name: "echo_rtt",
+            run: rows::echo_rtt,
+        },
+        Scenario {
+            name: "echo_throughput",
+            run: rows::echo_throughput,
+        },
+        Scenario {
+            name: "timer_churn",
+            run: rows::timer_churn,
+        },
+        Scenario {
+            name: "sleep_overshoot",
+            run: rows::sleep_overshoot,
         },
         Scenario {
             name: "binding_spawn_many_local",
