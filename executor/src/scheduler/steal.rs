@@ -50,11 +50,15 @@ impl Core {
             if round >= rounds && self.lifo_watch.is_none() {
                 return None;
             }
-            if round % 16 == 0 {
-                crate::loom::thread::yield_now();
-            } else {
-                std::hint::spin_loop();
-            }
+            // No `thread::yield_now` here: on a loaded machine it hands the
+            // CPU away for a whole time slice while we still count as
+            // searching, and pushers do not wake a sleeper while someone
+            // searches (measured: millisecond wake latencies under a
+            // parallel build). Loom needs the yield to bound spin loops.
+            #[cfg(loom)]
+            crate::loom::thread::yield_now();
+            #[cfg(not(loom))]
+            std::hint::spin_loop();
         }
     }
 
