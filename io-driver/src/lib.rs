@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! driver.rs        mio Poll + slots (token = slot | generation), dispatch, unpark
-//! scheduled_io.rs  per-source readiness word (bits + tick) and reader/writer wakers
+//! scheduled_io.rs  per-source readiness word (bits + tick) and reader/writer waiter lists
 //! registration.rs  what a net type holds: poll_ready / poll_io / deregister
 //! context.rs       the current thread's driver (set by the executor)
 //! time/            the hierarchical timer wheel, sleep / timeout / interval, deadlines

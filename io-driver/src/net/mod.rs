@@ -60,12 +60,12 @@
 //!
 //! # Concurrency
 //!
-//! A registration keeps one waker per direction. Streams take `&mut self`
-//! for I/O, so one task reads and one writes (use
-//! [`TcpStream::into_split`] for two tasks). Listeners and `UdpSocket`
-//! take `&self` (they can be shared in an `Arc`), but at most one task
-//! should wait in each direction at a time: a second concurrent acceptor
-//! or receiver would displace the first one's waker.
+//! A registration keeps a list of waiters per direction, and readiness
+//! wakes them all. Streams take `&mut self` for I/O, so one task reads and
+//! one writes (use [`TcpStream::into_split`] for two tasks). Listeners and
+//! `UdpSocket` take `&self`: share them in an `Arc` and any number of tasks
+//! can accept or receive concurrently (each is woken; one wins each
+//! connection or datagram, the others wait again).
 //!
 //! # Example
 //!

@@ -17,10 +17,9 @@ use crate::scheduled_io::Direction;
 /// [`connect`](UdpSocket::connect): [`send`](UdpSocket::send) /
 /// [`recv`](UdpSocket::recv), which only exchange datagrams with that peer.
 ///
-/// One task may wait to receive and one to send at the same time (for
-/// example with the socket in an `Arc`). The registration keeps a single
-/// waker per direction, so two tasks *receiving* concurrently on one socket
-/// would displace each other's waker: use one receiving task.
+/// Several tasks may wait to receive and to send at the same time (with
+/// the socket in an `Arc`): the registration keeps a waiter list per
+/// direction and readiness wakes every waiter.
 ///
 /// # Cancellation
 ///

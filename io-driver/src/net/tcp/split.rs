@@ -1,10 +1,9 @@
 //! Owned halves of a [`TcpStream`]: [`OwnedReadHalf`] and
 //! [`OwnedWriteHalf`], sharing the stream through an `Arc`.
 //!
-//! The registration has one reader slot and one writer slot; the halves
-//! own one each (their `&mut self` receivers keep it at one waiting task
-//! per direction), so a reading task and a writing task never displace
-//! each other's wakers.
+//! The registration has a reader and a writer waiter list; the halves use
+//! one each (their `&mut self` receivers keep it at one waiting task per
+//! direction), so a reading task and a writing task wait independently.
 
 use std::error::Error;
 use std::fmt;
