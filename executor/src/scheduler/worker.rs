@@ -46,6 +46,10 @@ pub(crate) struct Core {
     pub(crate) rand: FastRand,
     parker: Option<Parker>,
     pub(crate) lifo_watch: Option<super::steal::LifoWatch>,
+    /// True while this worker turns the I/O driver (maintenance or park):
+    /// tasks its dispatch wakes go to the local queue without a
+    /// notification, which is sent once after the turn if needed.
+    in_driver: bool,
 }
 
 impl Core {
@@ -58,6 +62,7 @@ impl Core {
             rand: FastRand::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
             parker: None,
             lifo_watch: None,
+            in_driver: false,
         }
     }
 
@@ -150,8 +155,16 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
         if core.tick % handle.config.event_interval == 0 {
             // Maintenance: I/O and timers progress even when every worker
             // is busy (nobody parks in the driver then).
-            handle.driver.try_turn();
+            core = maintenance_turn(&ctx, core);
         }
+        if let Some(task) = core.next_task(&handle) {
+            core = run_task(&ctx, core, task);
+            continue;
+        }
+        // Out of local work: give the I/O driver a non-blocking turn first
+        // (if no one is parked in it), so I/O that is ready now runs before
+        // we spin and park; then look again before searching.
+        core = maintenance_turn(&ctx, core);
         if let Some(task) = core.next_task(&handle) {
             core = run_task(&ctx, core, task);
             continue;
@@ -160,7 +173,7 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
             core = run_task(&ctx, core, task);
             continue;
         }
-        core = park(&handle, core);
+        core = park(&ctx, core);
     }
     if core.is_searching {
         core.is_searching = false;
@@ -212,7 +225,32 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
     }
 }
 
-fn park(handle: &Handle, mut core: Box<Core>) -> Box<Core> {
+/// A non-blocking turn of the I/O driver with the core in the context, so
+/// tasks its events wake go to our own queue.
+fn maintenance_turn(ctx: &WorkerCtx, mut core: Box<Core>) -> Box<Core> {
+    core.in_driver = true;
+    *ctx.core.borrow_mut() = Some(core);
+    ctx.handle.driver.try_turn();
+    let mut core = ctx
+        .core
+        .borrow_mut()
+        .take()
+        .expect("worker core lost during driver turn");
+    core.in_driver = false;
+    notify_after_turn(&ctx.handle, &core);
+    core
+}
+
+/// After a driver turn queued tasks locally without notifying: we run the
+/// first ourselves; if there are more, wake a sleeper to help (C5).
+fn notify_after_turn(handle: &Handle, core: &Core) {
+    if core.run_queue.len() > 1 {
+        handle.notify_parked();
+    }
+}
+
+fn park(ctx: &WorkerCtx, mut core: Box<Core>) -> Box<Core> {
+    let handle = &*ctx.handle;
     if core.has_local_work(handle) {
         return core;
     }
@@ -238,8 +276,32 @@ fn park(handle: &Handle, mut core: Box<Core>) -> Box<Core> {
         return core;
     }
     loop {
-        core.parker.as_mut().expect("parker").park(None);
+        // While we park, the core sits in the context without its parker:
+        // tasks that the I/O driver's dispatch (on this thread) wakes are
+        // queued locally, without waking another worker (`schedule_local`
+        // does not notify while the parker is out) — we run them ourselves
+        // as soon as the park returns.
+        let mut parker = core.parker.take().expect("parker");
+        core.in_driver = true;
+        *ctx.core.borrow_mut() = Some(core);
+        parker.park(None);
+        core = ctx
+            .core
+            .borrow_mut()
+            .take()
+            .expect("worker core lost during park");
+        core.in_driver = false;
+        core.parker = Some(parker);
         if handle.is_shutdown() {
+            break;
+        }
+        if core.has_local_work(handle) {
+            // The driver queued work here. Leave the sleeper list (unless a
+            // pusher already took us off it and counted us searching).
+            if !handle.idle.unpark_worker_by_id(core.index) {
+                core.is_searching = true;
+            }
+            notify_after_turn(handle, &core);
             break;
         }
         if !handle.idle.is_parked(core.index) {
@@ -288,6 +350,12 @@ pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, is_yield: bool) {
 }
 
 fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool) {
+    if core.in_driver {
+        // Woken by our own driver turn: queue it; `notify_after_turn`
+        // decides once, after the turn, whether anyone else is needed.
+        core.run_queue.push(task);
+        return;
+    }
     if is_yield || !handle.config.lifo_slot {
         core.run_queue.push(task);
     } else {
