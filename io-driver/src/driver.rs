@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
 
-use crate::loom::atomic::{AtomicBool, Ordering::*};
+use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::{Arc, Mutex};
 use crate::scheduled_io::{Ready, ScheduledIo};
 use crate::time;
@@ -58,6 +58,8 @@ pub(crate) struct Inner {
     slots: Mutex<Slots>,
     pub(crate) time: time::Wheel,
     shutdown: AtomicBool,
+    /// Number of registered sources, readable without the slot lock.
+    live_sources: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -87,6 +89,7 @@ impl Driver {
                     slots: Mutex::new(Slots::default()),
                     time: time::Wheel::new(),
                     shutdown: AtomicBool::new(false),
+                    live_sources: AtomicUsize::new(0),
                 }),
             },
         })
@@ -218,6 +221,8 @@ impl Handle {
             e.generation = (e.generation + 1) & GEN_MASK;
             let io = Arc::new(ScheduledIo::new(e.generation));
             e.io = Some(io.clone());
+            // Relaxed: a hint for `has_sources`.
+            self.inner.live_sources.fetch_add(1, Relaxed);
             (io, slot | (e.generation << SLOT_BITS))
         };
         if let Err(e) = self.inner.registry.register(source, Token(token), interest) {
@@ -243,6 +248,8 @@ impl Handle {
             {
                 e.io = None;
                 slots.free.push(slot);
+                // Relaxed: a hint for `has_sources`; the slots are under the lock.
+                self.inner.live_sources.fetch_sub(1, Relaxed);
             }
         }
     }
@@ -260,6 +267,12 @@ impl Handle {
             r.into_iter().chain(w).for_each(wake_contained);
         }
         self.inner.time.shutdown();
+    }
+
+    /// Whether any source is registered (a lock-free hint: workers skip
+    /// the non-blocking driver turn before searching when there is no I/O).
+    pub fn has_sources(&self) -> bool {
+        self.inner.live_sources.load(Relaxed) > 0
     }
 
     /// Number of registered sources (introspection, tests).

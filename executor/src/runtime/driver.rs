@@ -22,4 +22,8 @@ impl DriverUnpark for IoUnpark {
     fn unpark(&self) {
         self.0.unpark();
     }
+
+    fn has_sources(&self) -> bool {
+        self.0.has_sources()
+    }
 }

@@ -40,6 +40,13 @@ pub trait Driver: Send + 'static {
 pub trait DriverUnpark: Send + Sync + 'static {
     /// Makes the current or next `park` return.
     fn unpark(&self);
+
+    /// A cheap hint: could a non-blocking turn find I/O events? (False when
+    /// no source is registered.) Workers skip the turn before searching
+    /// when it says no.
+    fn has_sources(&self) -> bool {
+        true
+    }
 }
 
 /// The driver shared by all workers of a runtime (one parks in it at a time).
@@ -64,6 +71,11 @@ impl SharedDriver {
 }
 
 impl SharedDriver {
+    /// Whether a driver exists and may have I/O to dispatch.
+    pub(crate) fn has_sources(&self) -> bool {
+        self.unpark.as_ref().is_some_and(|u| u.has_sources())
+    }
+
     /// A non-blocking turn of the driver (dispatch ready I/O and expired
     /// timers), if no other worker is using it. Returns whether it ran.
     pub(crate) fn try_turn(&self) -> bool {

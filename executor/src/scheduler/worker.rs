@@ -163,11 +163,14 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
         }
         // Out of local work: give the I/O driver a non-blocking turn first
         // (if no one is parked in it), so I/O that is ready now runs before
-        // we spin and park; then look again before searching.
-        core = maintenance_turn(&ctx, core);
-        if let Some(task) = core.next_task(&handle) {
-            core = run_task(&ctx, core, task);
-            continue;
+        // we spin and park; then look again before searching. Skipped when
+        // no source is registered (a syscall that cannot find anything).
+        if handle.driver.has_sources() {
+            core = maintenance_turn(&ctx, core);
+            if let Some(task) = core.next_task(&handle) {
+                core = run_task(&ctx, core, task);
+                continue;
+            }
         }
         if let Some(task) = core.search(&handle) {
             core = run_task(&ctx, core, task);
