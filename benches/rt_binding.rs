@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::scenarios as sc;
 use common::{or_exit, Quell};
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -30,10 +28,7 @@ fn binding_cost(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+    config = common::crit::throughput_config();
     targets = binding_cost
 }
 criterion_main!(benches);

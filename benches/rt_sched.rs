@@ -12,28 +12,13 @@
 
 mod common;
 
-use std::time::Duration;
-
+use common::crit::{head_to_head, throughput_config};
 use common::scenarios as sc;
-use common::{or_exit, Quell, Tokio};
+use common::{Quell, Tokio};
 use criterion::{criterion_group, criterion_main, Criterion};
 
-fn bench(
-    c: &mut Criterion,
-    name: &str,
-    q: fn(&Quell) -> Result<(), common::Failed>,
-    t: fn(&Tokio) -> Result<(), common::Failed>,
-) {
-    let quell = Quell::new();
-    let tokio = Tokio::new();
-    let mut g = c.benchmark_group(name);
-    g.bench_function("quell", |b| b.iter(|| or_exit(q(&quell))));
-    g.bench_function("tokio", |b| b.iter(|| or_exit(t(&tokio))));
-    g.finish();
-}
-
 fn yield_many(c: &mut Criterion) {
-    bench(
+    head_to_head(
         c,
         "yield_many",
         sc::yield_many::<Quell>,
@@ -42,7 +27,7 @@ fn yield_many(c: &mut Criterion) {
 }
 
 fn ping_pong(c: &mut Criterion) {
-    bench(
+    head_to_head(
         c,
         "ping_pong",
         sc::ping_pong::<Quell>,
@@ -52,10 +37,7 @@ fn ping_pong(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+    config = throughput_config();
     targets = yield_many, ping_pong
 }
 criterion_main!(benches);

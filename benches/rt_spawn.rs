@@ -13,28 +13,13 @@
 
 mod common;
 
-use std::time::Duration;
-
+use common::crit::{head_to_head, throughput_config};
 use common::scenarios as sc;
-use common::{or_exit, Quell, Tokio};
+use common::{Quell, Tokio};
 use criterion::{criterion_group, criterion_main, Criterion};
 
-fn bench(
-    c: &mut Criterion,
-    name: &str,
-    q: fn(&Quell) -> Result<(), common::Failed>,
-    t: fn(&Tokio) -> Result<(), common::Failed>,
-) {
-    let quell = Quell::new();
-    let tokio = Tokio::new();
-    let mut g = c.benchmark_group(name);
-    g.bench_function("quell", |b| b.iter(|| or_exit(q(&quell))));
-    g.bench_function("tokio", |b| b.iter(|| or_exit(t(&tokio))));
-    g.finish();
-}
-
 fn spawn_many_local(c: &mut Criterion) {
-    bench(
+    head_to_head(
         c,
         "spawn_many_local",
         sc::spawn_many_local::<Quell>,
@@ -43,7 +28,7 @@ fn spawn_many_local(c: &mut Criterion) {
 }
 
 fn spawn_many_remote(c: &mut Criterion) {
-    bench(
+    head_to_head(
         c,
         "spawn_many_remote",
         sc::spawn_many_remote::<Quell>,
@@ -52,7 +37,7 @@ fn spawn_many_remote(c: &mut Criterion) {
 }
 
 fn chained_spawn(c: &mut Criterion) {
-    bench(
+    head_to_head(
         c,
         "chained_spawn",
         sc::chained_spawn::<Quell>,
@@ -62,10 +47,7 @@ fn chained_spawn(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+    config = throughput_config();
     targets = spawn_many_local, spawn_many_remote, chained_spawn
 }
 criterion_main!(benches);

@@ -15,6 +15,7 @@
 //! timers.rs     timer churn and sleep overshoot (`TimeRt`: sleep)
 //! rows.rs       the `compare` rows of the three modules above
 //! notes.rs      the extra tables: quell vs its own wake latency, rates
+//! crit.rs       criterion config and the quell/tokio group of the throughput benches
 //! ```
 //!
 //! Every bench file does `mod common;` and uses a subset, hence the
@@ -22,6 +23,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod cancel_lat;
+pub mod crit;
 pub mod echo;
 pub mod harness;
 pub mod notes;
