@@ -78,6 +78,17 @@ pub fn all() -> Vec<Scenario> {
             },
         },
         Scenario {
+            name: "busy_waker",
+            run: |s| {
+                vec![harness::time_vs_tokio(
+                    s,
+                    "busy_waker (waker busy 100 µs after waking; woken task 100 µs)",
+                    sc::busy_waker::<Quell>,
+                    sc::busy_waker::<Tokio>,
+                )]
+            },
+        },
+        Scenario {
             name: "wake_latency",
             run: harness::wake_vs_tokio,
         },

@@ -24,6 +24,8 @@ pub const YIELDS: usize = 200;
 pub const PING_PONG_PAIRS: usize = 4;
 pub const ROUND_TRIPS: usize = 1_000;
 pub const CHAIN_DEPTH: usize = 1_000;
+/// Work each side does in `busy_waker`.
+pub const BUSY: Duration = Duration::from_micros(100);
 
 fn wait_done(rx: &mpsc::Receiver<()>, what: &str) -> Result<(), Failed> {
     rx.recv_timeout(TIMEOUT)
@@ -114,6 +116,42 @@ pub fn ping_pong<R: Rt>(rt: &R) -> Result<(), Failed> {
         }
     }));
     wait_done(&rx, "ping_pong")
+}
+
+fn spin_for(d: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+/// Busy waker (DESIGN.md: "the LIFO slot must not strand work"): task W
+/// wakes task T, which lands in W's worker's LIFO slot, then keeps that
+/// worker busy for [`BUSY`]; T has [`BUSY`] of work too. If T runs on the
+/// idle worker, a run takes about `BUSY` plus one wake; if T waits in the
+/// LIFO slot until W's poll ends, about `2 × BUSY`.
+pub fn busy_waker<R: Rt>(rt: &R) -> Result<(), Failed> {
+    let (rem, tx, rx) = countdown(2);
+    drop(rt.spawn_remote(async move {
+        let slot = Arc::new(Slot::<()>::new());
+        let parked = Arc::new(AtomicUsize::new(0));
+        let (s2, p2, rem2, tx2) = (slot.clone(), parked.clone(), rem.clone(), tx.clone());
+        drop(R::spawn(async move {
+            p2.store(1, Relaxed);
+            s2.recv().await;
+            spin_for(BUSY);
+            count_one(&rem2, &tx2);
+        }));
+        // Let T run and park on the slot before waking it.
+        while parked.load(Relaxed) == 0 {
+            R::yield_now().await;
+        }
+        R::yield_now().await;
+        slot.send(());
+        spin_for(BUSY);
+        count_one(&rem, &tx);
+    }));
+    wait_done(&rx, "busy_waker")
 }
 
 fn chain<R: Rt>(n: usize, done: mpsc::Sender<()>) {
