@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use quell_cancel::CancelToken;
 
 use super::{context, Handle};
-use crate::task::{self, Id, JoinError, JoinHandle, Notified, Schedule, Task};
+use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task};
 
 /// Runs the closure on first poll.
 struct BlockingTask<F>(Option<F>);
@@ -274,9 +274,4 @@ impl BlockingSpawner {
     pub(crate) fn running(&self) -> Vec<(ThreadId, Id)> {
         self.lock().running.iter().map(|(t, i)| (*t, *i)).collect()
     }
-}
-
-#[allow(dead_code)]
-fn _assert_join_error_send(e: JoinError) -> impl Send {
-    e
 }
