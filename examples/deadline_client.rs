@@ -28,10 +28,16 @@ fn main() -> std::io::Result<()> {
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:7000".into());
     let line = args.next().unwrap_or_else(|| "hello".into());
     let rt = quell::Runtime::new()?;
-    let out = rt.block_on(cancel::with_timeout(
-        Duration::from_secs(2),
-        exchange(&addr, &line),
-    ));
+    // `Err` from the scope: cut off (the inner future ignored the cancel
+    // for longer than the scope's grace); `Ok(Err(..))`: the exchange
+    // itself failed, for example a read that answered `Cancelled`.
+    let out = rt
+        .block_on(cancel::with_timeout(
+            Duration::from_secs(2),
+            exchange(&addr, &line),
+        ))
+        .map_err(std::io::Error::from)
+        .and_then(|r| r);
     match out {
         Ok(reply) => print!("{reply}"),
         Err(e) => match Cancelled::from_io(&e) {

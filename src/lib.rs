@@ -18,20 +18,30 @@
 ///
 /// A deadline set by an outer scope reaches everything inside, including
 /// tasks spawned there; the inner await points answer `Cancelled` with
-/// cause `DeadlineExceeded`, and the code decides what to do:
+/// cause `DeadlineExceeded`, and the code decides what to do. A future
+/// that ignores the cancel (one awaiting something quell does not own) is
+/// cut off a short grace after the deadline, and the scope says so by its
+/// type: `Ok` finished, `Err` cut off.
 ///
 /// ```
 /// use std::time::Duration;
 /// use quell::cancel::{self, with_timeout, CauseKind};
 ///
 /// let rt = quell::Runtime::new().unwrap();
-/// let kind = rt.block_on(with_timeout(Duration::from_millis(20), async {
+/// let finished = rt.block_on(with_timeout(Duration::from_millis(20), async {
 ///     assert!(cancel::current().deadline().is_some());
 ///     let worker = quell::spawn(quell::time::sleep(Duration::from_secs(3600)));
 ///     let err = worker.await.unwrap().unwrap_err(); // cancelled by the deadline
 ///     err.cause().kind().clone()
 /// }));
-/// assert_eq!(kind, CauseKind::DeadlineExceeded);
+/// assert_eq!(finished.unwrap(), CauseKind::DeadlineExceeded);
+///
+/// // A future quell does not own never answers `Cancelled`: cut off.
+/// let cut = rt.block_on(with_timeout(
+///     Duration::from_millis(20),
+///     std::future::pending::<()>(),
+/// ));
+/// assert_eq!(cut.unwrap_err().cause().kind(), &CauseKind::DeadlineExceeded);
 /// ```
 pub mod cancel {
     pub use quell_cancel::*;

@@ -88,11 +88,19 @@ impl<F: Future> Future for Cancellable<F> {
     }
 }
 
-/// The token of the task being polled on this thread (a clone). Outside any
-/// task, a fresh root token that nobody else holds, so it is never cancelled.
+/// The current cancel scope's token: the task's own scope (so cancelling
+/// the task through its `JoinHandle` cancels the returned token too), or
+/// the innermost deadline scope inside it. It agrees with the await points:
+/// `current().is_cancelled()`, `cause()` and `deadline()` are what they
+/// observe. Outside any task, and inside a [`shield`](crate::shield) (whose
+/// await points observe nothing), a fresh root token that nobody else
+/// holds, so it is never cancelled.
 pub fn current() -> CancelToken {
+    if context::is_shielded() {
+        return CancelToken::new();
+    }
     context::with_current(|task| match task {
-        Some(t) => t.token().clone(),
+        Some(t) => t.scope_token(),
         None => CancelToken::new(),
     })
 }

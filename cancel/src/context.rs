@@ -14,19 +14,33 @@ use std::cell::Cell;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
-use crate::{CancelToken, Cancelled, Cause};
+use crate::{CancelToken, Cancelled};
 
-/// What the runtime tells this crate about the task being polled.
+/// What the runtime tells this crate about the task being polled: its
+/// cancel *scope*, one token whose state is the single answer to "is this
+/// task cancelled, why, and by when must it finish?" (contract C10).
 ///
-/// Implemented by the executor's task header; tests may implement it too.
+/// Implemented by the executor's task; tests may implement it too.
 pub trait TaskCancel {
-    /// The token the task is bound to (inherited from its spawner).
+    /// The scope's token as it stands, without creating anything: what the
+    /// await points check. A task that has no node of its own yet answers
+    /// with the token it inherited (nothing can have cancelled the task
+    /// alone before its own node exists: cancelling it creates the node).
     fn token(&self) -> &CancelToken;
-    /// The task's *own* cancellation (for example `JoinHandle::cancel`), set
-    /// independently of the token. `None` while the task itself was not
-    /// cancelled. Implementations read their flag with `Acquire` ordering so
-    /// that the cause written before the flag is visible.
-    fn own_cause(&self) -> Option<Cause>;
+
+    /// The scope's token to hand out (what [`current`](crate::current)
+    /// returns and what `spawn` inherits). A task whose own node is created
+    /// lazily creates it here, so that cancelling the task reaches whoever
+    /// holds the returned token. Defaults to a clone of [`token`](Self::token).
+    fn scope_token(&self) -> CancelToken {
+        self.token().clone()
+    }
+
+    /// The cancellation that await points observe now (shields aside).
+    /// Defaults to the token's.
+    fn cancelled(&self) -> Option<Cancelled> {
+        self.token().cancelled_error()
+    }
 }
 
 /// Operations per poll before a runtime resource forces a yield.
@@ -130,10 +144,20 @@ impl TaskCancel for Scoped<'_> {
     fn token(&self) -> &CancelToken {
         self.token
     }
-    fn own_cause(&self) -> Option<Cause> {
-        // SAFETY: `outer` was the current task when the scope was entered;
-        // the enclosing `enter` keeps it alive until after this scope exits.
-        self.outer.and_then(|o| unsafe { o.as_ref() }.own_cause())
+    fn cancelled(&self) -> Option<Cancelled> {
+        // The scope's own token first (a deadline scope's token is a
+        // descendant of the task's, so it reports the same cause once the
+        // cancel walk reached it); then the enclosing scope, which covers
+        // the walk's window and a `token` that is not a descendant. Seen
+        // from inside, a cancel of the enclosing scope is inherited,
+        // whichever way it is read.
+        self.token.cancelled_error().or_else(|| {
+            // SAFETY: `outer` was the current task when the scope was
+            // entered; the enclosing `enter` keeps it alive until after
+            // this scope exits.
+            let outer = self.outer.and_then(|o| unsafe { o.as_ref() }.cancelled())?;
+            Some(Cancelled::new(outer.cause().clone(), true))
+        })
     }
 }
 
@@ -175,21 +199,14 @@ pub(crate) fn shielded<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// The cancellation the current task should observe at an await point now:
-/// `None` when not in a task, not cancelled, or shielded.
-///
-/// The task's own cancellation wins over its token's (it is the more
-/// specific); a token cancellation is reported with its originating cause.
+/// `None` when not in a task, not cancelled, or shielded. It is the state
+/// of the task's scope token ([`TaskCancel::cancelled`]), reported with its
+/// originating cause.
 pub fn observed() -> Option<Cancelled> {
     if is_shielded() {
         return None;
     }
-    with_current(|task| {
-        let task = task?;
-        if let Some(cause) = task.own_cause() {
-            return Some(Cancelled::new(cause, false));
-        }
-        task.token().cancelled_error()
-    })
+    with_current(|task| task?.cancelled())
 }
 
 /// Cooperative budget: called by runtime resources (channels, sockets,

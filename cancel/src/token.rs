@@ -172,6 +172,14 @@ impl CancelToken {
         self.node().deregister_waker(key);
     }
 
+    /// Number of handles (clones) of this token that exist, this one
+    /// included (runtime-internal: whether anyone else still holds a
+    /// scope's token).
+    #[doc(hidden)]
+    pub fn handle_count(&self) -> usize {
+        Arc::strong_count(&self.0)
+    }
+
     /// Number of live, uncancelled children linked to this node (for tests
     /// and leak checks).
     #[doc(hidden)]

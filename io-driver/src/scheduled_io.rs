@@ -469,9 +469,6 @@ mod tests {
         fn token(&self) -> &CancelToken {
             &self.token
         }
-        fn own_cause(&self) -> Option<Cause> {
-            Some(Cause::explicit("test"))
-        }
     }
 
     #[test]
@@ -504,6 +501,7 @@ mod tests {
         let task = Task {
             token: CancelToken::new(),
         };
+        task.token.cancel(Cause::explicit("test"));
         let r = context::enter(&task, || poll(&io, &wa, Direction::Read));
         assert!(matches!(r, Poll::Ready(Err(WaitError::Cancelled(_)))));
         assert!(!io.has_waker(Direction::Read, &wa), "C7");

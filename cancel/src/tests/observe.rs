@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
 use crate::context::{self, TaskCancel};
@@ -11,27 +10,20 @@ use crate::{
     checkpoint, current, is_cancelled, shield, CancelToken, CancellableExt, Cause, CauseKind,
 };
 
-/// A stand-in for the executor's task header.
+/// A stand-in for the executor's task: its scope is one token.
 struct TestTask {
     token: CancelToken,
-    own: Mutex<Option<Cause>>,
 }
 
 impl TestTask {
     fn new(token: CancelToken) -> TestTask {
-        TestTask {
-            token,
-            own: Mutex::new(None),
-        }
+        TestTask { token }
     }
 }
 
 impl TaskCancel for TestTask {
     fn token(&self) -> &CancelToken {
         &self.token
-    }
-    fn own_cause(&self) -> Option<Cause> {
-        self.own.lock().unwrap().clone()
     }
 }
 
@@ -82,18 +74,51 @@ fn checkpoint_reports_token_cancel() {
 }
 
 #[test]
-fn own_cause_wins_over_token() {
+fn a_scope_sees_its_token_and_the_enclosing_task() {
+    let outer = CancelToken::new();
+    let task = TestTask::new(outer.clone());
+    let foreign = CancelToken::new();
+    // Neither cancelled: nothing observed inside the scope.
+    context::enter(&task, || {
+        context::enter_scope(&foreign, || {
+            assert!(!is_cancelled());
+            assert!(current().same(&foreign));
+        })
+    });
+    // The enclosing task's cancel reaches a scope whose token is not its
+    // descendant.
+    outer.cancel(Cause::explicit("outer"));
+    context::enter(&task, || {
+        context::enter_scope(&foreign, || {
+            let c = context::observed().expect("outer cancel observed");
+            assert_eq!(c.cause().message(), Some("outer"));
+        })
+    });
+    // The scope's own token wins once it is cancelled.
+    foreign.cancel(Cause::explicit("scope"));
+    context::enter(&task, || {
+        context::enter_scope(&foreign, || {
+            let c = context::observed().expect("scope cancel observed");
+            assert_eq!(c.cause().message(), Some("scope"));
+        })
+    });
+}
+
+#[test]
+fn current_inside_a_shield_is_never_cancelled() {
     let token = CancelToken::new();
+    token.cancel(Cause::explicit("stop"));
     let task = TestTask::new(token.clone());
-    token.cancel(Cause::shutdown());
-    *task.own.lock().unwrap() = Some(Cause::explicit("join handle cancel"));
-    match poll_in(&task, std::pin::pin!(checkpoint())) {
-        Poll::Ready(Err(c)) => {
-            assert_eq!(c.cause().message(), Some("join handle cancel"));
-            assert!(!c.is_inherited());
-        }
-        _ => panic!("expected Err"),
-    }
+    let inner = async {
+        let t = current();
+        assert!(
+            !t.is_cancelled(),
+            "current() agrees with the shielded await points"
+        );
+        assert!(!t.same(&token));
+    };
+    assert!(poll_in(&task, std::pin::pin!(shield(inner))).is_ready());
+    context::enter(&task, || assert!(current().is_cancelled()));
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 
-use quell_cancel::{context as cancel_cx, CancelToken, Cause};
+use quell_cancel::{context as cancel_cx, CancelToken};
 
 use super::{context, Handle};
 
@@ -56,9 +56,6 @@ struct Root<'a> {
 impl cancel_cx::TaskCancel for Root<'_> {
     fn token(&self) -> &CancelToken {
         self.token
-    }
-    fn own_cause(&self) -> Option<Cause> {
-        None
     }
 }
 

@@ -18,8 +18,6 @@ use std::task::{Context, Poll};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use quell_cancel::CancelToken;
-
 use super::{context, Handle};
 use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task};
 
@@ -113,7 +111,7 @@ impl BlockingSpawner {
         &self,
         handle: &Handle,
         f: F,
-        token: Option<CancelToken>,
+        binding: task::Binding,
         location: &'static Location<'static>,
     ) -> JoinHandle<R>
     where
@@ -121,8 +119,7 @@ impl BlockingSpawner {
         R: Send + 'static,
     {
         let meta = task::Meta {
-            token,
-            root: false,
+            binding,
             name: None,
             location,
         };

@@ -10,7 +10,7 @@ use super::blocking::BlockingSpawner;
 use super::context;
 use crate::loom::Arc;
 use crate::scheduler::{self, worker};
-use crate::task::{self, JoinHandle};
+use crate::task::{self, Binding, JoinHandle};
 
 /// A handle to a runtime: spawn onto it from any thread.
 #[derive(Clone)]
@@ -88,15 +88,13 @@ impl Handle {
         R: Send + 'static,
     {
         // Blocking tasks have no scheduler root to reach: hold the token.
-        let (token, root) = self.token_for(TokenChoice::Inherit);
-        let token = if root {
-            Some(self.inner.root.clone())
-        } else {
-            token
+        let binding = match self.binding_for(TokenChoice::Inherit) {
+            Binding::Root => Binding::Token(self.inner.root.clone()),
+            b => b,
         };
         self.inner
             .blocking
-            .spawn(self, f, token, Location::caller())
+            .spawn(self, f, binding, Location::caller())
     }
 
     /// The runtime's root cancel token: cancelling it cancels every task
@@ -110,7 +108,8 @@ impl Handle {
         self.inner.sched.owned.len()
     }
 
-    /// The live tasks: id, name, spawn location, cancelled flag.
+    /// The live tasks: id, name, spawn location, and whether each one's
+    /// cancel scope is cancelled.
     pub fn tasks(&self) -> Vec<task::TaskInfo> {
         let mut v = Vec::new();
         self.inner
@@ -130,23 +129,31 @@ impl Handle {
         self.inner.sched.num_workers()
     }
 
-    /// The token a new task binds to: `(Some(token), false)`, or
-    /// `(None, true)` for the runtime root (bound without a ref, so spawning
-    /// under the root touches no shared refcount), or `(None, false)` with
-    /// binding switched off.
-    pub(crate) fn token_for(&self, choice: TokenChoice) -> (Option<CancelToken>, bool) {
+    /// What a new task inherits (contract C10): the spawner's scope, so a
+    /// cancel of the spawner (its handle, its token, a deadline scope it is
+    /// in) reaches the new task; inside a shield a fresh root (the shield's
+    /// view: the spawner's cancellation does not reach it, and a task
+    /// spawned by cleanup code is not born cancelled); outside any task the
+    /// runtime root, bound without a ref so that spawning under the root
+    /// touches no shared refcount.
+    pub(crate) fn binding_for(&self, choice: TokenChoice) -> Binding {
         if !self.inner.cancel_binding {
-            return (None, false);
+            return Binding::Off;
         }
         let root = &self.inner.root;
-        match choice {
-            TokenChoice::Inherit => cancel_cx::with_current(|t| match t {
-                Some(t) if !t.token().same(root) => (Some(t.token().clone()), false),
-                _ => (None, true),
-            }),
-            TokenChoice::Explicit(t) if t.same(root) => (None, true),
-            TokenChoice::Explicit(t) => (Some(t), false),
-            TokenChoice::Detached => (Some(CancelToken::new()), false),
+        let token = match choice {
+            TokenChoice::Inherit if cancel_cx::is_shielded() => CancelToken::new(),
+            TokenChoice::Inherit => match cancel_cx::with_current(|t| t.map(|t| t.scope_token())) {
+                Some(t) => t,
+                None => return Binding::Root,
+            },
+            TokenChoice::Explicit(t) => t,
+            TokenChoice::Detached => CancelToken::new(),
+        };
+        if token.same(root) {
+            Binding::Root
+        } else {
+            Binding::Token(token)
         }
     }
 
@@ -161,10 +168,8 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (token, root) = self.token_for(token);
         let meta = task::Meta {
-            token,
-            root,
+            binding: self.binding_for(token),
             name: name.map(Into::into),
             location,
         };

@@ -4,13 +4,19 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Mutex;
 
+use quell_cancel::Cancelled;
+
 use super::id::Id;
 
-/// Why a task did not produce its output.
+/// Why awaiting a task did not produce its output.
 ///
 /// A task that *observed* `Cancelled` and returned normally completed: its
 /// own output says how. `JoinError` covers the two ways a task can end
-/// without returning: it was aborted (its future dropped), or it panicked.
+/// without returning — it was aborted (its future dropped), or it panicked
+/// — and one way the *wait* can end first: the task awaiting the handle was
+/// cancelled while the task it awaits runs outside its scope
+/// ([`is_awaiter_cancelled`](Self::is_awaiter_cancelled)). In that last
+/// case the awaited task keeps running and the handle stays usable.
 pub struct JoinError {
     id: Id,
     repr: Repr,
@@ -19,6 +25,7 @@ pub struct JoinError {
 enum Repr {
     Aborted { by_shutdown: bool },
     Panicked(Mutex<Box<dyn Any + Send + 'static>>),
+    AwaiterCancelled(Cancelled),
 }
 
 impl JoinError {
@@ -33,6 +40,13 @@ impl JoinError {
         JoinError {
             id,
             repr: Repr::Panicked(Mutex::new(payload)),
+        }
+    }
+
+    pub(crate) fn awaiter_cancelled(id: Id, c: Cancelled) -> JoinError {
+        JoinError {
+            id,
+            repr: Repr::AwaiterCancelled(c),
         }
     }
 
@@ -55,6 +69,24 @@ impl JoinError {
     /// True if the task panicked.
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panicked(_))
+    }
+
+    /// True if the *awaiting* task was cancelled before the awaited one
+    /// finished, and the awaited task is outside the awaiter's scope
+    /// (detached, or under another token), so it was not cancelled with
+    /// it. The awaited task keeps running; the `JoinHandle` can be awaited
+    /// again (for example inside a `shield`), cancelled or aborted.
+    pub fn is_awaiter_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::AwaiterCancelled(_))
+    }
+
+    /// The awaiter's cancellation (its cause), if the wait ended because
+    /// the awaiting task was cancelled.
+    pub fn awaiter_cancellation(&self) -> Option<&Cancelled> {
+        match &self.repr {
+            Repr::AwaiterCancelled(c) => Some(c),
+            _ => None,
+        }
     }
 
     /// The panic payload, if the task panicked.
@@ -98,6 +130,13 @@ impl fmt::Display for JoinError {
                 Some(m) => write!(f, "task {} panicked with message {m:?}", self.id),
                 None => write!(f, "task {} panicked", self.id),
             },
+            Repr::AwaiterCancelled(c) => {
+                write!(
+                    f,
+                    "stopped waiting for task {}: the awaiting task was {c}",
+                    self.id
+                )
+            }
         }
     }
 }
@@ -115,6 +154,11 @@ impl fmt::Debug for JoinError {
                 .field("id", &self.id)
                 .field("message", &self.panic_message())
                 .finish(),
+            Repr::AwaiterCancelled(c) => f
+                .debug_struct("JoinError::AwaiterCancelled")
+                .field("id", &self.id)
+                .field("cancelled", c)
+                .finish(),
         }
     }
 }
@@ -122,7 +166,12 @@ impl fmt::Debug for JoinError {
 impl std::error::Error for JoinError {}
 
 impl From<JoinError> for std::io::Error {
+    /// An awaiter-cancelled error becomes the awaiter's `Cancelled` (so
+    /// `Cancelled::from_io` finds the cause); the others are `Other`.
     fn from(e: JoinError) -> std::io::Error {
-        std::io::Error::other(e)
+        match e.repr {
+            Repr::AwaiterCancelled(c) => c.into(),
+            _ => std::io::Error::other(e),
+        }
     }
 }

@@ -8,10 +8,10 @@ use std::ptr::NonNull;
 use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 
-use quell_cancel::{context, CancelToken, Cause};
+use quell_cancel::{context, CancelToken, Cancelled, Cause};
 
 use super::error::JoinError;
-use super::header::{Bind, Cell, Header, Stage, Trailer};
+use super::header::{Cell, Header, ScopeRef, Stage, Trailer};
 use super::raw::{Notified, RawTask, Task};
 use super::state::{TransitionToIdle, TransitionToNotified, TransitionToRunning, CANCELLED};
 use super::{waker, Schedule};
@@ -50,13 +50,11 @@ where
         &self.cell().trailer
     }
 
-    /// The token this task is bound to, if any.
-    fn token(&self) -> Option<&CancelToken> {
-        let trailer = self.trailer();
-        match &trailer.token {
-            Some(t) => Some(t),
-            None if trailer.root => self.cell().scheduler.root_token(),
-            None => None,
+    /// The task's scope, resolved against the scheduler's root token.
+    fn scope(&self) -> ScopeRef<'_> {
+        ScopeRef {
+            scope: &self.trailer().scope,
+            root: self.cell().scheduler.root_token(),
         }
     }
 
@@ -68,11 +66,7 @@ where
     /// The future's poll, with the cancel context entered and panics caught.
     /// Caller holds RUNNING.
     fn poll_future(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
-        let ctx = TaskCtx {
-            header: self.header(),
-            trailer: self.trailer(),
-            token: self.token(),
-        };
+        let ctx = TaskCtx(self.scope());
         let res = context::enter(&ctx, || {
             catch_unwind(AssertUnwindSafe(|| {
                 self.cell().stage.with_mut(|stage| {
@@ -135,64 +129,47 @@ where
         }
     }
 
-    /// The poll returned `Pending`: bind to the token (first park only),
-    /// then the idle transition that re-checks NOTIFIED/ABORTED (C1, C2).
+    /// The poll returned `Pending`: bind to the scope's token (first park,
+    /// or the first after the task's own node appeared), then the idle
+    /// transition that re-checks NOTIFIED/ABORTED (C1, C2).
     fn after_pending(self, waker: &Waker) {
         self.bind_to_token(waker);
         match self.header().state.transition_to_idle() {
             TransitionToIdle::Ok => {}
             TransitionToIdle::OkNotified => {
-                // SAFETY: transition_to_idle handed the worker's ref to the
-                // new Notified.
+                // SAFETY: transition_to_idle reserved a new ref for the
+                // Notified; the worker keeps its own ref until the push
+                // returned, so the scheduler borrowed from the cell stays
+                // valid even if another worker completes the task meanwhile.
                 let task = unsafe { Notified::from_raw(self.raw()) };
                 self.cell().scheduler.yield_now(task);
+                self.raw().drop_reference();
             }
             TransitionToIdle::OkDealloc => self.dealloc(),
             TransitionToIdle::Aborted => self.abort_and_complete(false),
         }
     }
 
-    /// Contract C8, task side: register the task's waker with its token
-    /// *before* the idle transition. Either the token's cancel will find
-    /// the waker (and wake the task, which is idle or about to re-check
-    /// NOTIFIED), or registration reports the token already cancelled and we
-    /// notify ourselves, so the idle transition re-queues us.
+    /// Contract C8, task side: register the task's waker with its scope's
+    /// token *before* the idle transition. Either the token's cancel will
+    /// find the waker (and wake the task, which is idle or about to
+    /// re-check NOTIFIED), or registration reports the token already
+    /// cancelled and we notify ourselves, so the idle transition re-queues
+    /// us.
     fn bind_to_token(&self, waker: &Waker) {
-        let trailer = self.trailer();
-        // SAFETY: `bind` is only accessed by the RUNNING owner (us).
-        let bind = trailer.bind.with(|p| unsafe { *p });
-        if bind != Bind::Unbound {
-            return;
+        let s = self.scope();
+        // SAFETY: we hold RUNNING.
+        if unsafe { s.scope.bind(s.root, waker) } {
+            // Already cancelled: the poll may have missed it. We hold
+            // RUNNING, so this only sets NOTIFIED.
+            let _ = self.header().state.transition_to_notified_by_ref();
         }
-        let Some(token) = self.token() else {
-            // Unbound with no token: a root binding on a scheduler without
-            // a root (never built so); nothing to bind to.
-            // SAFETY: `bind` is only accessed by the RUNNING owner (us).
-            trailer.bind.with_mut(|p| unsafe { *p = Bind::Done });
-            return;
-        };
-        let next = match token.register_waker(waker) {
-            Some(key) => Bind::Registered(key),
-            None => {
-                // Already cancelled: the poll may have missed it. We hold
-                // RUNNING, so this only sets NOTIFIED.
-                let _ = self.header().state.transition_to_notified_by_ref();
-                Bind::Done
-            }
-        };
-        // SAFETY: as above.
-        trailer.bind.with_mut(|p| unsafe { *p = next });
     }
 
     fn unbind(&self) {
-        let trailer = self.trailer();
-        // SAFETY: RUNNING owner.
-        let bind = trailer
-            .bind
-            .with_mut(|p| unsafe { std::mem::replace(&mut *p, Bind::Done) });
-        if let (Bind::Registered(key), Some(token)) = (bind, self.token()) {
-            token.deregister_waker(key);
-        }
+        let s = self.scope();
+        // SAFETY: we hold RUNNING (or own the future at shutdown).
+        unsafe { s.scope.unbind(s.root) };
     }
 
     /// Drop the future (we hold RUNNING) and complete as aborted.
@@ -254,12 +231,8 @@ where
     }
 }
 
-/// What the cancel context sees of the task being polled.
-struct TaskCtx<'a> {
-    header: &'a Header,
-    trailer: &'a Trailer,
-    token: Option<&'a CancelToken>,
-}
+/// What the cancel context sees of the task being polled: its scope.
+struct TaskCtx<'a>(ScopeRef<'a>);
 
 fn detached() -> &'static CancelToken {
     static DETACHED: OnceLock<CancelToken> = OnceLock::new();
@@ -268,22 +241,17 @@ fn detached() -> &'static CancelToken {
 
 impl context::TaskCancel for TaskCtx<'_> {
     fn token(&self) -> &CancelToken {
-        // Resolved lazily: `detached()` is a process-wide static, only
-        // touched by a task without a token that asks for one.
-        self.token.unwrap_or_else(|| detached())
+        // Binding off and no own node: a process-wide token nobody
+        // cancels, resolved lazily (only a task that asks touches it).
+        self.0.token().unwrap_or_else(|| detached())
     }
 
-    fn own_cause(&self) -> Option<Cause> {
-        // Acquire (in `load`) pairs with the AcqRel RMW that set CANCELLED
-        // after the cause was stored; the mutex then gives us the cause.
-        if !self.header.state.load().is_cancelled() {
-            return None;
-        }
-        self.trailer
-            .own_cause
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+    fn scope_token(&self) -> CancelToken {
+        self.0.own().clone()
+    }
+
+    fn cancelled(&self) -> Option<Cancelled> {
+        self.0.token().and_then(CancelToken::cancelled_error)
     }
 }
 
@@ -305,11 +273,24 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    // SAFETY: vtable contract; the caller reserved the ref.
+    // SAFETY: vtable contract; the caller reserved the ref and holds
+    // another one until we return, so the cell (and the scheduler borrowed
+    // from it) outlives the push even if the task completes meanwhile.
     let h = unsafe { Harness::<F, S>::from_raw(ptr) };
     // SAFETY: the ref reserved by the caller moves into the Notified.
     let task = unsafe { Notified::from_raw(h.raw()) };
     h.cell().scheduler.schedule(task);
+}
+
+pub(super) unsafe fn with_scope<F, S>(ptr: NonNull<Header>, f: &mut super::header::ScopeFn<'_>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: vtable contract; the caller holds a ref.
+    let h = unsafe { Harness::<F, S>::from_raw(ptr) };
+    f(h.scope());
 }
 
 pub(super) unsafe fn dealloc<F, S>(ptr: NonNull<Header>)
@@ -430,27 +411,28 @@ where
     }
 }
 
-/// `JoinHandle::cancel`: store the cause (first wins), then set CANCELLED
-/// and notify. The cause is written before the flag's AcqRel RMW, which
-/// pairs with the Acquire load in `TaskCtx::own_cause`.
+/// `JoinHandle::cancel`: cancel the task's own node (created now if the
+/// task never needed it), so the task and every task that inherited its
+/// scope see the cause. Only the call that cancels the node returns `true`:
+/// if the scope was already cancelled (by an ancestor, a deadline, or an
+/// earlier cancel), the cause the task observes stays the one it has
+/// (scope.rs, invariant 3). Then the task itself is notified, since it may
+/// be parked with its waker registered on the inherited token.
 pub(crate) fn cancel(raw: RawTask, cause: Cause) -> bool {
-    let trailer_cause = {
-        // SAFETY: the caller holds a ref (JoinHandle/AbortHandle).
-        unsafe { Header::trailer(raw.header_ptr()) }
-    };
-    {
-        let mut slot = trailer_cause
-            .own_cause
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if raw.header().state.load().is_complete() {
-            return false;
-        }
-        if slot.is_none() {
-            *slot = Some(cause);
-        }
+    if raw.header().state.load().is_complete() {
+        return false;
     }
-    notify_with(raw, CANCELLED)
+    let mut cause = Some(cause);
+    let mut first = false;
+    raw.with_scope(&mut |s| {
+        if let Some(c) = cause.take() {
+            first = s.own().cancel(c);
+        }
+    });
+    if first {
+        notify_with(raw, CANCELLED);
+    }
+    first
 }
 
 /// `abort()`.

@@ -6,7 +6,7 @@
 //! ┌──────────────┬───────────────────────────┬───────────┬───────────────────┐
 //! │ Header (hot) │ Trailer (cold)            │ S         │ Stage<F>          │
 //! │ state word   │ join waker slot, meta,    │ scheduler │ Running(F) /      │
-//! │ vtable, id   │ cancel binding, own cause │ handle    │ Finished(output)  │
+//! │ vtable, id   │ cancel scope, name, site  │ handle    │ Finished(output)  │
 //! └──────────────┴───────────────────────────┴───────────┴───────────────────┘
 //! ```
 //!
@@ -19,18 +19,18 @@ use std::panic::Location;
 use std::ptr::NonNull;
 use std::task::Waker;
 
-use quell_cancel::{CancelToken, Cause, WaiterKey};
-
 use super::error::JoinError;
 use super::id::Id;
+use super::scope::TaskScope;
 use super::state::State;
-use crate::loom::{Mutex, UnsafeCell};
+use crate::loom::UnsafeCell;
 
 /// Functions specialised for one `(F, S)` pair.
 pub(crate) struct Vtable {
     /// Poll the future (the caller owns a `Notified` ref).
     pub(crate) poll: unsafe fn(NonNull<Header>),
     /// Hand a `Notified` (whose ref the caller reserved) to the scheduler.
+    /// The caller holds another ref until the call returns.
     pub(crate) schedule: unsafe fn(NonNull<Header>),
     /// Free the allocation.
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
@@ -40,6 +40,31 @@ pub(crate) struct Vtable {
     pub(crate) drop_join_handle_slow: unsafe fn(NonNull<Header>),
     /// Runtime shutdown (the caller passes in the owned-list ref).
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
+    /// Calls `f` with the task's scope and the scheduler's root token
+    /// (which resolves a root binding).
+    pub(crate) with_scope: unsafe fn(NonNull<Header>, &mut ScopeFn<'_>),
+}
+
+/// A visitor of a task's scope ([`Vtable::with_scope`]).
+pub(crate) type ScopeFn<'a> = dyn FnMut(ScopeRef<'_>) + 'a;
+
+/// A task's scope with the root token that resolves it.
+#[derive(Clone, Copy)]
+pub(crate) struct ScopeRef<'a> {
+    pub(crate) scope: &'a TaskScope,
+    pub(crate) root: Option<&'a quell_cancel::CancelToken>,
+}
+
+impl<'a> ScopeRef<'a> {
+    /// The scope's token as it stands (see [`TaskScope::token`]).
+    pub(crate) fn token(self) -> Option<&'a quell_cancel::CancelToken> {
+        self.scope.token(self.root)
+    }
+
+    /// The task's own node, created on first call.
+    pub(crate) fn own(self) -> &'a quell_cancel::CancelToken {
+        self.scope.own(self.root)
+    }
 }
 
 /// Hot fields, first in the allocation.
@@ -52,32 +77,13 @@ pub(crate) struct Header {
     pub(crate) owned_slot: UnsafeCell<usize>,
 }
 
-/// Where the task is in its binding to its cancel token. Only the thread
-/// that holds RUNNING touches it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Bind {
-    /// Not registered with the token yet (tasks register on first park).
-    Unbound,
-    /// Registered: the token's cancel will wake this task.
-    Registered(WaiterKey),
-    /// Nothing to do: binding disabled, or the token was already cancelled.
-    Done,
-}
-
 /// Cold fields.
 #[repr(C)]
 pub(crate) struct Trailer {
     /// The join waker; ownership follows the JOIN_WAKER rules in `state.rs`.
     pub(crate) waker: UnsafeCell<Option<Waker>>,
-    /// The token the task runs under (`None`: the scheduler's root token
-    /// if `root`, else binding switched off).
-    pub(crate) token: Option<CancelToken>,
-    /// Bound to the scheduler's root token (held by the scheduler, so the
-    /// task holds no ref of it: no shared refcount on the spawn path).
-    pub(crate) root: bool,
-    pub(crate) bind: UnsafeCell<Bind>,
-    /// The cause of `JoinHandle::cancel`; written before CANCELLED is set.
-    pub(crate) own_cause: Mutex<Option<Cause>>,
+    /// The task's cancel scope (`scope.rs`).
+    pub(crate) scope: TaskScope,
     pub(crate) name: Option<Box<str>>,
     pub(crate) location: &'static Location<'static>,
 }
@@ -129,8 +135,7 @@ impl<F: Future, S> Cell<F, S> {
         meta: super::Meta,
     ) -> Box<Cell<F, S>> {
         let super::Meta {
-            token,
-            root,
+            binding,
             name,
             location,
         } = meta;
@@ -143,14 +148,7 @@ impl<F: Future, S> Cell<F, S> {
             },
             trailer: Trailer {
                 waker: UnsafeCell::new(None),
-                bind: UnsafeCell::new(if token.is_some() || root {
-                    Bind::Unbound
-                } else {
-                    Bind::Done
-                }),
-                token,
-                root,
-                own_cause: Mutex::new(None),
+                scope: TaskScope::new(binding),
                 name,
                 location,
             },

@@ -160,11 +160,37 @@ impl<T> Future for JoinHandle<T> {
                 .expect("JoinHandle polled after completion");
             return Poll::Ready(Err(err));
         };
+        // A join is a cancel point (C11): a cancelled awaiter stops waiting
+        // for a task outside its scope; one inside it is being cancelled
+        // too, so we wait for its own result.
+        if let Some(c) = quell_cancel::context::observed() {
+            if !raw.header().state.load().is_complete() && !awaiter_scope_covers(raw) {
+                return Poll::Ready(Err(JoinError::awaiter_cancelled(self.id, c)));
+            }
+        }
         let mut ret = Poll::Pending;
         // SAFETY: `ret` is a Poll<Result<T, JoinError>> and `T` is the task's output type.
         unsafe { raw.try_read_output(&mut ret as *mut _ as *mut (), cx.waker()) };
         ret
     }
+}
+
+/// Whether the awaited task runs inside the current (awaiting) scope: its
+/// scope's token is the awaiter's or a descendant of it, so cancelling the
+/// awaiter's scope cancels it too. Only asked once the awaiter is
+/// cancelled; the walk up the tree is as deep as the nesting.
+fn awaiter_scope_covers(raw: RawTask) -> bool {
+    quell_cancel::context::with_current(|awaiter| {
+        let Some(awaiter) = awaiter else { return false };
+        let mine = awaiter.token();
+        let mut covered = false;
+        raw.with_scope(&mut |s| {
+            covered = s
+                .token()
+                .is_some_and(|t| t.same(mine) || mine.is_ancestor_of(t));
+        });
+        covered
+    })
 }
 
 impl<T> Drop for JoinHandle<T> {

@@ -20,6 +20,7 @@ mod id;
 mod join;
 pub(crate) mod list;
 mod raw;
+mod scope;
 // The spawn API needs the runtime, which is compiled out under loom.
 #[cfg(not(loom))]
 mod spawn;
@@ -35,6 +36,7 @@ pub(crate) use header::Header;
 pub use id::Id;
 pub use join::{AbortHandle, JoinHandle};
 pub(crate) use raw::{Notified, RawTask, Task};
+pub(crate) use scope::Binding;
 #[cfg(not(loom))]
 pub use spawn::{spawn, spawn_blocking, Builder};
 pub use yield_now::yield_now;
@@ -55,7 +57,7 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// The task completed: remove it from the owned list.
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
 
-    /// The runtime's root token, for tasks spawned with `Meta::root`.
+    /// The runtime's root token, which resolves [`Binding::Root`].
     fn root_token(&self) -> Option<&CancelToken> {
         None
     }
@@ -63,11 +65,8 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
 
 /// Spawn-time metadata.
 pub(crate) struct Meta {
-    pub(crate) token: Option<CancelToken>,
-    /// Bind to the scheduler's root token ([`Schedule::root_token`]) without
-    /// holding a ref of it: spawning under the root touches no shared
-    /// refcount (`token` is then `None`).
-    pub(crate) root: bool,
+    /// What the task inherits (its scope's parent).
+    pub(crate) binding: Binding,
     pub(crate) name: Option<Box<str>>,
     pub(crate) location: &'static Location<'static>,
 }
@@ -106,7 +105,8 @@ pub struct TaskInfo {
     pub name: Option<String>,
     /// Where the task was spawned.
     pub location: &'static Location<'static>,
-    /// Whether the task was cooperatively cancelled.
+    /// Whether the task's cancel scope is cancelled: by its handle, its
+    /// token or any ancestor, or a deadline (what its await points answer).
     pub cancelled: bool,
 }
 
@@ -116,11 +116,13 @@ impl TaskInfo {
         // SAFETY: the header belongs to a live task (the caller holds the
         // owned-list lock, whose entry owns a ref).
         let trailer = unsafe { header::Header::trailer(raw.header_ptr()) };
+        let mut cancelled = false;
+        raw.with_scope(&mut |s| cancelled = s.scope.is_cancelled(s.root));
         TaskInfo {
             id: h.id,
             name: trailer.name.as_deref().map(str::to_owned),
             location: trailer.location,
-            cancelled: h.state.load().is_cancelled(),
+            cancelled,
         }
     }
 }

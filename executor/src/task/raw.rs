@@ -78,14 +78,24 @@ impl RawTask {
         unsafe { (self.vtable().drop_join_handle_slow)(self.ptr) }
     }
 
+    /// Queues the task. The caller reserved a ref for the new `Notified`
+    /// and holds another one until this returns (the push must not run on
+    /// a task that another worker may complete and free meanwhile).
     pub(crate) fn schedule(self) {
-        // SAFETY: the caller reserved a ref for the new Notified.
+        // SAFETY: the caller reserved a ref for the new Notified and holds
+        // one of its own across the call.
         unsafe { (self.vtable().schedule)(self.ptr) }
     }
 
     pub(crate) fn shutdown(self) {
         // SAFETY: the caller passes in the owned-list ref.
         unsafe { (self.vtable().shutdown)(self.ptr) }
+    }
+
+    /// Calls `f` with the task's cancel scope (see `header::ScopeRef`).
+    pub(crate) fn with_scope(self, f: &mut super::header::ScopeFn<'_>) {
+        // SAFETY: the caller holds a ref, so the task is live.
+        unsafe { (self.vtable().with_scope)(self.ptr, f) }
     }
 
     pub(crate) fn ref_inc(self) {
@@ -200,6 +210,7 @@ where
         try_read_output: harness::try_read_output::<F, S>,
         drop_join_handle_slow: harness::drop_join_handle_slow::<F, S>,
         shutdown: harness::shutdown::<F, S>,
+        with_scope: harness::with_scope::<F, S>,
     }
 }
 

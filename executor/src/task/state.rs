@@ -104,7 +104,9 @@ pub(crate) enum TransitionToRunning {
 pub(crate) enum TransitionToIdle {
     /// Idle; the worker's ref was released.
     Ok,
-    /// Woken (or cancelled) while running: re-queue, the worker's ref goes to the new `Notified`.
+    /// Woken (or cancelled) while running: re-queue. A ref was reserved for
+    /// the new `Notified`; the worker still holds its own and drops it
+    /// after the push.
     OkNotified,
     /// Idle and the worker's ref was the last one: deallocate.
     OkDealloc,
@@ -213,8 +215,11 @@ impl State {
             }
             s.0 &= !RUNNING;
             if s.is_notified() {
-                // Woken or cancelled while running: keep NOTIFIED, the
-                // worker's ref becomes the new Notified's.
+                // Woken or cancelled while running: keep NOTIFIED and
+                // reserve a ref for the new Notified. The worker keeps its
+                // own ref until the push returned (it drops it then), so
+                // nothing it borrows from the task can be freed under it.
+                s.ref_inc();
                 (TransitionToIdle::OkNotified, Some(s))
             } else {
                 s.ref_dec();
@@ -265,8 +270,11 @@ impl State {
                 };
                 (r, Some(s))
             } else {
-                // Idle: our ref becomes the Notified's.
+                // Idle: reserve a ref for the Notified. The waker keeps its
+                // own until `schedule` returned (the caller drops it then),
+                // so the push never runs on a task that may already be freed.
                 s.0 |= NOTIFIED;
+                s.ref_inc();
                 (TransitionToNotified::Submit, Some(s))
             }
         })

@@ -39,7 +39,12 @@ unsafe fn clone(ptr: *const ()) -> RawWaker {
 unsafe fn wake_by_val(ptr: *const ()) {
     let task = raw(ptr);
     match task.header().state.transition_to_notified_by_val() {
-        TransitionToNotified::Submit => task.schedule(),
+        TransitionToNotified::Submit => {
+            // A ref was reserved for the Notified; ours (the waker's) keeps
+            // the task alive across the push and is dropped after it.
+            task.schedule();
+            task.drop_reference();
+        }
         TransitionToNotified::DoNothing => {}
         TransitionToNotified::Dealloc => task.dealloc(),
     }

@@ -6,7 +6,6 @@
 //! returns, and `Driver::park(Some(ZERO))` then dispatches the readiness.
 
 use std::io;
-use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -40,15 +39,11 @@ fn turn(driver: &mut Driver) {
 
 struct FakeTask {
     token: CancelToken,
-    own: Mutex<Option<Cause>>,
 }
 
 impl TaskCancel for FakeTask {
     fn token(&self) -> &CancelToken {
         &self.token
-    }
-    fn own_cause(&self) -> Option<Cause> {
-        self.own.lock().unwrap().clone()
     }
 }
 
@@ -117,7 +112,6 @@ fn cancelled_wait_removes_waker_and_keeps_delivery() {
     let mut sig = signal(kind).unwrap();
     let task = FakeTask {
         token: CancelToken::new(),
-        own: Mutex::new(None),
     };
 
     cancel_cx::enter(&task, || assert!(poll(&mut sig).is_pending()));
@@ -125,7 +119,7 @@ fn cancelled_wait_removes_waker_and_keeps_delivery() {
 
     // A delivery arrives, but the task is cancelled before it polls.
     raise(kind);
-    *task.own.lock().unwrap() = Some(Cause::explicit("stop"));
+    task.token.cancel(Cause::explicit("stop"));
     let r = cancel_cx::enter(&task, || poll(&mut sig));
     let err = match r {
         Poll::Ready(Err(e)) => e,
@@ -147,7 +141,6 @@ fn token_cancellation_is_observed_too() {
     let mut sig = signal(rt_signal(5)).unwrap();
     let task = FakeTask {
         token: CancelToken::new(),
-        own: Mutex::new(None),
     };
     task.token.cancel(Cause::signal(libc::SIGTERM));
     let r = cancel_cx::enter(&task, || poll(&mut sig));

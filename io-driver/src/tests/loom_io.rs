@@ -101,6 +101,10 @@ fn dispatch(io: &ScheduledIo, ready: Ready) -> (usize, usize) {
 struct FakeTask {
     token: CancelToken,
     cancelled: AtomicBool,
+    /// Cancelled before the model's threads start: what `cancelled()`
+    /// reports once the flag is set (a flag keeps the model small; the
+    /// tree's own races are the cancel crate's models).
+    gone: CancelToken,
     binding: Mutex<Option<Waker>>,
 }
 
@@ -108,19 +112,24 @@ impl TaskCancel for FakeTask {
     fn token(&self) -> &CancelToken {
         &self.token
     }
-    fn own_cause(&self) -> Option<Cause> {
+    fn cancelled(&self) -> Option<quell_cancel::Cancelled> {
         // Acquire pairs with the Release store in `cancel`.
-        self.cancelled
-            .load(Acquire)
-            .then(|| Cause::explicit("model"))
+        if self.cancelled.load(Acquire) {
+            self.gone.cancelled_error()
+        } else {
+            None
+        }
     }
 }
 
 impl FakeTask {
     fn new() -> FakeTask {
+        let gone = CancelToken::new();
+        gone.cancel(Cause::explicit("model"));
         FakeTask {
             token: CancelToken::new(),
             cancelled: AtomicBool::new(false),
+            gone,
             binding: Mutex::new(None),
         }
     }

@@ -6,14 +6,18 @@
 //! `Cause::deadline_exceeded()`. Everything inside sees the scope's token:
 //! `quell_cancel::current()`, the await points (which then answer
 //! `Cancelled`), and `spawn` (so tasks spawned inside inherit it and are
-//! cancelled by the deadline too).
+//! cancelled by the deadline too). A deadline bounds everything under it
+//! (contract C11): the inner future is cut off a short grace after the
+//! deadline if it ignores the cancel, and the deadline timer stays armed
+//! past the scope's end for as long as a task spawned inside still holds
+//! the scope's token.
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use quell_cancel::{context as cancel_cx, CancelToken, Cause, WaiterKey};
+use quell_cancel::{context as cancel_cx, CancelToken, Cancelled, Cause, WaiterKey};
 
 use super::entry::{Action, TimerKey};
 use super::sleep::deadline_after;
@@ -40,11 +44,16 @@ pub fn with_timeout<F: IntoFuture>(duration: Duration, fut: F) -> DeadlineScope<
 /// As [`with_timeout`].
 pub fn with_deadline<F: IntoFuture>(deadline: Instant, fut: F) -> DeadlineScope<F::IntoFuture> {
     DeadlineScope {
-        fut: fut.into_future(),
+        fut: Some(fut.into_future()),
         deadline,
+        grace: DEFAULT_GRACE,
         state: State::Idle,
     }
 }
+
+/// How long a scope waits, after its deadline, for an inner future that
+/// ignores the cancel before it drops it ([`DeadlineScope::grace`]).
+pub const DEFAULT_GRACE: Duration = Duration::from_millis(10);
 
 /// Future returned by [`with_timeout`] and [`with_deadline`].
 ///
@@ -64,31 +73,39 @@ pub fn with_deadline<F: IntoFuture>(deadline: Instant, fut: F) -> DeadlineScope<
 /// task's waker is registered with `child` (re-registered if it changes),
 /// so the task is woken when the scope is cancelled.
 ///
-/// # Output: the inner future's, not a `Result`
+/// # Output: finished or cut off
 ///
-/// The scope resolves to `F::Output`. When the deadline passes, the scope
-/// does *not* drop the future: the inner await points answer `Cancelled`
-/// (cause `DeadlineExceeded`) and the future decides — propagate with `?`,
-/// clean up, return a partial result. A future that keeps going after the
-/// deadline is simply polled on (cooperative cancellation, like the rest of
-/// quell: forced stops are `abort`'s job). Wrapping the output in
-/// `Result<_, Cancelled>` would either be redundant (the future already
-/// returned its own `Err(Cancelled)`) or require dropping it without its
-/// cleanup. For the drop-on-deadline behaviour, use [`timeout`](super::timeout).
+/// The scope resolves to `Ok(F::Output)` when the inner future finished,
+/// and to `Err(Cancelled)` (cause `DeadlineExceeded`) when it was **cut
+/// off**. When the deadline passes, the scope does not drop the future at
+/// once: the inner await points answer `Cancelled` (cause
+/// `DeadlineExceeded`) and the future decides — propagate with `?`, clean
+/// up, return a partial result — and that still counts as finished
+/// (`Ok`). A future that is still pending [`grace`](Self::grace) after the
+/// deadline (default [`DEFAULT_GRACE`]) — typically one awaiting something
+/// quell does not own, which does not answer `Cancelled` — is dropped and
+/// the scope returns `Err`. So no future runs much past the deadline it
+/// reports, foreign futures included. A cancel of an enclosing scope
+/// before the deadline is cooperative only (the future is not cut off for
+/// it). For the drop-at-the-deadline behaviour with no grace, use
+/// [`timeout`](super::timeout).
 ///
 /// # End of the scope
 ///
-/// When the inner future completes (or the scope is dropped) the timer is
-/// removed, the waker deregistered and the scope's handle of the child
-/// token dropped, so the child leaves the tree. Tasks spawned inside that
-/// are still running keep the token (and see a cancel of any ancestor), but
-/// the scope's deadline timer is disarmed with the scope: join them inside
-/// the scope if they must obey its deadline.
+/// When the inner future completes or is cut off (or the scope is
+/// dropped), the scope deregisters its waker and drops its handle of the
+/// child token. The deadline timer is removed only if nobody else holds the
+/// token; if a task spawned inside (or a child token made from it) is
+/// still alive, the timer stays armed and cancels it at the deadline, so
+/// no task runs past the deadline that its `cancel::current().deadline()`
+/// reports. The armed timer then holds the token until the deadline.
 #[must_use = "futures do nothing unless polled"]
 #[derive(Debug)]
 pub struct DeadlineScope<F> {
-    fut: F,
+    /// `None` once cut off (dropped in place).
+    fut: Option<F>,
     deadline: Instant,
+    grace: Duration,
     state: State,
 }
 
@@ -103,8 +120,13 @@ enum State {
 #[derive(Debug)]
 struct Armed {
     token: CancelToken,
+    /// The effective deadline (`min(parent's, own)`).
+    effective: Instant,
     timer: Option<(Handle, TimerKey)>,
     waiter: Option<(WaiterKey, Waker)>,
+    /// The cut-off timer (deadline + grace), armed once the deadline
+    /// passed with the inner future still pending.
+    cut_off: Option<(Handle, TimerKey, Waker)>,
 }
 
 impl Armed {
@@ -144,9 +166,43 @@ impl Armed {
         }
         Armed {
             token,
+            effective,
             timer,
             waiter: None,
+            cut_off: None,
         }
+    }
+
+    /// Arms (or re-arms, for a new waker) the timer that wakes the task at
+    /// `at` to cut the inner future off. `false`: no timer can be armed (no
+    /// driver on this thread, or shutting down): cut off now.
+    fn arm_cut_off(&mut self, at: Instant, waker: &Waker) -> bool {
+        if matches!(&self.cut_off, Some((_, _, w)) if w.will_wake(waker)) {
+            return true;
+        }
+        if let Some((driver, key, _)) = self.cut_off.take() {
+            driver.inner.time.remove(key);
+        }
+        let Ok(driver) = crate::context::current() else {
+            return false;
+        };
+        match driver.inner.time.insert(at, Action::Wake(waker.clone())) {
+            Insert::Armed { key, unpark } => {
+                if unpark {
+                    driver.unpark();
+                }
+                self.cut_off = Some((driver, key, waker.clone()));
+                true
+            }
+            Insert::Expired(_) | Insert::Shutdown(_) => false,
+        }
+    }
+
+    /// Whether anyone besides this scope (and its deadline timer's entry)
+    /// holds the token: a task spawned inside, or a child token.
+    fn token_held_elsewhere(&self) -> bool {
+        let ours = 1 + usize::from(self.timer.is_some());
+        self.token.handle_count() > ours || self.token.child_count() > 0
     }
 
     /// Registers `waker` with the scope token, once per distinct waker.
@@ -166,7 +222,17 @@ impl Armed {
 
 impl Drop for Armed {
     fn drop(&mut self) {
+        // Nobody else can start holding the token now (a clone needs a
+        // handle, and ours is the only one besides the timer's), so "held
+        // elsewhere" can only turn false later, never true: leaving the
+        // timer armed is never wrong, only later than needed.
+        let keep_armed = self.token_held_elsewhere();
         if let Some((driver, key)) = self.timer.take() {
+            if !keep_armed {
+                driver.inner.time.remove(key);
+            }
+        }
+        if let Some((driver, key, _)) = self.cut_off.take() {
             driver.inner.time.remove(key);
         }
         if let Some((key, _)) = self.waiter.take() {
@@ -181,16 +247,26 @@ impl<F> DeadlineScope<F> {
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
+
+    /// How long after the deadline an inner future that is still pending
+    /// is cut off (dropped; the scope then returns `Err`). Default
+    /// [`DEFAULT_GRACE`]; `Duration::ZERO` cuts off at the deadline, after
+    /// one poll in which the inner future can see the cancel.
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
 }
 
 impl<F: Future> Future for DeadlineScope<F> {
-    type Output = F::Output;
+    type Output = Result<F::Output, Cancelled>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: structural pinning of `fut` only: it is never moved out
-        // of a pinned `DeadlineScope`, which has no `Drop` impl (the `Armed`
-        // state has one, but does not touch `fut`) and is `Unpin` only if
-        // `F` is. `deadline` and `state` are not structurally pinned.
+        // of a pinned `DeadlineScope` (it is dropped in place when cut
+        // off), which has no `Drop` impl (the `Armed` state has one, but
+        // does not touch `fut`) and is `Unpin` only if `F` is. `deadline`,
+        // `grace` and `state` are not structurally pinned.
         let this = unsafe { self.get_unchecked_mut() };
         if let State::Idle = this.state {
             this.state = State::Running(Armed::start(this.deadline));
@@ -202,11 +278,37 @@ impl<F: Future> Future for DeadlineScope<F> {
             armed.register(cx.waker());
         }
         // SAFETY: see above: `fut` stays pinned where it is.
-        let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
-        let out = cancel_cx::enter_scope(&armed.token, || fut.poll(cx));
-        if out.is_ready() {
-            this.state = State::Done; // disarms the timer, drops the token
+        let mut fut = unsafe { Pin::new_unchecked(&mut this.fut) };
+        let inner = fut
+            .as_mut()
+            .as_pin_mut()
+            .expect("inner future present while running");
+        if let Poll::Ready(v) = cancel_cx::enter_scope(&armed.token, || inner.poll(cx)) {
+            this.state = State::Done; // see "End of the scope"
+            return Poll::Ready(Ok(v));
         }
-        out
+        // Still pending. Past the deadline it gets `grace` more, then it is
+        // cut off (C11: a deadline bounds foreign futures too).
+        if armed.token.is_cancelled() {
+            let now = Instant::now();
+            if now >= armed.effective {
+                let cut = armed
+                    .effective
+                    .checked_add(this.grace)
+                    .unwrap_or(armed.effective);
+                if now >= cut || !armed.arm_cut_off(cut, cx.waker()) {
+                    let err = armed
+                        .token
+                        .cancelled_error()
+                        .expect("a cancelled token has a cause");
+                    // Drop the inner future in place, inside the scope so
+                    // its destructor sees the scope's cancel.
+                    cancel_cx::enter_scope(&armed.token, || fut.set(None));
+                    this.state = State::Done;
+                    return Poll::Ready(Err(err));
+                }
+            }
+        }
+        Poll::Pending
     }
 }

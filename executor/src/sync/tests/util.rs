@@ -8,7 +8,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use quell_cancel::context::{self, TaskCancel};
 use quell_cancel::{CancelToken, Cause};
 
-use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::loom::atomic::{AtomicUsize, Ordering};
 
 /// Runs `f` under `loom::model`, or once without loom.
 pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {
@@ -18,10 +18,11 @@ pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {
     f();
 }
 
-/// A stand-in for the executor's task: a token and an "own cancel" flag.
+/// A stand-in for the executor's task: its scope is its own node, a child
+/// of the token it was given (as a task's own node is of its inherited
+/// token).
 pub(crate) struct FakeTask {
-    token: CancelToken,
-    cancelled: AtomicBool,
+    own: CancelToken,
     cause: Cause,
 }
 
@@ -30,19 +31,17 @@ impl FakeTask {
         FakeTask::with_token(CancelToken::new())
     }
 
-    /// A task bound to `token` (cancel it, or an ancestor, from a test).
+    /// A task under `token` (cancel it, or an ancestor, from a test).
     pub(crate) fn with_token(token: CancelToken) -> FakeTask {
         FakeTask {
-            token,
-            cancelled: AtomicBool::new(false),
+            own: token.child(),
             cause: Cause::explicit("test cancel"),
         }
     }
 
     /// Cancels the task itself (like `JoinHandle::cancel`).
     pub(crate) fn cancel(&self) {
-        // Release pairs with the Acquire load in `own_cause`.
-        self.cancelled.store(true, Ordering::Release);
+        self.own.cancel(self.cause.clone());
     }
 
     /// The cause `cancel` reports.
@@ -53,13 +52,7 @@ impl FakeTask {
 
 impl TaskCancel for FakeTask {
     fn token(&self) -> &CancelToken {
-        &self.token
-    }
-    fn own_cause(&self) -> Option<Cause> {
-        // Acquire pairs with the Release store in `cancel`.
-        self.cancelled
-            .load(Ordering::Acquire)
-            .then(|| self.cause.clone())
+        &self.own
     }
 }
 

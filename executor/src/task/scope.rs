@@ -1,0 +1,191 @@
+//! A task's cancel scope: the one type that says what a task runs under
+//! (contract C10).
+//!
+//! ```text
+//!   inherited token (Binding)          own node (created on first need)
+//!   root / spawner's scope / explicit ──▶ child of the inherited token
+//!                                        ▲
+//!   JoinHandle::cancel ── cancels ───────┘  and every task spawned from
+//!   cancel::current() ─── hands out ─────┘  this one inherits it
+//! ```
+//!
+//! A task's scope is *one* token: its own node once that exists, the
+//! inherited token until then. The own node is a child of the inherited
+//! token, created only when something needs a token that is this task's
+//! alone: the task spawns a child (which must inherit the task's scope),
+//! calls [`quell_cancel::current`], opens a deadline scope, or is cancelled
+//! through its `JoinHandle`. A task that does none of these (most tasks)
+//! costs no node: spawning under the runtime root touches no shared
+//! refcount, and the binding-cost budget holds.
+//!
+//! # Invariants
+//!
+//! 1. `own` is set at most once (a race between the task and a canceller
+//!    creating it is settled by `OnceLock::set`; the loser's node is dropped
+//!    and leaves the tree). Once set, the scope's token is `own` for good.
+//! 2. Before `own` exists nothing can have cancelled the task alone: a
+//!    handle-cancel creates `own` first. So reading the inherited token
+//!    until then gives the same answer as the own node would.
+//! 3. The cause a task observes never changes: `own` is a child of the
+//!    inherited token, so it is born cancelled with the inherited cause if
+//!    that came first (and then a handle-cancel returns `false`), and the
+//!    first cause of a node never changes (quell-cancel, tree invariant 1).
+//! 4. `bind` is touched only by the thread that holds RUNNING. The waker is
+//!    registered with the scope's token as it stands at park time, and
+//!    moved to `own` at the first park after `own` appears, so a cancel of
+//!    `own` by any holder of it wakes the task (C8). A handle-cancel that
+//!    creates `own` while the task is parked on the inherited token
+//!    notifies the task itself (`harness::cancel`).
+
+use std::task::Waker;
+
+use quell_cancel::{CancelToken, WaiterKey};
+
+use crate::loom::{OnceLock, UnsafeCell};
+
+/// What a new task inherits.
+pub(crate) enum Binding {
+    /// Cancel binding switched off (benchmarks of its cost): the task
+    /// inherits nothing; its own node, if ever needed, is a fresh root.
+    Off,
+    /// The scheduler's root token, reached through the scheduler
+    /// (`Schedule::root_token`) so that spawning under it takes no ref.
+    Root,
+    /// This token.
+    Token(CancelToken),
+}
+
+/// Where the task is in its registration with its scope's token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bind {
+    /// Not registered yet (tasks register on first park).
+    Unbound,
+    /// Registered with the inherited token (`on_own == false`) or the own
+    /// node: a cancel of that token wakes the task.
+    Registered { key: WaiterKey, on_own: bool },
+    /// Nothing to do: no token, or the token was already cancelled.
+    Done,
+}
+
+/// A task's cancel scope (see the module docs).
+pub(crate) struct TaskScope {
+    binding: Binding,
+    own: OnceLock<CancelToken>,
+    bind: UnsafeCell<Bind>,
+}
+
+impl TaskScope {
+    pub(crate) fn new(binding: Binding) -> TaskScope {
+        let bind = match binding {
+            Binding::Off => Bind::Done,
+            _ => Bind::Unbound,
+        };
+        TaskScope {
+            binding,
+            own: OnceLock::new(),
+            bind: UnsafeCell::new(bind),
+        }
+    }
+
+    /// The inherited token; `root` resolves [`Binding::Root`].
+    fn inherited<'a>(&'a self, root: Option<&'a CancelToken>) -> Option<&'a CancelToken> {
+        match &self.binding {
+            Binding::Off => None,
+            Binding::Root => root,
+            Binding::Token(t) => Some(t),
+        }
+    }
+
+    /// The scope's token as it stands (invariant 2): the own node if it
+    /// exists, else the inherited token. `None` with binding off and no own
+    /// node.
+    pub(crate) fn token<'a>(&'a self, root: Option<&'a CancelToken>) -> Option<&'a CancelToken> {
+        self.own.get().or_else(|| self.inherited(root))
+    }
+
+    /// The task's own node, created on first call (invariant 1).
+    pub(crate) fn own(&self, root: Option<&CancelToken>) -> &CancelToken {
+        if let Some(t) = self.own.get() {
+            return t;
+        }
+        let node = match self.inherited(root) {
+            Some(parent) => parent.child(),
+            None => CancelToken::new(),
+        };
+        // A racing creator may have won: its node is the one; ours drops
+        // here and unlinks itself from the parent.
+        let _ = self.own.set(node);
+        self.own.get().expect("own node was just set")
+    }
+
+    /// Whether the scope is cancelled (by any ancestor, a deadline, or the
+    /// task's handle).
+    pub(crate) fn is_cancelled(&self, root: Option<&CancelToken>) -> bool {
+        self.token(root).is_some_and(CancelToken::is_cancelled)
+    }
+
+    /// Invariant 4, before the idle transition: register `waker` with the
+    /// scope's token (or move the registration to the own node). Returns
+    /// `true` if the token is already cancelled: the caller must then
+    /// notify the task (its poll may have missed the cancel).
+    ///
+    /// # Safety
+    ///
+    /// The caller holds RUNNING (exclusive access to `bind`).
+    pub(crate) unsafe fn bind(&self, root: Option<&CancelToken>, waker: &Waker) -> bool {
+        // SAFETY: RUNNING gives this thread exclusive access (contract).
+        let bind = self.bind.with(|p| unsafe { *p });
+        let own = self.own.get();
+        let next = match bind {
+            Bind::Done | Bind::Registered { on_own: true, .. } => return false,
+            Bind::Registered { on_own: false, .. } if own.is_none() => return false,
+            Bind::Registered { key, on_own: false } => {
+                // The own node appeared since we registered: move there.
+                if let Some(t) = self.inherited(root) {
+                    t.deregister_waker(key);
+                }
+                Bind::Unbound
+            }
+            Bind::Unbound => Bind::Unbound,
+        };
+        debug_assert_eq!(next, Bind::Unbound);
+        let (next, cancelled) = match self.token(root) {
+            None => (Bind::Done, false),
+            Some(t) => match t.register_waker(waker) {
+                Some(key) => (
+                    Bind::Registered {
+                        key,
+                        on_own: own.is_some(),
+                    },
+                    false,
+                ),
+                None => (Bind::Done, true),
+            },
+        };
+        // SAFETY: as above.
+        self.bind.with_mut(|p| unsafe { *p = next });
+        cancelled
+    }
+
+    /// Removes the registration (the task completed).
+    ///
+    /// # Safety
+    ///
+    /// The caller holds RUNNING (exclusive access to `bind`).
+    pub(crate) unsafe fn unbind(&self, root: Option<&CancelToken>) {
+        // SAFETY: RUNNING gives this thread exclusive access (contract).
+        let bind = self
+            .bind
+            .with_mut(|p| unsafe { std::mem::replace(&mut *p, Bind::Done) });
+        if let Bind::Registered { key, on_own } = bind {
+            let token = if on_own {
+                self.own.get()
+            } else {
+                self.inherited(root)
+            };
+            if let Some(t) = token {
+                t.deregister_waker(key);
+            }
+        }
+    }
+}
