@@ -69,9 +69,8 @@ fn with_token_keeps_the_tasks_own_cancellation() {
     let (_tx, mut rx) = mpsc::channel::<u32>(1);
     let (parked_tx, parked_rx) = std_mpsc::channel();
     let unrelated = CancelToken::new();
-    let h = rt.spawn(async move {
-        with_token(unrelated, signal_parked(rx.recv(), parked_tx)).await
-    });
+    let h =
+        rt.spawn(async move { with_token(unrelated, signal_parked(rx.recv(), parked_tx)).await });
     recv(&parked_rx);
     assert!(h.cancel(Cause::explicit("handle")));
     let c = cancelled(rt.block_on(h).unwrap());

@@ -20,6 +20,9 @@ use loom::thread;
 use quell::cancel::{self, with_token, CancelToken, Cause};
 use quell::sync::mpsc;
 
+/// The job queue's receiving end.
+type Jobs = mpsc::Receiver<u32>;
+
 /// The work itself (here: count it).
 fn run(_job: u32, done: &AtomicUsize) {
     done.fetch_add(1, Ordering::Relaxed);
@@ -27,7 +30,7 @@ fn run(_job: u32, done: &AtomicUsize) {
 
 /// BUG: the job is taken off the queue before the cancel check, and dropped
 /// if the cancel lands in between.
-async fn worker_buggy(mut jobs: mpsc::Receiver<u32>, done: Arc<AtomicUsize>) -> mpsc::Receiver<u32> {
+async fn worker_buggy(mut jobs: Jobs, done: Arc<AtomicUsize>) -> Jobs {
     while let Ok(job) = jobs.recv().await {
         // "Don't start new work once shutdown has begun."
         if cancel::is_cancelled() {
@@ -41,7 +44,7 @@ async fn worker_buggy(mut jobs: mpsc::Receiver<u32>, done: Arc<AtomicUsize>) -> 
 /// FIXED: `recv` is the cancel point. Once the scope is cancelled it answers
 /// `Cancelled` and takes nothing, so a job is either returned (and run) or
 /// left in the channel for the drain.
-async fn worker_fixed(mut jobs: mpsc::Receiver<u32>, done: Arc<AtomicUsize>) -> mpsc::Receiver<u32> {
+async fn worker_fixed(mut jobs: Jobs, done: Arc<AtomicUsize>) -> Jobs {
     while let Ok(job) = jobs.recv().await {
         run(job, &done);
     }
@@ -52,8 +55,8 @@ async fn worker_fixed(mut jobs: mpsc::Receiver<u32>, done: Arc<AtomicUsize>) -> 
 /// own loom thread under the shutdown token; what it left is drained.
 fn shutdown_model<W, Fut>(worker: W)
 where
-    W: Fn(mpsc::Receiver<u32>, Arc<AtomicUsize>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = mpsc::Receiver<u32>> + Send + 'static,
+    W: Fn(Jobs, Arc<AtomicUsize>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Jobs> + Send + 'static,
 {
     loom::model(move || {
         let shutdown = CancelToken::new();
@@ -87,4 +90,22 @@ fn loom_user_buggy_worker_loses_a_job() {
 #[test]
 fn loom_user_fixed_worker_loses_nothing() {
     shutdown_model(worker_fixed);
+}
+
+/// docs/loom.md shows this file's code: each of its `rust` blocks is a
+/// verbatim part of this file, so the documented example is the tested one.
+#[test]
+fn loom_user_docs_show_this_code() {
+    let doc = include_str!("../docs/loom.md");
+    let this = include_str!("loom_user.rs");
+    let mut blocks = 0;
+    for block in doc.split("```rust\n").skip(1) {
+        let code = block.split("```").next().unwrap();
+        assert!(
+            this.contains(code),
+            "docs/loom.md shows code that is not in tests/loom_user.rs:\n{code}"
+        );
+        blocks += 1;
+    }
+    assert_eq!(blocks, 5, "docs/loom.md's rust blocks");
 }
