@@ -9,6 +9,20 @@
 //! * [`net`]: TCP, UDP and Unix sockets; every wait is a cancel point.
 //! * [`signal`]: `ctrl_c`, signal streams, and `cancel_on`, which cancels a
 //!   token when a signal arrives (from `quell-io-driver`).
+//! * [`sync`]: cancel-aware `oneshot`, `mpsc` and `Notify`.
+//!
+//! # Under `--cfg loom`
+//!
+//! Built with `RUSTFLAGS="--cfg loom"`, quell compiles its concurrency
+//! code against [loom](https://docs.rs/loom) so that users can model-check
+//! their own cancel races. Then only what works without a runtime is
+//! there: [`cancel`] (the token tree, causes, `Cancelled`, `checkpoint`,
+//! `shield`, `CancellableExt`, `with_token` — but not the deadline scopes,
+//! which need the driver's timers) and [`sync`]. `runtime`, `task`,
+//! `spawn`, `net`, `time` and `signal` are compiled out: a loom model runs
+//! futures with `loom::future::block_on` on `loom::thread`s, and
+//! [`cancel::with_token`] puts each future under a cancel token.
+//! docs/loom.md shows the set-up and a worked example.
 
 /// Cancellation: the token tree, causes, `Cancelled`, `checkpoint`,
 /// `shield` (all of `quell-cancel`), plus the deadline scopes
@@ -43,11 +57,17 @@
 /// ));
 /// assert_eq!(cut.unwrap_err().cause().kind(), &CauseKind::DeadlineExceeded);
 /// ```
+///
+/// Under `--cfg loom` the deadline scopes are compiled out (they need the
+/// driver's timer wheel, and a loom model has no runtime); the rest is
+/// there and loom-aware (docs/loom.md).
 pub mod cancel {
     pub use quell_cancel::*;
+    #[cfg(not(loom))]
     pub use quell_io_driver::time::{with_deadline, with_timeout, DeadlineScope};
 }
 pub use quell_executor::sync;
+#[cfg(not(loom))]
 pub use quell_executor::{runtime, spawn, task, Builder, Handle, JoinError, JoinHandle, Runtime};
 /// Networking: TCP, UDP and Unix sockets whose every wait is a cancel
 /// point (from `quell-io-driver`; the module docs list what each await
@@ -92,6 +112,7 @@ pub use quell_executor::{runtime, spawn, task, Builder, Handle, JoinError, JoinH
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(not(loom))]
 pub use quell_io_driver::net;
 /// Unix signals: [`signal::signal`] streams, [`signal::ctrl_c`], and
 /// [`signal::cancel_on`], which cancels a token when a signal arrives
@@ -128,6 +149,7 @@ pub use quell_io_driver::net;
 /// );
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(not(loom))]
 pub use quell_io_driver::signal;
 /// Time: `sleep`, `timeout`, `interval` on the driver's hierarchical timer
 /// wheel, and deadline scopes (from `quell-io-driver`; the module docs show
@@ -157,6 +179,7 @@ pub use quell_io_driver::signal;
 ///     assert!(late.await.is_err());
 /// });
 /// ```
+#[cfg(not(loom))]
 pub use quell_io_driver::time;
 
 /// Long-form guides, with runnable examples.

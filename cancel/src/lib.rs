@@ -17,6 +17,8 @@
 //! - [`context`]: which task this thread is polling, so [`checkpoint`],
 //!   [`Cancellable`], [`current`] and [`is_cancelled`] need no `select!`.
 //! - [`shield`]: a section (async cleanup) that does not observe the cancel.
+//! - [`with_token`]: run a future under an explicit token, with or without
+//!   a runtime (the entry point of a user's loom model, docs/loom.md).
 //!
 //! ```text
 //!            root  (Shutdown)                    cancel(root, cause):
@@ -75,6 +77,7 @@ mod shield;
 mod slab;
 mod token;
 mod tree;
+mod with_token;
 
 #[cfg(test)]
 mod tests;
@@ -85,3 +88,4 @@ pub use error::Cancelled;
 pub use guard::DropGuard;
 pub use shield::{shield, Shield};
 pub use token::{CancelToken, WaitForCancel, WaiterKey};
+pub use with_token::{with_token, WithToken};
