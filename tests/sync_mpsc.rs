@@ -90,15 +90,19 @@ fn shielded_recv_still_receives() {
         rt.block_on(async {
             let (tx, mut rx) = mpsc::channel::<u32>(2);
             let (ptx, prx) = oneshot::channel();
+            let (gate_tx, gate_rx) = oneshot::channel::<()>();
             let h = quell::spawn(async move {
                 let shielded = signal_parked(shield(rx.recv()), ptx).await;
+                // Hold the receiver until the second value is buffered.
+                shield(gate_rx).await.unwrap();
                 let after = rx.recv().await; // a value (6) is buffered
                 (shielded, after)
             });
             prx.await.unwrap();
             h.cancel(Cause::explicit("stop"));
             tx.send(5).await.unwrap();
-            tx.send(6).await.unwrap(); // buffered (cap 2) before the task may end
+            tx.send(6).await.unwrap(); // buffered (cap 2): the task waits at the gate
+            gate_tx.send(()).unwrap();
             let (shielded, after) = h.await.unwrap();
             assert_eq!(shielded.unwrap(), 5);
             assert!(

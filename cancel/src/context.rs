@@ -41,6 +41,14 @@ pub trait TaskCancel {
     fn cancelled(&self) -> Option<Cancelled> {
         self.token().cancelled_error()
     }
+
+    /// A scope inside the task (a deadline scope) notes that its `token`
+    /// is cancelled while the task is still inside it (`inside == true`),
+    /// or that it ended (`false`), so that task listings show the task as
+    /// cancelled. Defaults to doing nothing.
+    fn note_cancelled_scope(&self, token: &CancelToken, inside: bool) {
+        let _ = (token, inside);
+    }
 }
 
 /// Operations per poll before a runtime resource forces a yield.
@@ -159,6 +167,23 @@ impl TaskCancel for Scoped<'_> {
             Some(Cancelled::new(outer.cause().clone(), true))
         })
     }
+    fn note_cancelled_scope(&self, token: &CancelToken, inside: bool) {
+        // SAFETY: as in `cancelled`.
+        if let Some(o) = self.outer.map(|o| unsafe { o.as_ref() }) {
+            o.note_cancelled_scope(token, inside);
+        }
+    }
+}
+
+/// Tells the current task (see [`TaskCancel::note_cancelled_scope`]) that
+/// the scope of `token` is cancelled while the task is still inside it
+/// (`inside == true`), or that the scope ended. Outside a task, a no-op.
+pub fn note_cancelled_scope(token: &CancelToken, inside: bool) {
+    with_current(|t| {
+        if let Some(t) = t {
+            t.note_cancelled_scope(token, inside);
+        }
+    });
 }
 
 /// Calls `f` with the current task, if this thread is polling one.

@@ -92,14 +92,14 @@ pub fn with_token<F: IntoFuture>(token: CancelToken, fut: F) -> WithToken<F::Int
 /// The adapter opens a scope with an explicit token, like a deadline scope
 /// without the timer. Inside it, `token` is what
 /// [`current`](crate::current) returns, what the await points check and
-/// what a `spawn` inherits, and the task's own cancellation (its
-/// `JoinHandle::cancel`) still applies (unless the adapter is polled
-/// inside a `shield`, where only `token` counts). A cancel of the task's
-/// *token* reaches the inner future only when `token` descends from it:
-/// for a section that can be stopped on its own but still obeys the
-/// task's scope, pass a child of the current token,
+/// what a `spawn` inherits, and the enclosing task's scope (its
+/// `JoinHandle::cancel`, its token and every ancestor, a deadline scope it
+/// is in) still applies to the inner await points (unless the adapter is
+/// polled inside a `shield`, where only `token` counts). Tasks spawned
+/// inside inherit `token` alone: for a section whose spawned tasks must
+/// also obey the task's scope, pass a child of the current scope,
 /// `with_token(quell_cancel::current().child(), ..)`, and keep a clone to
-/// cancel it with.
+/// cancel the section with.
 #[must_use = "futures do nothing unless polled"]
 #[derive(Debug)]
 pub struct WithToken<F> {

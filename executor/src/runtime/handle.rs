@@ -89,7 +89,7 @@ impl Handle {
     {
         // Blocking tasks have no scheduler root to reach: hold the token.
         let binding = match self.binding_for(TokenChoice::Inherit) {
-            Binding::Root => Binding::Token(self.inner.root.clone()),
+            Binding::Root => Binding::Inherit(self.inner.root.clone()),
             b => b,
         };
         self.inner
@@ -141,19 +141,15 @@ impl Handle {
             return Binding::Off;
         }
         let root = &self.inner.root;
-        let token = match choice {
-            TokenChoice::Inherit if cancel_cx::is_shielded() => CancelToken::new(),
+        match choice {
+            TokenChoice::Inherit if cancel_cx::is_shielded() => Binding::Token(CancelToken::new()),
             TokenChoice::Inherit => match cancel_cx::with_current(|t| t.map(|t| t.scope_token())) {
-                Some(t) => t,
-                None => return Binding::Root,
+                Some(t) if !t.same(root) => Binding::Inherit(t),
+                _ => Binding::Root,
             },
-            TokenChoice::Explicit(t) => t,
-            TokenChoice::Detached => CancelToken::new(),
-        };
-        if token.same(root) {
-            Binding::Root
-        } else {
-            Binding::Token(token)
+            TokenChoice::Explicit(t) if t.same(root) => Binding::Root,
+            TokenChoice::Explicit(t) => Binding::Token(t),
+            TokenChoice::Detached => Binding::Token(CancelToken::new()),
         }
     }
 

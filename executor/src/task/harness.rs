@@ -251,7 +251,11 @@ impl context::TaskCancel for TaskCtx<'_> {
     }
 
     fn cancelled(&self) -> Option<Cancelled> {
-        self.0.token().and_then(CancelToken::cancelled_error)
+        self.0.scope.cancelled(self.0.root)
+    }
+
+    fn note_cancelled_scope(&self, token: &CancelToken, inside: bool) {
+        self.0.scope.note_cancelled_scope(token, inside);
     }
 }
 

@@ -39,9 +39,9 @@
 
 use std::task::Waker;
 
-use quell_cancel::{CancelToken, WaiterKey};
+use quell_cancel::{CancelToken, Cancelled, WaiterKey};
 
-use crate::loom::{OnceLock, UnsafeCell};
+use crate::loom::{Mutex, OnceLock, UnsafeCell};
 
 /// What a new task inherits.
 pub(crate) enum Binding {
@@ -51,7 +51,10 @@ pub(crate) enum Binding {
     /// The scheduler's root token, reached through the scheduler
     /// (`Schedule::root_token`) so that spawning under it takes no ref.
     Root,
-    /// This token.
+    /// The spawner's scope token: a cancel of it reaches the task from an
+    /// ancestor scope, so it is reported as inherited.
+    Inherit(CancelToken),
+    /// This token (given explicitly, or a fresh root): the task's own.
     Token(CancelToken),
 }
 
@@ -72,6 +75,11 @@ pub(crate) struct TaskScope {
     binding: Binding,
     own: OnceLock<CancelToken>,
     bind: UnsafeCell<Bind>,
+    /// A cancelled scope the task is still inside (a deadline scope whose
+    /// inner future has not finished yet), noted by that scope so that the
+    /// task listing shows the task as cancelled. Touched only on that slow
+    /// path and by the listing.
+    noted: Mutex<Option<CancelToken>>,
 }
 
 impl TaskScope {
@@ -84,6 +92,7 @@ impl TaskScope {
             binding,
             own: OnceLock::new(),
             bind: UnsafeCell::new(bind),
+            noted: Mutex::new(None),
         }
     }
 
@@ -92,7 +101,32 @@ impl TaskScope {
         match &self.binding {
             Binding::Off => None,
             Binding::Root => root,
-            Binding::Token(t) => Some(t),
+            Binding::Inherit(t) | Binding::Token(t) => Some(t),
+        }
+    }
+
+    /// The cancellation the task's await points observe: the scope token's,
+    /// marked inherited when it is the spawner's scope that was cancelled.
+    pub(crate) fn cancelled(&self, root: Option<&CancelToken>) -> Option<Cancelled> {
+        if let Some(own) = self.own.get() {
+            return own.cancelled_error();
+        }
+        let c = self.inherited(root)?.cancelled_error()?;
+        match self.binding {
+            Binding::Inherit(_) => Some(Cancelled::new(c.cause().clone(), true)),
+            _ => Some(c),
+        }
+    }
+
+    /// Notes (`inside`) or forgets a cancelled scope the task is still
+    /// inside. One is kept (the first noted: an outer one covers inner
+    /// ones); forgetting clears only the token that was noted.
+    pub(crate) fn note_cancelled_scope(&self, token: &CancelToken, inside: bool) {
+        let mut noted = self.noted.lock().unwrap_or_else(|e| e.into_inner());
+        match &*noted {
+            None if inside => *noted = Some(token.clone()),
+            Some(t) if !inside && t.same(token) => *noted = None,
+            _ => {}
         }
     }
 
@@ -119,9 +153,15 @@ impl TaskScope {
     }
 
     /// Whether the scope is cancelled (by any ancestor, a deadline, or the
-    /// task's handle).
+    /// task's handle), or the task is inside a cancelled deadline scope.
     pub(crate) fn is_cancelled(&self, root: Option<&CancelToken>) -> bool {
         self.token(root).is_some_and(CancelToken::is_cancelled)
+            || self
+                .noted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .is_some_and(CancelToken::is_cancelled)
     }
 
     /// Invariant 4, before the idle transition: register `waker` with the

@@ -23,7 +23,7 @@ use crate::loom::atomic::{AtomicBool, Ordering::*};
 use crate::loom::{Arc, Mutex};
 use crate::scheduler::park::{Parker, SharedDriver};
 use crate::scheduler::{worker, Config, Handle, Notif};
-use crate::task::{new_task, JoinHandle, Meta};
+use crate::task::{new_task, Binding, JoinHandle, Meta};
 use crate::{Driver, DriverUnpark};
 
 fn config() -> Config {
@@ -91,8 +91,7 @@ where
     F::Output: Send + 'static,
 {
     let meta = Meta {
-        root: false,
-        token: None,
+        binding: Binding::Off,
         name: None,
         location: Location::caller(),
     };

@@ -19,7 +19,7 @@ use quell_cancel::CancelToken;
 use crate::loom::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::{Arc, Mutex};
 use crate::task::list::OwnedTasks;
-use crate::task::{new_task, JoinError, JoinHandle, Meta, Notified, Schedule, Task};
+use crate::task::{new_task, Binding, JoinError, JoinHandle, Meta, Notified, Schedule, Task};
 
 pub(super) type TestNotified = Notified<Arc<TestSched>>;
 
@@ -87,8 +87,7 @@ where
     F::Output: Send + 'static,
 {
     let meta = Meta {
-        root: false,
-        token,
+        binding: token.map_or(Binding::Off, Binding::Token),
         name: None,
         location: Location::caller(),
     };

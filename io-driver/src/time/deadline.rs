@@ -127,6 +127,9 @@ struct Armed {
     /// The cut-off timer (deadline + grace), armed once the deadline
     /// passed with the inner future still pending.
     cut_off: Option<(Handle, TimerKey, Waker)>,
+    /// Whether the task was told it is inside this cancelled scope
+    /// (`context::note_cancelled_scope`), to be told again when it ends.
+    noted: bool,
 }
 
 impl Armed {
@@ -170,6 +173,16 @@ impl Armed {
             timer,
             waiter: None,
             cut_off: None,
+            noted: false,
+        }
+    }
+
+    /// Ends the scope: the task is no longer inside a cancelled scope.
+    /// Harmless when run in another task's context (a scope dropped
+    /// there): only the token that was noted is forgotten.
+    fn end(&mut self) {
+        if std::mem::take(&mut self.noted) {
+            cancel_cx::note_cancelled_scope(&self.token, false);
         }
     }
 
@@ -222,6 +235,7 @@ impl Armed {
 
 impl Drop for Armed {
     fn drop(&mut self) {
+        self.end();
         // Nobody else can start holding the token now (a clone needs a
         // handle, and ours is the only one besides the timer's), so "held
         // elsewhere" can only turn false later, never true: leaving the
@@ -290,6 +304,10 @@ impl<F: Future> Future for DeadlineScope<F> {
         // Still pending. Past the deadline it gets `grace` more, then it is
         // cut off (C11: a deadline bounds foreign futures too).
         if armed.token.is_cancelled() {
+            if !armed.noted {
+                armed.noted = true;
+                cancel_cx::note_cancelled_scope(&armed.token, true);
+            }
             let now = Instant::now();
             if now >= armed.effective {
                 let cut = armed
