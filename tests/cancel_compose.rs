@@ -243,6 +243,7 @@ fn a_task_spawned_in_a_shield_is_not_born_cancelled() {
             let bounded = with_timeout(ms(20), async {
                 quell::spawn(time::sleep(LONG)).await.unwrap()
             })
+            .grace(LONG) // not a cut-off test: only a hang exhausts it
             .await
             .unwrap();
             (helper.await.unwrap(), bounded)

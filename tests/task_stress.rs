@@ -86,3 +86,67 @@ fn wake_abort_join_races() {
         "every join-only iteration completed"
     );
 }
+
+/// The ref hand-over (issue: soundness): a task woken by value from a
+/// plain thread, with its `JoinHandle` already dropped, can be polled to
+/// completion and freed by a worker while the waking thread is still
+/// inside the push (which then wakes a sleeper). The waker keeps its ref
+/// until the push returned, so the push never borrows a freed task; the
+/// same for a task that wakes itself and is re-queued (the worker keeps
+/// its ref across the re-queue). Each future is dropped exactly once.
+#[test]
+fn a_task_freed_during_its_own_schedule() {
+    let _dog = watchdog("free during schedule");
+    let rt = rt(2);
+    let drops = DropCount::new();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    for i in 0..ITERS {
+        if i % 2 == 0 {
+            // Woken by value off the runtime, handle dropped.
+            let slot = Arc::new(Mutex::new((false, None::<Waker>)));
+            let tag = drops.tag();
+            let tx = done_tx.clone();
+            let parked = slot.clone();
+            drop(rt.spawn(async move {
+                Once {
+                    slot: parked,
+                    _tag: tag,
+                }
+                .await;
+                tx.send(()).unwrap();
+            }));
+            let w = loop {
+                let mut g = slot.lock().unwrap();
+                if let Some(w) = g.1.take() {
+                    g.0 = true;
+                    break w;
+                }
+                drop(g);
+                std::thread::yield_now();
+            };
+            w.wake();
+        } else {
+            // Wakes itself and yields: re-queued while another worker may
+            // steal it, finish it and free it.
+            let tag = drops.tag();
+            let tx = done_tx.clone();
+            drop(rt.spawn(async move {
+                let _tag = tag;
+                let mut yielded = false;
+                std::future::poll_fn(|cx| {
+                    if yielded {
+                        return Poll::Ready(());
+                    }
+                    yielded = true;
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                })
+                .await;
+                tx.send(()).unwrap();
+            }));
+        }
+        recv(&done_rx);
+    }
+    drop(rt);
+    assert_eq!(drops.get(), ITERS, "every future dropped exactly once");
+}

@@ -86,8 +86,23 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    spawn_bound(sched, future, token.map_or(Binding::Off, Binding::Token))
+}
+
+/// As [`spawn`], with the binding given (e.g. `Binding::Inherit` for a
+/// child that inherits its spawner's scope).
+#[track_caller]
+pub(super) fn spawn_bound<F>(
+    sched: &Arc<TestSched>,
+    future: F,
+    binding: Binding,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     let meta = Meta {
-        binding: token.map_or(Binding::Off, Binding::Token),
+        binding,
         name: None,
         location: Location::caller(),
     };

@@ -53,7 +53,7 @@ pub fn with_deadline<F: IntoFuture>(deadline: Instant, fut: F) -> DeadlineScope<
 
 /// How long a scope waits, after its deadline, for an inner future that
 /// ignores the cancel before it drops it ([`DeadlineScope::grace`]).
-pub const DEFAULT_GRACE: Duration = Duration::from_millis(10);
+pub const DEFAULT_GRACE: Duration = Duration::from_millis(50);
 
 /// Future returned by [`with_timeout`] and [`with_deadline`].
 ///
@@ -211,12 +211,7 @@ impl Armed {
         }
     }
 
-    /// Whether anyone besides this scope (and its deadline timer's entry)
-    /// holds the token: a task spawned inside, or a child token.
-    fn token_held_elsewhere(&self) -> bool {
-        let ours = 1 + usize::from(self.timer.is_some());
-        self.token.handle_count() > ours || self.token.child_count() > 0
-    }
+
 
     /// Registers `waker` with the scope token, once per distinct waker.
     fn register(&mut self, waker: &Waker) {
@@ -236,15 +231,8 @@ impl Armed {
 impl Drop for Armed {
     fn drop(&mut self) {
         self.end();
-        // Nobody else can start holding the token now (a clone needs a
-        // handle, and ours is the only one besides the timer's), so "held
-        // elsewhere" can only turn false later, never true: leaving the
-        // timer armed is never wrong, only later than needed.
-        let keep_armed = self.token_held_elsewhere();
         if let Some((driver, key)) = self.timer.take() {
-            if !keep_armed {
-                driver.inner.time.remove(key);
-            }
+            release_deadline(&driver.inner.time, key, &self.token);
         }
         if let Some((driver, key, _)) = self.cut_off.take() {
             driver.inner.time.remove(key);
@@ -253,6 +241,32 @@ impl Drop for Armed {
             self.token.deregister_waker(key);
         }
     }
+}
+
+/// The end of a scope whose deadline timer `key` (an `Action::Cancel` of a
+/// clone of `token`) was armed, seen from the scope's own handle `token`:
+/// the timer is removed if nobody else holds the token, else left armed so
+/// that it cancels the holders at the deadline (C11). Returns whether it
+/// was left armed.
+///
+/// # Protocol (model: `loom_deadline_scope_end_vs_fire`)
+///
+/// 1. Count the token's holders: its handles and child nodes. Ours and the
+///    timer entry's are two handles (one if the timer already fired and
+///    dropped its clone, which it does only after cancelling the token).
+/// 2. More than those two, or any child: leave the timer armed. Nobody can
+///    start holding the token after step 1 (a clone or a child needs a
+///    handle, and the only other one is the timer's, which never hands it
+///    out), so the count can only fall later: leaving the timer is never
+///    wrong, at worst later than needed.
+/// 3. Otherwise remove the timer (a no-op if it fired meanwhile).
+pub(crate) fn release_deadline(wheel: &super::Wheel, key: TimerKey, token: &CancelToken) -> bool {
+    const OURS_AND_THE_TIMERS: usize = 2;
+    let held = token.handle_count() > OURS_AND_THE_TIMERS || token.child_count() > 0;
+    if !held {
+        wheel.remove(key);
+    }
+    held
 }
 
 impl<F> DeadlineScope<F> {

@@ -10,6 +10,9 @@
 //! * `loom_insert_while_parking`: a timer inserted concurrently with the
 //!   driver preparing its park is either seen by the park or makes the
 //!   inserter unpark the driver (no timer is slept through).
+//! * `loom_deadline_scope_end_vs_fire`: a deadline scope ends while its
+//!   deadline fires: a task still holding the scope's token is cancelled
+//!   at the deadline; with no holder the timer is removed or fired.
 //!
 //! Run: `RUSTFLAGS="--cfg loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2
 //! cargo test --release -p quell-io-driver --lib loom -- --test-threads=2`.
@@ -127,4 +130,46 @@ fn loom_insert_while_parking() {
             "the driver would sleep through the timer: limit {limit:?}, no unpark"
         );
     });
+}
+
+/// C11: a deadline scope ends (`release_deadline`) while the driver fires
+/// its deadline. A task spawned inside that still holds the scope's token
+/// is cancelled at the deadline whichever comes first; with no holder
+/// left, the timer is removed or fired, never leaked (loom's leak check:
+/// the token's `Arc`s are all freed).
+#[test]
+fn loom_deadline_scope_end_vs_fire() {
+    use quell_cancel::{CancelToken, CauseKind};
+
+    use super::deadline::release_deadline;
+
+    for holder in [true, false] {
+        loom::model(move || {
+            let wheel = Arc::new(Wheel::new());
+            let token = CancelToken::new();
+            let due = wheel.start() + Duration::from_millis(1);
+            let Insert::Armed { key, .. } = wheel.insert(due, Action::Cancel(token.clone()))
+            else {
+                panic!("not armed");
+            };
+            // A task spawned inside the scope holds a clone of its token.
+            let held = holder.then(|| token.clone());
+            let driver = {
+                let wheel = wheel.clone();
+                thread::spawn(move || wheel.fire_expired(due + Duration::from_millis(5)))
+            };
+            let left_armed = release_deadline(&wheel, key, &token);
+            drop(token);
+            driver.join().unwrap();
+            if let Some(held) = held {
+                // The deadline passed (the driver fired at due + 5 ms): the
+                // holder must be cancelled, with the deadline's cause.
+                assert!(held.is_cancelled(), "a holder outlived the deadline");
+                assert_eq!(held.cause().unwrap().kind(), &CauseKind::DeadlineExceeded);
+            } else {
+                assert!(!left_armed, "no holder: the timer is not kept");
+            }
+            assert_eq!(wheel.len(), 0, "the deadline timer leaked");
+        });
+    }
 }
