@@ -183,7 +183,20 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
         handle.idle.transition_worker_from_searching();
     }
     core.parker = None;
-    handle.cores.lock().unwrap().push(core);
+    // Hand the core back for `finish_shutdown` to drain, unless that drain
+    // already ran: the runtime was dropped from a task on this worker, which
+    // cannot join itself and so exits after the drain. Decided under the
+    // `cores` lock, which `finish_shutdown` takes after closing the owned
+    // list: seeing it open here means our push precedes its take; seeing it
+    // closed means its take may be over, so we drain our own queue (else the
+    // queued tasks' refs, and with them the runtime, leak).
+    let mut cores = handle.cores.lock().unwrap_or_else(|e| e.into_inner());
+    if handle.owned.is_closed() {
+        drop(cores);
+        core.drain();
+    } else {
+        cores.push(core);
+    }
 }
 
 fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
