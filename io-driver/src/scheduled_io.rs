@@ -56,15 +56,18 @@
 //!    that would append past the limit takes the whole list and wakes it
 //!    after unlocking (a waiter still interested re-registers; waking a
 //!    stale waker is a spurious wakeup, which futures must tolerate), then
-//!    appends its own waker and doubles the limit, up to
-//!    `WAITERS_MAX_LIMIT` = 1024. The doubling is what keeps many *genuine*
-//!    waiters (say 64 acceptor tasks) from a livelock in which every
-//!    re-registration evicts everyone else: after a few rounds the limit
-//!    exceeds their number and they all fit. Beyond
-//!    `WAITERS_MAX_LIMIT` concurrent waiters on one direction of one
-//!    source, waits still complete (none is lost) but keep waking each
-//!    other spuriously. A list never holds more than `WAITERS_MAX_LIMIT`
-//!    wakers.
+//!    appends its own waker and doubles the limit. The doubling is what
+//!    keeps many *genuine* waiters (say 2000 receivers on one `UdpSocket`)
+//!    from a livelock in which every re-registration evicts everyone else:
+//!    after a few rounds (log2 of their number over 32) the limit exceeds
+//!    their number and they all fit. The limit has no ceiling on purpose:
+//!    any fixed ceiling below the number of genuine waiters turns this
+//!    into a spin (each registration past it wakes the others, who
+//!    re-register, forever). What bounds memory instead is the number of
+//!    distinct wakers registered since the last event on the source (each
+//!    dispatch empties the list): a stable-waker executor like quell's
+//!    holds one entry per waiting task; a per-poll-waker executor leaves
+//!    at most one stale entry per poll it made between two events.
 //!
 //! # Lock order
 //!
@@ -158,8 +161,6 @@ impl ReadyEvent {
 
 /// The bound a direction's waiter list starts with (protocol step 6).
 pub(crate) const WAITERS_INITIAL_LIMIT: usize = 32;
-/// The most a direction's bound grows to (protocol step 6).
-pub(crate) const WAITERS_MAX_LIMIT: usize = 1024;
 
 /// The wakers waiting in one direction (protocol steps 2, 4 and 6).
 struct WaiterList {
@@ -169,8 +170,8 @@ struct WaiterList {
     /// Further entries (concurrent `&self` waiters).
     rest: Vec<Waker>,
     /// The current bound on `len()` (step 6): starts at
-    /// `WAITERS_INITIAL_LIMIT`, doubles on overflow up to
-    /// `WAITERS_MAX_LIMIT`, never shrinks.
+    /// `WAITERS_INITIAL_LIMIT`, doubles on overflow, never shrinks (no
+    /// ceiling: see step 6).
     limit: usize,
 }
 
@@ -202,7 +203,7 @@ impl WaiterList {
             return Wakers::default();
         }
         let evicted = if self.len() >= self.limit {
-            self.limit = (self.limit * 2).min(WAITERS_MAX_LIMIT);
+            self.limit = self.limit.saturating_mul(2);
             self.take()
         } else {
             Wakers::default()
@@ -532,11 +533,17 @@ mod tests {
         assert_eq!(io.waiter_count(Direction::Read), 1, "evicted, then ours");
         assert!(io.has_waker(Direction::Read, &w));
         assert_eq!(c.0.load(SeqCst), 0, "the poller itself is not woken");
-        for _ in 0..10_000 {
+        for i in 1..=10_000 {
             let w = Waker::from(Arc::new(Counter::default()));
             assert!(poll(&io, &w, Direction::Read).is_pending());
-            assert!(io.waiter_count(Direction::Read) <= WAITERS_MAX_LIMIT);
+            // At most one entry per poll since the list was last emptied,
+            // and the bound stays within 2x of the polls made.
+            assert!(io.waiter_count(Direction::Read) <= i + 1);
+            assert!(io.waiter_limit(Direction::Read) <= 2 * (i + 1 + WAITERS_INITIAL_LIMIT));
         }
+        // An event empties the list, stale entries included.
+        let _ = io.set_readiness(Ready::READABLE);
+        assert_eq!(io.waiter_count(Direction::Read), 0);
     }
 
     /// Step 6: more genuine (stable-waker) waiters than the initial bound
