@@ -71,12 +71,14 @@
 //!
 //! # Lock order
 //!
-//! The waiter lock is a leaf: nothing else is locked and no waker is woken
-//! while it is held. Wakers taken from a list (steps 1 and 6) are woken
-//! after the guard is dropped. The only wakers dropped under the lock are
-//! the entries removed in steps 2 and 4, which `will_wake` the waker of the
-//! task being polled: that task is alive, so the drop runs no destructor
-//! of a task.
+//! The waiter lock is a leaf: nothing else is locked, and no user waker
+//! code runs while it is held (a waker is foreign code: its clone, wake and
+//! drop may panic or re-enter). A poll clones its waker before locking
+//! (step 2 locks, finds an entry is needed, unlocks, clones, and looks
+//! again); wakers taken from a list (steps 1 and 6) are woken after the
+//! guard is dropped, each panic contained; entries removed in steps 2 and
+//! 4 are dropped after it too. So a panicking waker can neither poison the
+//! lock nor leave a list half-updated.
 
 use std::task::{Context, Poll, Waker};
 use std::{iter, mem, option, vec};
@@ -85,7 +87,7 @@ use quell_cancel::{context, Cancelled};
 
 use crate::driver::wake_contained;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
-use crate::loom::Mutex;
+use crate::loom::{Mutex, MutexGuard};
 
 /// Readiness bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -196,12 +198,17 @@ impl WaiterList {
         self.iter().any(|w| w.will_wake(waker))
     }
 
-    /// Step 2: keep `waker`'s entry, or append a clone. Returns the entries
-    /// evicted by the bound (step 6), to wake after unlocking.
-    fn register(&mut self, waker: &Waker) -> Wakers {
+    /// Step 2: keep `waker`'s entry, or append `clone` (a clone of `waker`
+    /// the caller made before locking: cloning is user code). Returns the
+    /// entries evicted by the bound (step 6), to wake after unlocking, or
+    /// `Err(NeedClone)` if an entry is needed and `clone` is `None`.
+    fn register(&mut self, waker: &Waker, clone: &mut Option<Waker>) -> Result<Wakers, NeedClone> {
         if self.contains(waker) {
-            return Wakers::default();
+            return Ok(Wakers::default());
         }
+        let Some(new) = clone.take() else {
+            return Err(NeedClone);
+        };
         let evicted = if self.len() >= self.limit {
             self.limit = self.limit.saturating_mul(2);
             self.take()
@@ -209,20 +216,30 @@ impl WaiterList {
             Wakers::default()
         };
         match self.head {
-            None => self.head = Some(waker.clone()),
-            Some(_) => self.rest.push(waker.clone()),
+            None => self.head = Some(new),
+            Some(_) => self.rest.push(new),
         }
-        evicted
+        Ok(evicted)
     }
 
     /// Steps 2 and 4: remove the entries of the waiter whose waker is
-    /// `waker` (only they: other tasks' entries stay).
-    fn remove(&mut self, waker: &Waker) {
-        self.rest.retain(|w| !w.will_wake(waker));
+    /// `waker` (only they: other tasks' entries stay). Returns them, to be
+    /// dropped after unlocking (a waker's drop is user code).
+    fn remove(&mut self, waker: &Waker) -> Vec<Waker> {
+        let mut removed = Vec::new();
+        let mut i = 0;
+        while i < self.rest.len() {
+            if self.rest[i].will_wake(waker) {
+                removed.push(self.rest.swap_remove(i));
+            } else {
+                i += 1;
+            }
+        }
         if self.head.as_ref().is_some_and(|w| w.will_wake(waker)) {
             // Keep the invariant: refill the head from the tail.
-            self.head = self.rest.pop();
+            removed.extend(mem::replace(&mut self.head, self.rest.pop()));
         }
+        removed
     }
 
     /// Steps 1 and 6: take every entry.
@@ -233,6 +250,9 @@ impl WaiterList {
         }
     }
 }
+
+/// `WaiterList::register` needs a clone of the waker, made without the lock.
+struct NeedClone;
 
 /// Wakers taken from the waiter lists, to wake *after* the waiter lock is
 /// released (`driver::wake_contained` each).
@@ -321,7 +341,7 @@ impl ScheduledIo {
             })
             .unwrap_or_else(|cur| cur);
         let now = Ready((prev | ready.0) & READY_MASK);
-        let mut w = self.waiters.lock().unwrap();
+        let mut w = self.lock();
         let r = if now.intersects(Direction::Read.mask()) {
             w.reader.take()
         } else {
@@ -340,7 +360,7 @@ impl ScheduledIo {
     pub(crate) fn shutdown(&self) -> (Wakers, Wakers) {
         // AcqRel: as in `set_readiness`.
         self.readiness.fetch_or(SHUTDOWN, AcqRel);
-        let mut w = self.waiters.lock().unwrap();
+        let mut w = self.lock();
         (w.reader.take(), w.writer.take())
     }
 
@@ -357,31 +377,49 @@ impl ScheduledIo {
             self.remove_waiter(dir, cx.waker());
             return Poll::Ready(Err(WaitError::Cancelled(c)));
         }
-        let mut w = self.waiters.lock().unwrap();
-        // Acquire pairs with the AcqRel RMW of `set_readiness`.
-        let cur = self.readiness.load(Acquire);
-        if cur & SHUTDOWN != 0 {
-            // `shutdown` emptied the lists, and no wait appends after it.
-            return Poll::Ready(Err(WaitError::Shutdown));
+        // A clone of the waker, made only when an entry is needed and never
+        // under the lock (user code: a panicking clone must not poison it).
+        let mut clone = None;
+        loop {
+            let mut w = self.lock();
+            // Acquire pairs with the AcqRel RMW of `set_readiness`.
+            let cur = self.readiness.load(Acquire);
+            if cur & SHUTDOWN != 0 {
+                // `shutdown` emptied the lists, and no wait appends after it.
+                drop(w);
+                return Poll::Ready(Err(WaitError::Shutdown));
+            }
+            let ready = Ready(cur & READY_MASK);
+            let list = w.list_mut(dir);
+            if ready.intersects(dir.mask()) {
+                // Our wait is over: do not leave our waker behind. Only ours:
+                // between the dispatcher's RMW and its lock (step 1) the list
+                // still holds the other waiters, which that dispatcher is about
+                // to take and wake; dropping them here would lose their wakeup.
+                let removed = list.remove(cx.waker());
+                drop(w);
+                drop(removed);
+                return Poll::Ready(Ok(ReadyEvent {
+                    ready: Ready(ready.0 & dir.mask().0),
+                    tick: ((cur & TICK_MASK) >> TICK_SHIFT) as u8,
+                }));
+            }
+            match list.register(cx.waker(), &mut clone) {
+                Ok(evicted) => {
+                    drop(w);
+                    // Step 6: the evicted waiters re-register if still
+                    // interested. (`clone`, if unused, drops after this.)
+                    evicted.into_iter().for_each(wake_contained);
+                    return Poll::Pending;
+                }
+                Err(NeedClone) => {
+                    drop(w);
+                    // Unlocked: a panic here leaves the list untouched. Then
+                    // look again (the state may have moved meanwhile).
+                    clone = Some(cx.waker().clone());
+                }
+            }
         }
-        let ready = Ready(cur & READY_MASK);
-        let list = w.list_mut(dir);
-        if ready.intersects(dir.mask()) {
-            // Our wait is over: do not leave our waker behind. Only ours:
-            // between the dispatcher's RMW and its lock (step 1) the list
-            // still holds the other waiters, which that dispatcher is about
-            // to take and wake; dropping them here would lose their wakeup.
-            list.remove(cx.waker());
-            return Poll::Ready(Ok(ReadyEvent {
-                ready: Ready(ready.0 & dir.mask().0),
-                tick: ((cur & TICK_MASK) >> TICK_SHIFT) as u8,
-            }));
-        }
-        let evicted = list.register(cx.waker());
-        drop(w);
-        // Step 6: the evicted waiters re-register if still interested.
-        evicted.into_iter().for_each(wake_contained);
-        Poll::Pending
     }
 
     /// Step 3: clear what `ev` saw, unless a newer event arrived since.
@@ -398,31 +436,41 @@ impl ScheduledIo {
 
     /// Step 4: remove the entry of the waiter whose waker is `waker`.
     fn remove_waiter(&self, dir: Direction, waker: &Waker) {
-        self.waiters.lock().unwrap().list_mut(dir).remove(waker);
+        let removed = self.lock().list_mut(dir).remove(waker);
+        // Dropped unlocked: a waker's drop is user code.
+        drop(removed);
+    }
+
+    /// The waiter lock, ignoring poisoning: no user code runs under it
+    /// (clones are made before, wakes and drops after), and every critical
+    /// section leaves the lists consistent, so a poisoned lock (a panic of
+    /// ours) still guards a consistent state.
+    fn lock(&self) -> MutexGuard<'_, Waiters> {
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Whether any waker is stored for `dir` (tests, C7).
     pub(crate) fn has_waiter(&self, dir: Direction) -> bool {
-        self.waiters.lock().unwrap().list(dir).len() != 0
+        self.lock().list(dir).len() != 0
     }
 
     /// Whether an entry for `dir` `will_wake` `waker` (tests, C7: the
     /// registration holds no waker of a wait that ended).
     #[cfg(test)]
     pub(crate) fn has_waker(&self, dir: Direction, waker: &Waker) -> bool {
-        self.waiters.lock().unwrap().list(dir).contains(waker)
+        self.lock().list(dir).contains(waker)
     }
 
     /// How many wakers are stored for `dir` (tests).
     #[cfg(all(test, not(loom)))]
     pub(crate) fn waiter_count(&self, dir: Direction) -> usize {
-        self.waiters.lock().unwrap().list(dir).len()
+        self.lock().list(dir).len()
     }
 
     /// The current bound of `dir`'s list (tests, step 6).
     #[cfg(all(test, not(loom)))]
     fn waiter_limit(&self, dir: Direction) -> usize {
-        self.waiters.lock().unwrap().list(dir).limit
+        self.lock().list(dir).limit
     }
 }
 
