@@ -151,6 +151,12 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
     }
     let _reset = Reset(CURRENT.with(|c| c.replace(&ctx)));
 
+    // A worker that starts with nothing to do parks without searching:
+    // workers starting together would otherwise each spin
+    // `spin_before_park` rounds over every queue (start-up quadratic in the
+    // worker count). It still re-checks every queue after the fence before
+    // it sleeps (parker step 2), so a task pushed meanwhile is not stranded.
+    let mut fresh = true;
     while !handle.is_shutdown() {
         if core.tick % handle.config.event_interval == 0 {
             // Maintenance: I/O and timers progress even when every worker
@@ -172,11 +178,14 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
                 continue;
             }
         }
-        if let Some(task) = core.search(&handle) {
-            core = run_task(&ctx, core, task);
-            continue;
+        let first = std::mem::take(&mut fresh);
+        if !first {
+            if let Some(task) = core.search(&handle) {
+                core = run_task(&ctx, core, task);
+                continue;
+            }
         }
-        core = park(&ctx, core);
+        core = park(&ctx, core, first);
     }
     if core.is_searching {
         core.is_searching = false;
@@ -265,7 +274,9 @@ fn notify_after_turn(handle: &Handle, core: &Core) {
     }
 }
 
-fn park(ctx: &WorkerCtx, mut core: Box<Core>) -> Box<Core> {
+/// `recheck`: re-check every queue after parking even if we were not the
+/// last searcher (a fresh worker that skipped its search, see `run`).
+fn park(ctx: &WorkerCtx, mut core: Box<Core>, recheck: bool) -> Box<Core> {
     let handle = &*ctx.handle;
     if core.has_local_work(handle) {
         return core;
@@ -274,7 +285,7 @@ fn park(ctx: &WorkerCtx, mut core: Box<Core>) -> Box<Core> {
         .idle
         .transition_worker_to_parked(core.index, core.is_searching);
     core.is_searching = false;
-    if last {
+    if last || recheck {
         // Parker step 2 (idle.rs): re-check every queue after the fence.
         handle.idle.fence_before_recheck();
         if handle.has_work_anywhere() {
