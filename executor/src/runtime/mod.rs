@@ -172,6 +172,20 @@ impl Runtime {
     }
 }
 
+// Unwind safety. A `&Runtime` (or `Handle`) observed after a caught panic
+// sees consistent state: user code (futures, wakers, destructors) never runs
+// in the middle of a runtime state update. Task polls and drops run inside
+// the harness's `catch_unwind`; wakers are woken, cloned and dropped with no
+// runtime lock held (or under poison-tolerant locks whose state is final
+// before the call); `block_on`'s context guard restores the thread's state
+// on unwind. The auto traits are missing only because the state is shared
+// through atomics, `UnsafeCell`s of the task header, crossbeam queues, the
+// driver's trait object and `std::thread::JoinHandle`, none of which a
+// caught panic can leave half-updated here. (tokio makes the same claim for
+// its `Runtime` and `Handle`.)
+impl std::panic::UnwindSafe for Runtime {}
+impl std::panic::RefUnwindSafe for Runtime {}
+
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.shutdown_inner();
