@@ -167,7 +167,7 @@ impl Runtime {
             }
         }
         sched.finish_shutdown();
-        self.handle.inner.blocking.shutdown(None);
+        self.handle.inner.blocking.shutdown();
         self.handle.inner.io.shutdown();
     }
 }
