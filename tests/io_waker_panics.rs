@@ -44,6 +44,9 @@ fn mode(p: *const ()) -> &'static Mode {
     unsafe { &*(p as *const Mode) }
 }
 
+/// # Safety
+///
+/// `p` must be one of the `Mode` statics (it owns no resources).
 unsafe fn clone(p: *const ()) -> RawWaker {
     if mode(p).clone_panics {
         panic!("test waker: clone panics");
@@ -51,6 +54,9 @@ unsafe fn clone(p: *const ()) -> RawWaker {
     RawWaker::new(p, &VTABLE)
 }
 
+/// # Safety
+///
+/// `p` must be one of the `Mode` statics (it owns no resources).
 unsafe fn wake(p: *const ()) {
     let m = mode(p);
     m.wakes.fetch_add(1, SeqCst);
@@ -59,6 +65,9 @@ unsafe fn wake(p: *const ()) {
     }
 }
 
+/// # Safety
+///
+/// `p` must be one of the `Mode` statics (it owns no resources).
 unsafe fn drop_waker(p: *const ()) {
     if mode(p).drop_panics {
         panic!("test waker: drop panics");

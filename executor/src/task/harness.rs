@@ -289,6 +289,14 @@ impl context::TaskCancel for TaskCtx<'_> {
 
 // ---- vtable entry points ----
 
+/// Vtable `poll`: runs one poll of the task (`Harness::poll`).
+///
+/// # Safety
+///
+/// `ptr` must point at a live task allocation of this exact `(F, S)`
+/// (the vtable built by `raw::vtable::<F, S>` stores this function, so
+/// calls through the task's own vtable satisfy this), and the caller must
+/// own a `Notified` ref, which this call consumes.
 pub(super) unsafe fn poll<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -299,6 +307,15 @@ where
     unsafe { Harness::<F, S>::from_raw(ptr) }.poll();
 }
 
+/// Vtable `schedule`: hands the task to its scheduler as a `Notified`.
+///
+/// # Safety
+///
+/// `ptr` must point at a live task allocation of this exact `(F, S)`
+/// (the vtable built by `raw::vtable::<F, S>` stores this function, so
+/// calls through the task's own vtable satisfy this), and the caller must
+/// have reserved a ref (a `transition_to_notified_*` that answered
+/// `Submit`), which moves into the `Notified`.
 pub(super) unsafe fn schedule<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -312,6 +329,14 @@ where
     h.cell().scheduler.schedule(task);
 }
 
+/// Vtable `dealloc`: frees the allocation.
+///
+/// # Safety
+///
+/// `ptr` must point at a live task allocation of this exact `(F, S)`
+/// (the vtable built by `raw::vtable::<F, S>` stores this function, so
+/// calls through the task's own vtable satisfy this), and the refcount must
+/// have reached zero (no other pointer to the task is used afterwards).
 pub(super) unsafe fn dealloc<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -322,6 +347,15 @@ where
     unsafe { Harness::<F, S>::from_raw(ptr) }.dealloc();
 }
 
+/// Vtable `try_read_output`: `JoinHandle::poll`'s body.
+///
+/// # Safety
+///
+/// `ptr` must point at a live task allocation of this exact `(F, S)`
+/// (the vtable built by `raw::vtable::<F, S>` stores this function, so
+/// calls through the task's own vtable satisfy this), and the caller must be
+/// the task's `JoinHandle` (it owns JOIN_INTEREST and a ref), and `dst`
+/// must be valid for writes of a `Poll<Result<F::Output, JoinError>>`.
 pub(super) unsafe fn try_read_output<F, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
 where
     F: Future + Send + 'static,
@@ -390,6 +424,15 @@ fn set_join_waker(
     res
 }
 
+/// Vtable `drop_join_handle_slow`: the `JoinHandle`'s drop after its fast
+/// path failed.
+///
+/// # Safety
+///
+/// `ptr` must point at a live task allocation of this exact `(F, S)`
+/// (the vtable built by `raw::vtable::<F, S>` stores this function, so
+/// calls through the task's own vtable satisfy this), and the caller must
+/// be the task's `JoinHandle`, whose ref this call consumes.
 pub(super) unsafe fn drop_join_handle_slow<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -412,6 +455,14 @@ where
     }
 }
 
+/// Vtable `shutdown`: runtime shutdown of one task (owned list).
+///
+/// # Safety
+///
+/// `ptr` must point at a live task allocation of this exact `(F, S)`
+/// (the vtable built by `raw::vtable::<F, S>` stores this function, so
+/// calls through the task's own vtable satisfy this), and the caller must
+/// pass in the owned-list ref, which this call consumes.
 pub(super) unsafe fn shutdown<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
