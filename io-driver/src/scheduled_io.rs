@@ -23,7 +23,7 @@
 //! # Protocol (contracts C6, C7)
 //!
 //! 1. Dispatch (driver thread): OR the event's bits into the word and bump
-//!    the tick (one RMW, `AcqRel`); then, *under the waiter lock*, take the
+//!    the tick (one RMW); then, *under the waiter lock*, take the
 //!    **whole** list of every direction that is now ready; wake them all
 //!    after unlocking (the driver contains a panicking waker). Every waiter
 //!    is woken, not one: with `accept(&self)` shared by several tasks, the
@@ -330,12 +330,16 @@ impl ScheduledIo {
     /// Step 1: an event arrived. Returns every waker of each direction that
     /// is now ready (reader list, writer list), to wake after unlock.
     pub(crate) fn set_readiness(&self, ready: Ready) -> (Wakers, Wakers) {
-        // AcqRel: Release publishes the readiness to waiters' loads (which
-        // happen under the lock we take next, or later); the tick bump makes
-        // step 3's CAS fail for anyone who looked before this event.
+        // Relaxed: the word publishes no other data (the bytes are the
+        // kernel's), and the waiter lock orders it for step 2: this RMW is
+        // sequenced before our lock, a waiter loads under that lock, so a
+        // waiter locking after us sees it (and one locking before us is in
+        // the list we take). The tick bump makes step 3's CAS fail for anyone
+        // who looked before this event: that needs only the RMWs' single
+        // modification order, not an ordering.
         let prev = self
             .readiness
-            .fetch_update(AcqRel, Acquire, |cur| {
+            .fetch_update(Relaxed, Relaxed, |cur| {
                 let tick = ((cur & TICK_MASK) >> TICK_SHIFT).wrapping_add(1) & 0xff;
                 Some((cur & !TICK_MASK) | ready.0 | (tick << TICK_SHIFT))
             })
@@ -358,8 +362,9 @@ impl ScheduledIo {
     /// The driver shut down: every current and future wait errors. Returns
     /// every stored waker (reader list, writer list), to wake after unlock.
     pub(crate) fn shutdown(&self) -> (Wakers, Wakers) {
-        // AcqRel: as in `set_readiness`.
-        self.readiness.fetch_or(SHUTDOWN, AcqRel);
+        // Relaxed: as in `set_readiness` (ordered for waiters by the lock
+        // taken next).
+        self.readiness.fetch_or(SHUTDOWN, Relaxed);
         let mut w = self.lock();
         (w.reader.take(), w.writer.take())
     }
@@ -382,8 +387,10 @@ impl ScheduledIo {
         let mut clone = None;
         loop {
             let mut w = self.lock();
-            // Acquire pairs with the AcqRel RMW of `set_readiness`.
-            let cur = self.readiness.load(Acquire);
+            // Relaxed: under the waiter lock, which orders this load after
+            // the RMW of any `set_readiness`/`shutdown` whose lock came
+            // first (see `set_readiness`).
+            let cur = self.readiness.load(Relaxed);
             if cur & SHUTDOWN != 0 {
                 // `shutdown` emptied the lists, and no wait appends after it.
                 drop(w);
@@ -426,7 +433,9 @@ impl ScheduledIo {
     pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
         // Never clear the closed bits: once closed, always closed.
         let clear = ev.ready.0 & (Ready::READABLE.0 | Ready::WRITABLE.0);
-        let _ = self.readiness.fetch_update(AcqRel, Acquire, |cur| {
+        // Relaxed: a CAS on the tick; whether a newer event's RMW came
+        // first is decided by the word's modification order alone.
+        let _ = self.readiness.fetch_update(Relaxed, Relaxed, |cur| {
             if ((cur & TICK_MASK) >> TICK_SHIFT) as u8 != ev.tick {
                 return None;
             }
