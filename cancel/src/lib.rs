@@ -72,9 +72,10 @@ pub mod context;
 mod error;
 mod guard;
 mod shield;
-mod slab;
 mod token;
 mod tree;
+#[doc(hidden)]
+pub mod waiters;
 
 #[cfg(test)]
 mod tests;

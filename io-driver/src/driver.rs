@@ -21,6 +21,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
+use quell_cancel::waiters;
 
 use crate::loom::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::{Arc, Mutex};
@@ -160,9 +161,7 @@ impl Driver {
             }
         }
         // Wake outside the lock; a panicking user waker is contained.
-        for w in wake {
-            wake_contained(w);
-        }
+        waiters::wake_all(wake);
         inner.time.fire_expired(Instant::now());
     }
 }
@@ -182,10 +181,6 @@ fn dispatch(slots: &Slots, token: usize, ready: Ready, wake: &mut Vec<std::task:
     let (r, w) = io.set_readiness(ready);
     wake.extend(r);
     wake.extend(w);
-}
-
-pub(crate) fn wake_contained(w: std::task::Waker) {
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.wake()));
 }
 
 impl Handle {
@@ -266,7 +261,7 @@ impl Handle {
         };
         for io in ios {
             let (r, w) = io.shutdown();
-            r.into_iter().chain(w).for_each(wake_contained);
+            waiters::wake_all(r.into_iter().chain(w));
         }
         self.inner.time.shutdown();
     }

@@ -81,11 +81,9 @@
 //! lock nor leave a list half-updated.
 
 use std::task::{Context, Poll, Waker};
-use std::{iter, mem, option, vec};
 
-use quell_cancel::{context, Cancelled};
+use quell_cancel::{context, waiters, Cancelled};
 
-use crate::driver::wake_contained;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::{Mutex, MutexGuard};
 
@@ -164,13 +162,11 @@ impl ReadyEvent {
 /// The bound a direction's waiter list starts with (protocol step 6).
 pub(crate) const WAITERS_INITIAL_LIMIT: usize = 32;
 
-/// The wakers waiting in one direction (protocol steps 2, 4 and 6).
+/// The wakers waiting in one direction (protocol steps 2, 4 and 6): the
+/// shared runtime waiter list (`quell_cancel::waiters`) plus this
+/// direction's bound.
 struct WaiterList {
-    /// The first entry, inline: a stream's single waiter costs no
-    /// allocation. Invariant: `head` is `None` only if `rest` is empty.
-    head: Option<Waker>,
-    /// Further entries (concurrent `&self` waiters).
-    rest: Vec<Waker>,
+    list: waiters::WaiterList<Waker>,
     /// The current bound on `len()` (step 6): starts at
     /// `WAITERS_INITIAL_LIMIT`, doubles on overflow, never shrinks (no
     /// ceiling: see step 6).
@@ -180,22 +176,17 @@ struct WaiterList {
 impl WaiterList {
     fn new() -> WaiterList {
         WaiterList {
-            head: None,
-            rest: Vec::new(),
+            list: waiters::WaiterList::new(),
             limit: WAITERS_INITIAL_LIMIT,
         }
     }
 
     fn len(&self) -> usize {
-        usize::from(self.head.is_some()) + self.rest.len()
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Waker> {
-        self.head.iter().chain(&self.rest)
+        self.list.len()
     }
 
     fn contains(&self, waker: &Waker) -> bool {
-        self.iter().any(|w| w.will_wake(waker))
+        self.list.iter().any(|w| w.will_wake(waker))
     }
 
     /// Step 2: keep `waker`'s entry, or append `clone` (a clone of `waker`
@@ -215,39 +206,20 @@ impl WaiterList {
         } else {
             Wakers::default()
         };
-        match self.head {
-            None => self.head = Some(new),
-            Some(_) => self.rest.push(new),
-        }
+        let _ = self.list.push_back(new);
         Ok(evicted)
     }
 
     /// Steps 2 and 4: remove the entries of the waiter whose waker is
     /// `waker` (only they: other tasks' entries stay). Returns them, to be
     /// dropped after unlocking (a waker's drop is user code).
-    fn remove(&mut self, waker: &Waker) -> Vec<Waker> {
-        let mut removed = Vec::new();
-        let mut i = 0;
-        while i < self.rest.len() {
-            if self.rest[i].will_wake(waker) {
-                removed.push(self.rest.swap_remove(i));
-            } else {
-                i += 1;
-            }
-        }
-        if self.head.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            // Keep the invariant: refill the head from the tail.
-            removed.extend(mem::replace(&mut self.head, self.rest.pop()));
-        }
-        removed
+    fn remove(&mut self, waker: &Waker) -> Wakers {
+        self.list.extract_if(|w| w.will_wake(waker))
     }
 
     /// Steps 1 and 6: take every entry.
     fn take(&mut self) -> Wakers {
-        Wakers {
-            head: self.head.take(),
-            rest: mem::take(&mut self.rest),
-        }
+        self.list.take_all()
     }
 }
 
@@ -255,30 +227,8 @@ impl WaiterList {
 struct NeedClone;
 
 /// Wakers taken from the waiter lists, to wake *after* the waiter lock is
-/// released (`driver::wake_contained` each).
-#[derive(Default)]
-#[must_use = "taken wakers must be woken, or their tasks sleep forever"]
-pub(crate) struct Wakers {
-    head: Option<Waker>,
-    rest: Vec<Waker>,
-}
-
-impl Wakers {
-    /// How many wakers were taken.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        usize::from(self.head.is_some()) + self.rest.len()
-    }
-}
-
-impl IntoIterator for Wakers {
-    type Item = Waker;
-    type IntoIter = iter::Chain<option::IntoIter<Waker>, vec::IntoIter<Waker>>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.head.into_iter().chain(self.rest)
-    }
-}
+/// released (`quell_cancel::waiters::wake_all`).
+pub(crate) type Wakers = waiters::Taken<Waker>;
 
 struct Waiters {
     reader: WaiterList,
@@ -416,7 +366,7 @@ impl ScheduledIo {
                     drop(w);
                     // Step 6: the evicted waiters re-register if still
                     // interested. (`clone`, if unused, drops after this.)
-                    evicted.into_iter().for_each(wake_contained);
+                    waiters::wake_all(evicted);
                     return Poll::Pending;
                 }
                 Err(NeedClone) => {
@@ -455,7 +405,7 @@ impl ScheduledIo {
     /// section leaves the lists consistent, so a poisoned lock (a panic of
     /// ours) still guards a consistent state.
     fn lock(&self) -> MutexGuard<'_, Waiters> {
-        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+        waiters::lock(&self.waiters)
     }
 
     /// Whether any waker is stored for `dir` (tests, C7).
