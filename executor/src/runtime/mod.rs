@@ -13,7 +13,6 @@ mod block_on;
 mod blocking;
 mod builder;
 pub(crate) mod context;
-mod driver;
 mod handle;
 mod shutdown;
 
@@ -61,10 +60,7 @@ impl Runtime {
     pub(crate) fn start(b: &Builder, num_workers: usize) -> io::Result<Runtime> {
         let io_driver = quell_io_driver::Driver::new()?;
         let io = io_driver.handle().clone();
-        let shared = SharedDriver::new(Some((
-            Box::new(driver::IoDriver(io_driver)),
-            Arc::new(driver::IoUnpark(io.clone())),
-        )));
+        let shared = SharedDriver::new(Some((io_driver, io.clone())));
         let sched = scheduler::Handle::new(num_workers, b.config(), shared);
         let handle = Handle {
             inner: Arc::new(handle::Inner {
