@@ -246,3 +246,39 @@ fn polling_a_sleep_outside_a_runtime_panics_with_a_clear_message() {
     let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(msg.contains("no quell runtime"), "message: {msg}");
 }
+
+/// Polls `fut` once: whether it was pending.
+async fn pending_once<F: Future + Unpin>(fut: &mut F) -> bool {
+    poll_fn(|cx| Poll::Ready(Pin::new(&mut *fut).poll(cx).is_pending())).await
+}
+
+#[test]
+fn an_interval_of_duration_max_ticks_once_then_waits_without_overflow() {
+    let _dog = watchdog("interval max");
+    let rt = rt(2);
+    rt.block_on(async {
+        for missed in [
+            MissedTickBehavior::Burst,
+            MissedTickBehavior::Delay,
+            MissedTickBehavior::Skip,
+        ] {
+            let mut iv = time::interval(Duration::MAX);
+            iv.set_missed_tick_behavior(missed);
+            iv.tick().await.unwrap(); // the first tick, at once
+            assert!(pending_once(&mut Box::pin(iv.tick())).await, "{missed:?}");
+            iv.reset();
+            assert!(pending_once(&mut Box::pin(iv.tick())).await, "{missed:?}");
+        }
+        // A start far in the future, and a huge period after it.
+        let far = Instant::now() + Duration::from_secs(86_400 * 365 * 100);
+        let mut iv = time::interval_at(far, Duration::MAX);
+        assert!(pending_once(&mut Box::pin(iv.tick())).await);
+
+        assert_eq!(time::timeout(Duration::MAX, async { 7 }).await, Ok(7));
+        let mut t = Box::pin(time::timeout(Duration::MAX, pending::<()>()));
+        assert!(pending_once(&mut t).await);
+        let mut s = Box::pin(time::sleep(Duration::MAX));
+        assert!(pending_once(&mut s).await);
+    });
+    assert_eq!(rt.handle().io().num_timers(), 0);
+}

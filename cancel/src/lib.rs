@@ -74,9 +74,10 @@ pub mod context;
 mod error;
 mod guard;
 mod shield;
-mod slab;
 mod token;
 mod tree;
+#[doc(hidden)]
+pub mod waiters;
 mod with_token;
 
 #[cfg(test)]

@@ -19,8 +19,8 @@
 //!    sees the parent cancelled under the same lock.
 //! 3. Cancelling a node takes (empties) its `children` and `waiters` under the
 //!    lock; afterwards both stay empty forever (2. and 4. refuse new entries).
-//!    So the slot numbers of a cancelled node are never reused, and a stale
-//!    `remove`/`deregister` on it is a harmless no-op.
+//!    A stale `remove`/`deregister` is a harmless no-op: keys carry a
+//!    generation unique within their list (`waiters::Key`).
 //! 4. `register_waker` inserts a waker only under the lock and only if the
 //!    node is not cancelled (contract C8); otherwise it returns `None`. Every
 //!    inserted waker is either removed by `deregister_waker` or taken by the
@@ -46,8 +46,9 @@
 //!    cause wins).
 //! 2. Store `cause` and the `inherited` flag, then set `cancelled` (Release).
 //! 3. Take the waiters and the children out of the node; unlock.
-//! 4. Wake the waiters, each inside `catch_unwind` (a panicking waker is
-//!    counted and ignored: it must not stop the canceller).
+//! 4. Wake the waiters through `waiters::wake_all`, each inside
+//!    `catch_unwind` (a panicking waker is ignored: it must not stop the
+//!    canceller).
 //! 5. Repeat 1–4 for every taken child, with `inherited = true` and the same
 //!    `Cause` (a clone of one `Arc`), using an explicit stack (no recursion,
 //!    so deep trees can't overflow the stack). A child that was already
@@ -60,16 +61,16 @@
 //! child is not yet shared); unlinking releases the child's lock before taking
 //! the parent's; wakers are woken and `Arc`s dropped (which may free a node)
 //! only with no lock held. User code (waker `clone`) runs under a lock only in
-//! `register_waker`/update, and a waker's `clone` must not call back into a
-//! token (the same rule as every `Waker` holder); poisoning is tolerated.
+//! `update_waker` (`register_waker` clones before locking), and a waker's
+//! `clone` must not call back into a token (the same rule as every `Waker`
+//! holder); poisoning is tolerated.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Waker;
 use std::time::Instant;
 
 use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::{Arc, Mutex, MutexGuard};
-use crate::slab::Slab;
+use crate::waiters::{self, Key, WaiterList};
 use crate::{Cancelled, Cause, WaiterKey};
 
 /// One node of the cancellation tree.
@@ -80,17 +81,16 @@ pub(crate) struct Node {
     deadline: Option<Instant>,
     /// The parent, kept alive by this node (`None` for a root).
     parent: Option<Arc<Node>>,
-    /// This node's slot in `parent.children` (`None`: root or born cancelled).
-    slot: Option<usize>,
+    /// This node's key in `parent.children` (`None`: root or born cancelled).
+    slot: Option<Key>,
     inner: Mutex<Inner>,
 }
 
 struct Inner {
     cause: Option<Cause>,
     inherited: bool,
-    children: Slab<Arc<Node>>,
-    waiters: Slab<(Waker, u64)>,
-    next_generation: u64,
+    children: WaiterList<Arc<Node>>,
+    waiters: WaiterList<Waker>,
     /// Whether the (single) handle object of this node still exists.
     handle_alive: bool,
 }
@@ -100,9 +100,8 @@ impl Inner {
         Inner {
             cause,
             inherited,
-            children: Slab::default(),
-            waiters: Slab::default(),
-            next_generation: 0,
+            children: WaiterList::new(),
+            waiters: WaiterList::new(),
             handle_alive: true,
         }
     }
@@ -141,7 +140,7 @@ impl Node {
             });
         }
         // Invariant 2: registered under the parent's lock, parent uncancelled.
-        let slot = g.children.vacant_slot();
+        let slot = g.children.vacant_key();
         let node = Arc::new(Node {
             cancelled: AtomicBool::new(false),
             deadline,
@@ -149,16 +148,17 @@ impl Node {
             slot: Some(slot),
             inner: Mutex::new(Inner::new(None, false)),
         });
-        let got = g.children.insert(node.clone());
+        let got = g.children.push_back(node.clone());
         debug_assert_eq!(got, slot);
         drop(g);
         node
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic under the lock (only a user `Waker::clone` can) leaves
-        // `Inner` consistent: every update is a single assignment.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        // A panic under the lock (only a user `Waker::clone` in
+        // `update_waker` can) leaves `Inner` consistent: every update is a
+        // single assignment.
+        waiters::lock(&self.inner)
     }
 
     /// The effective deadline.
@@ -196,27 +196,30 @@ impl Node {
 
     /// Contract C8 / invariant 4.
     pub(crate) fn register_waker(&self, waker: &Waker) -> Option<WaiterKey> {
+        // Cloned before locking (user code). If the node turns out to be
+        // cancelled, the clone is dropped after the lock is released.
+        let clone = waker.clone();
         let mut g = self.lock();
         if g.cause.is_some() {
+            drop(g);
+            drop(clone);
             return None;
         }
-        let generation = g.next_generation;
-        g.next_generation += 1;
-        let slot = g.waiters.insert((waker.clone(), generation));
-        Some(WaiterKey { slot, generation })
+        let key = g.waiters.push_back(clone);
+        Some(WaiterKey {
+            slot: key.index(),
+            generation: key.generation(),
+        })
     }
 
     /// Removes the waker registered under `key`, if the cancel did not take
     /// it already; returns whether it removed it. The waker is dropped after
     /// the lock is released.
     pub(crate) fn deregister_waker(&self, key: WaiterKey) -> bool {
-        let removed = {
-            let mut g = self.lock();
-            match g.waiters.get_mut(key.slot) {
-                Some((_, gen)) if *gen == key.generation => g.waiters.remove(key.slot),
-                _ => None,
-            }
-        };
+        let removed = self
+            .lock()
+            .waiters
+            .remove(Key::from_parts(key.slot, key.generation));
         removed.is_some()
     }
 
@@ -225,8 +228,8 @@ impl Node {
     /// cancel took it: the caller was or is being woken).
     pub(crate) fn update_waker(&self, key: WaiterKey, waker: &Waker) -> bool {
         let mut g = self.lock();
-        match g.waiters.get_mut(key.slot) {
-            Some((w, gen)) if *gen == key.generation => {
+        match g.waiters.get_mut(Key::from_parts(key.slot, key.generation)) {
+            Some(w) => {
                 if !w.will_wake(waker) {
                     let old = std::mem::replace(w, waker.clone());
                     drop(g);
@@ -243,7 +246,7 @@ impl Node {
         let dead = {
             let mut g = node.lock();
             g.handle_alive = false;
-            g.children.len() == 0
+            g.children.is_empty()
         };
         if dead {
             Node::unlink_upwards(node.clone());
@@ -265,7 +268,7 @@ impl Node {
                     debug_assert!(Arc::ptr_eq(r, &node), "slot held another node");
                 }
                 // Only the removal that empties the parent makes it dead.
-                let dead = removed.is_some() && !g.handle_alive && g.children.len() == 0;
+                let dead = removed.is_some() && !g.handle_alive && g.children.is_empty();
                 (removed, dead)
             };
             // Dropped with no lock held: this may free `node`.
@@ -305,19 +308,14 @@ impl Node {
             // cause (and the canceller's earlier writes) happen-before any
             // observer that sees `true`.
             self.cancelled.store(true, Ordering::Release);
-            let waiters: Vec<(Waker, u64)> = g.waiters.drain_all().collect();
-            let children: Vec<Arc<Node>> = g.children.drain_all().collect();
+            let waiters = g.waiters.take_all();
+            let children: Vec<Arc<Node>> = g.children.take_all().into_iter().collect();
             // Invariant 6c: becoming dead here needs nothing unlinked.
             debug_assert!(g.handle_alive || inherited || children.is_empty());
             (waiters, children)
         };
-        let mut panicked = 0usize;
-        for (waker, _) in waiters {
-            if catch_unwind(AssertUnwindSafe(|| waker.wake())).is_err() {
-                panicked += 1;
-            }
-        }
-        let _ = panicked; // counted for debugging; a panicking waker is ignored.
+        // Step 4: a panicking waker is ignored (contained by the helper).
+        waiters::wake_all(waiters);
         Some(children)
     }
 }

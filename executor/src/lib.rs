@@ -45,7 +45,5 @@ pub use runtime::{Builder, Handle, Runtime};
 pub use task::spawn;
 pub use task::{JoinError, JoinHandle};
 
-pub use scheduler::park::{Driver, DriverUnpark};
-
 #[cfg(all(test, loom))]
 mod tests;

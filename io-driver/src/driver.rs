@@ -21,8 +21,9 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
+use quell_cancel::waiters;
 
-use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use crate::loom::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::{Arc, Mutex};
 use crate::scheduled_io::{Ready, ScheduledIo};
 use crate::time;
@@ -57,7 +58,6 @@ pub(crate) struct Inner {
     waker: mio::Waker,
     slots: Mutex<Slots>,
     pub(crate) time: time::Wheel,
-    shutdown: AtomicBool,
     /// Number of registered sources, readable without the slot lock.
     live_sources: AtomicUsize,
 }
@@ -66,6 +66,11 @@ pub(crate) struct Inner {
 struct Slots {
     entries: Vec<Slot>,
     free: Vec<usize>,
+    /// Set by `Handle::shutdown` under this lock: a registration checks it
+    /// under the same lock, so it is either refused or in the list that
+    /// shutdown walks (an atomic flag read before locking let a source
+    /// registered during shutdown miss both, and its waits hang).
+    shutdown: bool,
 }
 
 struct Slot {
@@ -88,7 +93,6 @@ impl Driver {
                     waker,
                     slots: Mutex::new(Slots::default()),
                     time: time::Wheel::new(),
-                    shutdown: AtomicBool::new(false),
                     live_sources: AtomicUsize::new(0),
                 }),
             },
@@ -157,9 +161,7 @@ impl Driver {
             }
         }
         // Wake outside the lock; a panicking user waker is contained.
-        for w in wake {
-            wake_contained(w);
-        }
+        waiters::wake_all(wake);
         inner.time.fire_expired(Instant::now());
     }
 }
@@ -181,10 +183,6 @@ fn dispatch(slots: &Slots, token: usize, ready: Ready, wake: &mut Vec<std::task:
     wake.extend(w);
 }
 
-pub(crate) fn wake_contained(w: std::task::Waker) {
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.wake()));
-}
-
 impl Handle {
     /// Interrupts a `Driver::park` in progress (or makes the next return).
     pub fn unpark(&self) {
@@ -197,13 +195,13 @@ impl Handle {
         source: &mut impl sys::Source,
         interest: sys::Interest,
     ) -> io::Result<(Arc<ScheduledIo>, usize)> {
-        if self.inner.shutdown.load(Acquire) {
-            return Err(io::Error::other(
-                "the quell runtime's I/O driver has shut down",
-            ));
-        }
         let (io, token) = {
             let mut slots = self.inner.slots.lock().unwrap();
+            if slots.shutdown {
+                return Err(io::Error::other(
+                    "the quell runtime's I/O driver has shut down",
+                ));
+            }
             let slot = match slots.free.pop() {
                 Some(s) => s,
                 None => {
@@ -256,15 +254,14 @@ impl Handle {
 
     /// Shuts the driver down: every registered source's waits error.
     pub fn shutdown(&self) {
-        // Release pairs with the Acquire in `register`.
-        self.inner.shutdown.store(true, Release);
         let ios: Vec<_> = {
-            let slots = self.inner.slots.lock().unwrap();
+            let mut slots = self.inner.slots.lock().unwrap();
+            slots.shutdown = true;
             slots.entries.iter().filter_map(|s| s.io.clone()).collect()
         };
         for io in ios {
             let (r, w) = io.shutdown();
-            r.into_iter().chain(w).for_each(wake_contained);
+            waiters::wake_all(r.into_iter().chain(w));
         }
         self.inner.time.shutdown();
     }

@@ -23,7 +23,7 @@
 //! # Protocol (contracts C6, C7)
 //!
 //! 1. Dispatch (driver thread): OR the event's bits into the word and bump
-//!    the tick (one RMW, `AcqRel`); then, *under the waiter lock*, take the
+//!    the tick (one RMW); then, *under the waiter lock*, take the
 //!    **whole** list of every direction that is now ready; wake them all
 //!    after unlocking (the driver contains a panicking waker). Every waiter
 //!    is woken, not one: with `accept(&self)` shared by several tasks, the
@@ -56,33 +56,36 @@
 //!    that would append past the limit takes the whole list and wakes it
 //!    after unlocking (a waiter still interested re-registers; waking a
 //!    stale waker is a spurious wakeup, which futures must tolerate), then
-//!    appends its own waker and doubles the limit, up to
-//!    `WAITERS_MAX_LIMIT` = 1024. The doubling is what keeps many *genuine*
-//!    waiters (say 64 acceptor tasks) from a livelock in which every
-//!    re-registration evicts everyone else: after a few rounds the limit
-//!    exceeds their number and they all fit. Beyond
-//!    `WAITERS_MAX_LIMIT` concurrent waiters on one direction of one
-//!    source, waits still complete (none is lost) but keep waking each
-//!    other spuriously. A list never holds more than `WAITERS_MAX_LIMIT`
-//!    wakers.
+//!    appends its own waker and doubles the limit. The doubling is what
+//!    keeps many *genuine* waiters (say 2000 receivers on one `UdpSocket`)
+//!    from a livelock in which every re-registration evicts everyone else:
+//!    after a few rounds (log2 of their number over 32) the limit exceeds
+//!    their number and they all fit. The limit has no ceiling on purpose:
+//!    any fixed ceiling below the number of genuine waiters turns this
+//!    into a spin (each registration past it wakes the others, who
+//!    re-register, forever). What bounds memory instead is the number of
+//!    distinct wakers registered since the last event on the source (each
+//!    dispatch empties the list): a stable-waker executor like quell's
+//!    holds one entry per waiting task; a per-poll-waker executor leaves
+//!    at most one stale entry per poll it made between two events.
 //!
 //! # Lock order
 //!
-//! The waiter lock is a leaf: nothing else is locked and no waker is woken
-//! while it is held. Wakers taken from a list (steps 1 and 6) are woken
-//! after the guard is dropped. The only wakers dropped under the lock are
-//! the entries removed in steps 2 and 4, which `will_wake` the waker of the
-//! task being polled: that task is alive, so the drop runs no destructor
-//! of a task.
+//! The waiter lock is a leaf: nothing else is locked, and no user waker
+//! code runs while it is held (a waker is foreign code: its clone, wake and
+//! drop may panic or re-enter). A poll clones its waker before locking
+//! (step 2 locks, finds an entry is needed, unlocks, clones, and looks
+//! again); wakers taken from a list (steps 1 and 6) are woken after the
+//! guard is dropped, each panic contained; entries removed in steps 2 and
+//! 4 are dropped after it too. So a panicking waker can neither poison the
+//! lock nor leave a list half-updated.
 
 use std::task::{Context, Poll, Waker};
-use std::{iter, mem, option, vec};
 
-use quell_cancel::{context, Cancelled};
+use quell_cancel::{context, waiters, Cancelled};
 
-use crate::driver::wake_contained;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
-use crate::loom::Mutex;
+use crate::loom::{Mutex, MutexGuard};
 
 /// Readiness bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -158,106 +161,74 @@ impl ReadyEvent {
 
 /// The bound a direction's waiter list starts with (protocol step 6).
 pub(crate) const WAITERS_INITIAL_LIMIT: usize = 32;
-/// The most a direction's bound grows to (protocol step 6).
-pub(crate) const WAITERS_MAX_LIMIT: usize = 1024;
 
-/// The wakers waiting in one direction (protocol steps 2, 4 and 6).
+/// The wakers waiting in one direction (protocol steps 2, 4 and 6): the
+/// shared runtime waiter list (`quell_cancel::waiters`) plus this
+/// direction's bound.
 struct WaiterList {
-    /// The first entry, inline: a stream's single waiter costs no
-    /// allocation. Invariant: `head` is `None` only if `rest` is empty.
-    head: Option<Waker>,
-    /// Further entries (concurrent `&self` waiters).
-    rest: Vec<Waker>,
+    list: waiters::WaiterList<Waker>,
     /// The current bound on `len()` (step 6): starts at
-    /// `WAITERS_INITIAL_LIMIT`, doubles on overflow up to
-    /// `WAITERS_MAX_LIMIT`, never shrinks.
+    /// `WAITERS_INITIAL_LIMIT`, doubles on overflow, never shrinks (no
+    /// ceiling: see step 6).
     limit: usize,
 }
 
 impl WaiterList {
     fn new() -> WaiterList {
         WaiterList {
-            head: None,
-            rest: Vec::new(),
+            list: waiters::WaiterList::new(),
             limit: WAITERS_INITIAL_LIMIT,
         }
     }
 
     fn len(&self) -> usize {
-        usize::from(self.head.is_some()) + self.rest.len()
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Waker> {
-        self.head.iter().chain(&self.rest)
+        self.list.len()
     }
 
     fn contains(&self, waker: &Waker) -> bool {
-        self.iter().any(|w| w.will_wake(waker))
+        self.list.iter().any(|w| w.will_wake(waker))
     }
 
-    /// Step 2: keep `waker`'s entry, or append a clone. Returns the entries
-    /// evicted by the bound (step 6), to wake after unlocking.
-    fn register(&mut self, waker: &Waker) -> Wakers {
+    /// Step 2: keep `waker`'s entry, or append `clone` (a clone of `waker`
+    /// the caller made before locking: cloning is user code). Returns the
+    /// entries evicted by the bound (step 6), to wake after unlocking, or
+    /// `Err(NeedClone)` if an entry is needed and `clone` is `None`.
+    fn register(&mut self, waker: &Waker, clone: &mut Option<Waker>) -> Result<Wakers, NeedClone> {
         if self.contains(waker) {
-            return Wakers::default();
+            return Ok(Wakers::default());
         }
+        let Some(new) = clone.take() else {
+            return Err(NeedClone);
+        };
         let evicted = if self.len() >= self.limit {
-            self.limit = (self.limit * 2).min(WAITERS_MAX_LIMIT);
+            self.limit = self.limit.saturating_mul(2);
             self.take()
         } else {
             Wakers::default()
         };
-        match self.head {
-            None => self.head = Some(waker.clone()),
-            Some(_) => self.rest.push(waker.clone()),
-        }
-        evicted
+        let _ = self.list.push_back(new);
+        Ok(evicted)
     }
 
     /// Steps 2 and 4: remove the entries of the waiter whose waker is
-    /// `waker` (only they: other tasks' entries stay).
-    fn remove(&mut self, waker: &Waker) {
-        self.rest.retain(|w| !w.will_wake(waker));
-        if self.head.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            // Keep the invariant: refill the head from the tail.
-            self.head = self.rest.pop();
-        }
+    /// `waker` (only they: other tasks' entries stay). Returns them, to be
+    /// dropped after unlocking (a waker's drop is user code).
+    fn remove(&mut self, waker: &Waker) -> Wakers {
+        self.list.extract_if(|w| w.will_wake(waker))
     }
 
     /// Steps 1 and 6: take every entry.
     fn take(&mut self) -> Wakers {
-        Wakers {
-            head: self.head.take(),
-            rest: mem::take(&mut self.rest),
-        }
+        self.list.take_all()
     }
 }
+
+/// `WaiterList::register` needs a clone of the waker, made without the lock.
+struct NeedClone;
 
 /// Wakers taken from the waiter lists, to wake *after* the waiter lock is
-/// released (`driver::wake_contained` each).
-#[derive(Default)]
-#[must_use = "taken wakers must be woken, or their tasks sleep forever"]
-pub(crate) struct Wakers {
-    head: Option<Waker>,
-    rest: Vec<Waker>,
-}
-
-impl Wakers {
-    /// How many wakers were taken.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        usize::from(self.head.is_some()) + self.rest.len()
-    }
-}
-
-impl IntoIterator for Wakers {
-    type Item = Waker;
-    type IntoIter = iter::Chain<option::IntoIter<Waker>, vec::IntoIter<Waker>>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.head.into_iter().chain(self.rest)
-    }
-}
+/// released (`quell_cancel::waiters::wake_all`).
+pub(crate) type Wakers = waiters::Taken<Waker>;
 
 struct Waiters {
     reader: WaiterList,
@@ -309,18 +280,22 @@ impl ScheduledIo {
     /// Step 1: an event arrived. Returns every waker of each direction that
     /// is now ready (reader list, writer list), to wake after unlock.
     pub(crate) fn set_readiness(&self, ready: Ready) -> (Wakers, Wakers) {
-        // AcqRel: Release publishes the readiness to waiters' loads (which
-        // happen under the lock we take next, or later); the tick bump makes
-        // step 3's CAS fail for anyone who looked before this event.
+        // Relaxed: the word publishes no other data (the bytes are the
+        // kernel's), and the waiter lock orders it for step 2: this RMW is
+        // sequenced before our lock, a waiter loads under that lock, so a
+        // waiter locking after us sees it (and one locking before us is in
+        // the list we take). The tick bump makes step 3's CAS fail for anyone
+        // who looked before this event: that needs only the RMWs' single
+        // modification order, not an ordering.
         let prev = self
             .readiness
-            .fetch_update(AcqRel, Acquire, |cur| {
+            .fetch_update(Relaxed, Relaxed, |cur| {
                 let tick = ((cur & TICK_MASK) >> TICK_SHIFT).wrapping_add(1) & 0xff;
                 Some((cur & !TICK_MASK) | ready.0 | (tick << TICK_SHIFT))
             })
             .unwrap_or_else(|cur| cur);
         let now = Ready((prev | ready.0) & READY_MASK);
-        let mut w = self.waiters.lock().unwrap();
+        let mut w = self.lock();
         let r = if now.intersects(Direction::Read.mask()) {
             w.reader.take()
         } else {
@@ -337,9 +312,10 @@ impl ScheduledIo {
     /// The driver shut down: every current and future wait errors. Returns
     /// every stored waker (reader list, writer list), to wake after unlock.
     pub(crate) fn shutdown(&self) -> (Wakers, Wakers) {
-        // AcqRel: as in `set_readiness`.
-        self.readiness.fetch_or(SHUTDOWN, AcqRel);
-        let mut w = self.waiters.lock().unwrap();
+        // Relaxed: as in `set_readiness` (ordered for waiters by the lock
+        // taken next).
+        self.readiness.fetch_or(SHUTDOWN, Relaxed);
+        let mut w = self.lock();
         (w.reader.take(), w.writer.take())
     }
 
@@ -356,38 +332,60 @@ impl ScheduledIo {
             self.remove_waiter(dir, cx.waker());
             return Poll::Ready(Err(WaitError::Cancelled(c)));
         }
-        let mut w = self.waiters.lock().unwrap();
-        // Acquire pairs with the AcqRel RMW of `set_readiness`.
-        let cur = self.readiness.load(Acquire);
-        if cur & SHUTDOWN != 0 {
-            // `shutdown` emptied the lists, and no wait appends after it.
-            return Poll::Ready(Err(WaitError::Shutdown));
+        // A clone of the waker, made only when an entry is needed and never
+        // under the lock (user code: a panicking clone must not poison it).
+        let mut clone = None;
+        loop {
+            let mut w = self.lock();
+            // Relaxed: under the waiter lock, which orders this load after
+            // the RMW of any `set_readiness`/`shutdown` whose lock came
+            // first (see `set_readiness`).
+            let cur = self.readiness.load(Relaxed);
+            if cur & SHUTDOWN != 0 {
+                // `shutdown` emptied the lists, and no wait appends after it.
+                drop(w);
+                return Poll::Ready(Err(WaitError::Shutdown));
+            }
+            let ready = Ready(cur & READY_MASK);
+            let list = w.list_mut(dir);
+            if ready.intersects(dir.mask()) {
+                // Our wait is over: do not leave our waker behind. Only ours:
+                // between the dispatcher's RMW and its lock (step 1) the list
+                // still holds the other waiters, which that dispatcher is about
+                // to take and wake; dropping them here would lose their wakeup.
+                let removed = list.remove(cx.waker());
+                drop(w);
+                drop(removed);
+                return Poll::Ready(Ok(ReadyEvent {
+                    ready: Ready(ready.0 & dir.mask().0),
+                    tick: ((cur & TICK_MASK) >> TICK_SHIFT) as u8,
+                }));
+            }
+            match list.register(cx.waker(), &mut clone) {
+                Ok(evicted) => {
+                    drop(w);
+                    // Step 6: the evicted waiters re-register if still
+                    // interested. (`clone`, if unused, drops after this.)
+                    waiters::wake_all(evicted);
+                    return Poll::Pending;
+                }
+                Err(NeedClone) => {
+                    drop(w);
+                    // Unlocked: a panic here leaves the list untouched. Then
+                    // look again (the state may have moved meanwhile).
+                    clone = Some(cx.waker().clone());
+                }
+            }
         }
-        let ready = Ready(cur & READY_MASK);
-        let list = w.list_mut(dir);
-        if ready.intersects(dir.mask()) {
-            // Our wait is over: do not leave our waker behind. Only ours:
-            // between the dispatcher's RMW and its lock (step 1) the list
-            // still holds the other waiters, which that dispatcher is about
-            // to take and wake; dropping them here would lose their wakeup.
-            list.remove(cx.waker());
-            return Poll::Ready(Ok(ReadyEvent {
-                ready: Ready(ready.0 & dir.mask().0),
-                tick: ((cur & TICK_MASK) >> TICK_SHIFT) as u8,
-            }));
-        }
-        let evicted = list.register(cx.waker());
-        drop(w);
-        // Step 6: the evicted waiters re-register if still interested.
-        evicted.into_iter().for_each(wake_contained);
-        Poll::Pending
     }
 
     /// Step 3: clear what `ev` saw, unless a newer event arrived since.
     pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
         // Never clear the closed bits: once closed, always closed.
         let clear = ev.ready.0 & (Ready::READABLE.0 | Ready::WRITABLE.0);
-        let _ = self.readiness.fetch_update(AcqRel, Acquire, |cur| {
+        // Relaxed: a CAS on the tick; whether a newer event's RMW came
+        // first is decided by the word's modification order alone.
+        let _ = self.readiness.fetch_update(Relaxed, Relaxed, |cur| {
             if ((cur & TICK_MASK) >> TICK_SHIFT) as u8 != ev.tick {
                 return None;
             }
@@ -397,31 +395,41 @@ impl ScheduledIo {
 
     /// Step 4: remove the entry of the waiter whose waker is `waker`.
     fn remove_waiter(&self, dir: Direction, waker: &Waker) {
-        self.waiters.lock().unwrap().list_mut(dir).remove(waker);
+        let removed = self.lock().list_mut(dir).remove(waker);
+        // Dropped unlocked: a waker's drop is user code.
+        drop(removed);
+    }
+
+    /// The waiter lock, ignoring poisoning: no user code runs under it
+    /// (clones are made before, wakes and drops after), and every critical
+    /// section leaves the lists consistent, so a poisoned lock (a panic of
+    /// ours) still guards a consistent state.
+    fn lock(&self) -> MutexGuard<'_, Waiters> {
+        waiters::lock(&self.waiters)
     }
 
     /// Whether any waker is stored for `dir` (tests, C7).
     pub(crate) fn has_waiter(&self, dir: Direction) -> bool {
-        self.waiters.lock().unwrap().list(dir).len() != 0
+        self.lock().list(dir).len() != 0
     }
 
     /// Whether an entry for `dir` `will_wake` `waker` (tests, C7: the
     /// registration holds no waker of a wait that ended).
     #[cfg(test)]
     pub(crate) fn has_waker(&self, dir: Direction, waker: &Waker) -> bool {
-        self.waiters.lock().unwrap().list(dir).contains(waker)
+        self.lock().list(dir).contains(waker)
     }
 
     /// How many wakers are stored for `dir` (tests).
     #[cfg(all(test, not(loom)))]
     pub(crate) fn waiter_count(&self, dir: Direction) -> usize {
-        self.waiters.lock().unwrap().list(dir).len()
+        self.lock().list(dir).len()
     }
 
     /// The current bound of `dir`'s list (tests, step 6).
     #[cfg(all(test, not(loom)))]
     fn waiter_limit(&self, dir: Direction) -> usize {
-        self.waiters.lock().unwrap().list(dir).limit
+        self.lock().list(dir).limit
     }
 }
 
@@ -530,11 +538,17 @@ mod tests {
         assert_eq!(io.waiter_count(Direction::Read), 1, "evicted, then ours");
         assert!(io.has_waker(Direction::Read, &w));
         assert_eq!(c.0.load(SeqCst), 0, "the poller itself is not woken");
-        for _ in 0..10_000 {
+        for i in 1..=10_000 {
             let w = Waker::from(Arc::new(Counter::default()));
             assert!(poll(&io, &w, Direction::Read).is_pending());
-            assert!(io.waiter_count(Direction::Read) <= WAITERS_MAX_LIMIT);
+            // At most one entry per poll since the list was last emptied,
+            // and the bound stays within 2x of the polls made.
+            assert!(io.waiter_count(Direction::Read) <= i + 1);
+            assert!(io.waiter_limit(Direction::Read) <= 2 * (i + 1 + WAITERS_INITIAL_LIMIT));
         }
+        // An event empties the list, stale entries included.
+        let _ = io.set_readiness(Ready::READABLE);
+        assert_eq!(io.waiter_count(Direction::Read), 0);
     }
 
     /// Step 6: more genuine (stable-waker) waiters than the initial bound

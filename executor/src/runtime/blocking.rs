@@ -3,8 +3,7 @@
 //!
 //! A blocking task is an ordinary task (same header, `JoinHandle`, cancel
 //! binding: `cancel::current()` works inside the closure) whose future
-//! runs the closure on its first poll. The pool records which thread runs
-//! which task: the seam for interrupting a blocking syscall later.
+//! runs the closure on its first poll.
 //!
 //! This module uses `std::sync` directly: the pool is plain mutex/condvar
 //! code outside the lock-free protocols that the loom models check.
@@ -15,11 +14,11 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll};
-use std::thread::{self, ThreadId};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{context, Handle};
-use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task};
+use crate::task::{self, JoinHandle, Notified, Schedule, Task};
 
 /// Runs the closure on first poll.
 struct BlockingTask<F>(Option<F>);
@@ -61,14 +60,11 @@ struct State {
     shutdown: bool,
     workers: HashMap<usize, thread::JoinHandle<()>>,
     next_id: usize,
-    running: HashMap<ThreadId, Id>,
 }
 
 struct Shared {
     state: Mutex<State>,
     cond: Condvar,
-    /// Signalled when the last thread exits.
-    exited: Condvar,
     max_threads: usize,
     keep_alive: Duration,
     name: String,
@@ -92,10 +88,8 @@ impl BlockingSpawner {
                     shutdown: false,
                     workers: HashMap::new(),
                     next_id: 0,
-                    running: HashMap::new(),
                 }),
                 cond: Condvar::new(),
-                exited: Condvar::new(),
                 max_threads,
                 keep_alive,
                 name,
@@ -170,11 +164,9 @@ impl BlockingSpawner {
         let mut st = self.lock();
         loop {
             if let Some(task) = st.queue.pop_front() {
-                st.running.insert(thread::current().id(), task.header().id);
                 drop(st);
                 task.run();
                 st = self.lock();
-                st.running.remove(&thread::current().id());
                 continue;
             }
             if st.shutdown {
@@ -203,23 +195,17 @@ impl BlockingSpawner {
                     st.idle -= 1;
                     st.threads -= 1;
                     st.workers.remove(&id);
-                    if st.threads == 0 {
-                        self.shared.exited.notify_all();
-                    }
                     return;
                 }
             }
         }
         st.threads -= 1;
-        if st.threads == 0 {
-            self.shared.exited.notify_all();
-        }
     }
 
     /// Refuses new work, shuts down queued tasks (their handles report
-    /// shutdown), and joins the threads (waits for running closures), up to
-    /// `timeout` if given. Returns false if threads were left running.
-    pub(crate) fn shutdown(&self, timeout: Option<Duration>) -> bool {
+    /// shutdown), and joins the threads (waits for running closures; a pool
+    /// thread that calls this, dropping the runtime, is not joined).
+    pub(crate) fn shutdown(&self) {
         let (queued, workers) = {
             let mut st = self.lock();
             st.shutdown = true;
@@ -233,42 +219,10 @@ impl BlockingSpawner {
             t.into_raw().shutdown();
         }
         let me = thread::current().id();
-        match timeout {
-            None => {
-                for (_, jh) in workers {
-                    if jh.thread().id() != me {
-                        let _ = jh.join();
-                    }
-                }
-                true
-            }
-            Some(d) => {
-                let deadline = Instant::now() + d;
-                let mut st = self.lock();
-                while st.threads > 0 {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return false;
-                    }
-                    st = self
-                        .shared
-                        .exited
-                        .wait_timeout(st, deadline - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
-                }
-                drop(st);
-                for (_, jh) in workers {
-                    let _ = jh.join();
-                }
-                true
+        for (_, jh) in workers {
+            if jh.thread().id() != me {
+                let _ = jh.join();
             }
         }
-    }
-
-    /// Which task each busy pool thread runs (the interruption seam).
-    #[allow(dead_code)]
-    pub(crate) fn running(&self) -> Vec<(ThreadId, Id)> {
-        self.lock().running.iter().map(|(t, i)| (*t, *i)).collect()
     }
 }

@@ -18,6 +18,10 @@ pub struct Handle {
     pub(crate) inner: Arc<Inner>,
 }
 
+// Unwind safe for the reasons given beside `Runtime`'s impls (mod.rs).
+impl std::panic::UnwindSafe for Handle {}
+impl std::panic::RefUnwindSafe for Handle {}
+
 pub(crate) struct Inner {
     pub(crate) sched: Arc<scheduler::Handle>,
     pub(crate) blocking: BlockingSpawner,

@@ -13,7 +13,6 @@ mod block_on;
 mod blocking;
 mod builder;
 pub(crate) mod context;
-mod driver;
 mod handle;
 mod shutdown;
 
@@ -61,10 +60,7 @@ impl Runtime {
     pub(crate) fn start(b: &Builder, num_workers: usize) -> io::Result<Runtime> {
         let io_driver = quell_io_driver::Driver::new()?;
         let io = io_driver.handle().clone();
-        let shared = SharedDriver::new(Some((
-            Box::new(driver::IoDriver(io_driver)),
-            Arc::new(driver::IoUnpark(io.clone())),
-        )));
+        let shared = SharedDriver::new(Some((io_driver, io.clone())));
         let sched = scheduler::Handle::new(num_workers, b.config(), shared);
         let handle = Handle {
             inner: Arc::new(handle::Inner {
@@ -167,10 +163,24 @@ impl Runtime {
             }
         }
         sched.finish_shutdown();
-        self.handle.inner.blocking.shutdown(None);
+        self.handle.inner.blocking.shutdown();
         self.handle.inner.io.shutdown();
     }
 }
+
+// Unwind safety. A `&Runtime` (or `Handle`) observed after a caught panic
+// sees consistent state: user code (futures, wakers, destructors) never runs
+// in the middle of a runtime state update. Task polls and drops run inside
+// the harness's `catch_unwind`; wakers are woken, cloned and dropped with no
+// runtime lock held (or under poison-tolerant locks whose state is final
+// before the call); `block_on`'s context guard restores the thread's state
+// on unwind. The auto traits are missing only because the state is shared
+// through atomics, `UnsafeCell`s of the task header, crossbeam queues, the
+// driver's trait object and `std::thread::JoinHandle`, none of which a
+// caught panic can leave half-updated here. (tokio makes the same claim for
+// its `Runtime` and `Handle`.)
+impl std::panic::UnwindSafe for Runtime {}
+impl std::panic::RefUnwindSafe for Runtime {}
 
 impl Drop for Runtime {
     fn drop(&mut self) {

@@ -25,47 +25,28 @@ const PARKED_THREAD: usize = 1;
 const PARKED_DRIVER: usize = 2;
 const NOTIFIED: usize = 3;
 
-/// What the executor needs of an I/O driver to park a worker in it.
-///
-/// Implemented by the I/O driver (epoll via mio, with the next timer as
-/// the timeout). `park` must return when [`DriverUnpark::unpark`] is
-/// called, even if that call happened before `park` started.
-pub trait Driver: Send + 'static {
-    /// Blocks until events arrive, the driver is unparked, or `timeout`
-    /// elapses; dispatches the events (wakes the tasks waiting on them).
-    fn park(&mut self, timeout: Option<Duration>);
-}
-
-/// Interrupts a [`Driver::park`] from another thread.
-pub trait DriverUnpark: Send + Sync + 'static {
-    /// Makes the current or next `park` return.
-    fn unpark(&self);
-
-    /// A cheap hint: could a non-blocking turn find I/O events? (False when
-    /// no source is registered.) Workers skip the turn before searching
-    /// when it says no.
-    fn has_sources(&self) -> bool {
-        true
-    }
-}
+#[cfg(loom)]
+pub(crate) use loom_driver::{IoDriver, IoUnpark};
+/// The I/O driver a worker parks in: quell-io-driver's (epoll via mio, with
+/// the next timer as the timeout) and the handle that interrupts its wait.
+/// Under loom, a stand-in (`loom_driver`): mio is invisible to loom.
+#[cfg(not(loom))]
+pub(crate) use quell_io_driver::{Driver as IoDriver, Handle as IoUnpark};
 
 /// The driver shared by all workers of a runtime (one parks in it at a time).
 pub(crate) struct SharedDriver {
-    driver: Mutex<Option<Box<dyn Driver>>>,
-    unpark: Option<Arc<dyn DriverUnpark>>,
+    driver: Mutex<Option<IoDriver>>,
+    unpark: Option<IoUnpark>,
 }
 
 impl SharedDriver {
-    pub(crate) fn new(driver: Option<(Box<dyn Driver>, Arc<dyn DriverUnpark>)>) -> SharedDriver {
-        match driver {
-            Some((d, u)) => SharedDriver {
-                driver: Mutex::new(Some(d)),
-                unpark: Some(u),
-            },
-            None => SharedDriver {
-                driver: Mutex::new(None),
-                unpark: None,
-            },
+    /// `None`: no driver (loom models of thread parking only); every runtime
+    /// has one.
+    pub(crate) fn new(driver: Option<(IoDriver, IoUnpark)>) -> SharedDriver {
+        let (driver, unpark) = driver.unzip();
+        SharedDriver {
+            driver: Mutex::new(driver),
+            unpark,
         }
     }
 }
@@ -218,6 +199,8 @@ impl Unparker {
             PARKED_THREAD => inner.thread.unpark(),
             PARKED_DRIVER => {
                 if let Some(u) = &inner.shared.unpark {
+                    // Must make the current or next `park` return, even if
+                    // that park has not started yet (both drivers do).
                     u.unpark();
                 }
             }
@@ -230,3 +213,56 @@ impl Unparker {
         self.inner.state.load(Relaxed) == PARKED_DRIVER
     }
 }
+
+/// The loom stand-in for the I/O driver: parks on a loom condvar until
+/// unparked; an unpark before the park is remembered, as the real driver's
+/// mio waker does. A non-blocking turn (`Some(ZERO)`) dispatches nothing.
+#[cfg(loom)]
+mod loom_driver {
+    use std::time::Duration;
+
+    use loom::sync::Condvar;
+
+    use crate::loom::{Arc, Mutex};
+
+    /// The parking side.
+    pub(crate) struct IoDriver(Arc<(Mutex<bool>, Condvar)>);
+
+    /// The unparking side.
+    pub(crate) struct IoUnpark(Arc<(Mutex<bool>, Condvar)>);
+
+    /// A connected driver and unparker.
+    pub(crate) fn pair() -> (IoDriver, IoUnpark) {
+        let shared = Arc::new((Mutex::new(false), Condvar::new()));
+        (IoDriver(shared.clone()), IoUnpark(shared))
+    }
+
+    impl IoDriver {
+        pub(crate) fn park(&mut self, timeout: Option<Duration>) {
+            if timeout == Some(Duration::ZERO) {
+                return;
+            }
+            let (lock, cv) = &*self.0;
+            let mut unparked = lock.lock().unwrap();
+            while !*unparked {
+                unparked = cv.wait(unparked).unwrap();
+            }
+            *unparked = false;
+        }
+    }
+
+    impl IoUnpark {
+        pub(crate) fn unpark(&self) {
+            let (lock, cv) = &*self.0;
+            *lock.lock().unwrap() = true;
+            cv.notify_one();
+        }
+
+        pub(crate) fn has_sources(&self) -> bool {
+            true
+        }
+    }
+}
+
+#[cfg(loom)]
+pub(crate) use loom_driver::pair as loom_driver_pair;

@@ -151,6 +151,12 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
     }
     let _reset = Reset(CURRENT.with(|c| c.replace(&ctx)));
 
+    // A worker that starts with nothing to do parks without searching:
+    // workers starting together would otherwise each spin
+    // `spin_before_park` rounds over every queue (start-up quadratic in the
+    // worker count). It still re-checks every queue after the fence before
+    // it sleeps (parker step 2), so a task pushed meanwhile is not stranded.
+    let mut fresh = true;
     while !handle.is_shutdown() {
         if core.tick % handle.config.event_interval == 0 {
             // Maintenance: I/O and timers progress even when every worker
@@ -172,18 +178,34 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
                 continue;
             }
         }
-        if let Some(task) = core.search(&handle) {
-            core = run_task(&ctx, core, task);
-            continue;
+        let first = std::mem::take(&mut fresh);
+        if !first {
+            if let Some(task) = core.search(&handle) {
+                core = run_task(&ctx, core, task);
+                continue;
+            }
         }
-        core = park(&ctx, core);
+        core = park(&ctx, core, first);
     }
     if core.is_searching {
         core.is_searching = false;
         handle.idle.transition_worker_from_searching();
     }
     core.parker = None;
-    handle.cores.lock().unwrap().push(core);
+    // Hand the core back for `finish_shutdown` to drain, unless that drain
+    // already ran: the runtime was dropped from a task on this worker, which
+    // cannot join itself and so exits after the drain. Decided under the
+    // `cores` lock, which `finish_shutdown` takes after closing the owned
+    // list: seeing it open here means our push precedes its take; seeing it
+    // closed means its take may be over, so we drain our own queue (else the
+    // queued tasks' refs, and with them the runtime, leak).
+    let mut cores = handle.cores.lock().unwrap_or_else(|e| e.into_inner());
+    if handle.owned.is_closed() {
+        drop(cores);
+        core.drain();
+    } else {
+        cores.push(core);
+    }
 }
 
 fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
@@ -252,7 +274,9 @@ fn notify_after_turn(handle: &Handle, core: &Core) {
     }
 }
 
-fn park(ctx: &WorkerCtx, mut core: Box<Core>) -> Box<Core> {
+/// `recheck`: re-check every queue after parking even if we were not the
+/// last searcher (a fresh worker that skipped its search, see `run`).
+fn park(ctx: &WorkerCtx, mut core: Box<Core>, recheck: bool) -> Box<Core> {
     let handle = &*ctx.handle;
     if core.has_local_work(handle) {
         return core;
@@ -261,7 +285,7 @@ fn park(ctx: &WorkerCtx, mut core: Box<Core>) -> Box<Core> {
         .idle
         .transition_worker_to_parked(core.index, core.is_searching);
     core.is_searching = false;
-    if last {
+    if last || recheck {
         // Parker step 2 (idle.rs): re-check every queue after the fence.
         handle.idle.fence_before_recheck();
         if handle.has_work_anywhere() {

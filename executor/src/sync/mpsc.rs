@@ -50,7 +50,7 @@
 //!   one of them (`notify_one`); a notified sender that leaves (cancelled or
 //!   dropped) while room remains hands it to the next waiter, so no sender
 //!   sleeps while the channel has room for it.
-//! * Wakers are woken after the lock is released (`waiters::wake`).
+//! * Wakers are woken after the lock is released (`waiters::wake_all`).
 //!
 //! Fairness: a sender that finds room does not queue behind parked senders.
 
@@ -63,7 +63,7 @@ use std::task::{ready, Context, Poll, Waker};
 use quell_cancel::context;
 
 pub use super::error::{RecvError, SendError, TryRecvError, TrySendError};
-use super::waiters::{lock, wake, wake_all, WaiterId, WaiterList};
+use super::waiters::{lock, wake_all, WaiterId, WaiterList};
 use crate::loom::{Arc, Mutex};
 
 /// Creates a bounded channel holding at most `capacity` values.
@@ -210,7 +210,7 @@ impl<T> Sender<T> {
         }
         let w = st.push(value);
         drop(st);
-        wake(w);
+        wake_all(w);
         Ok(())
     }
 
@@ -262,7 +262,7 @@ impl<T> Drop for Sender<T> {
             None
         };
         drop(st);
-        wake(w);
+        wake_all(w);
     }
 }
 
@@ -295,7 +295,7 @@ impl<T> Send<'_, T> {
             let mut st = lock(&self.sender.chan.state);
             let w = st.leave(id);
             drop(st);
-            wake(w);
+            wake_all(w);
         }
     }
 }
@@ -331,7 +331,7 @@ impl<T> Future for Send<'_, T> {
             }
             let w = st.push(this.value.take().expect("checked above"));
             drop(st);
-            wake(w);
+            wake_all(w);
             return Poll::Ready(Ok(()));
         }
         st.send_waiters.park(&mut this.waiter, cx.waker());
@@ -419,7 +419,7 @@ impl<T> Receiver<T> {
         let mut st = lock(&self.chan.state);
         if let Some((v, w)) = st.pop() {
             drop(st);
-            wake(w);
+            wake_all(w);
             return Ok(v);
         }
         if st.senders == 0 || st.closed {
@@ -552,7 +552,7 @@ impl<T> Future for Recv<'_, T> {
         drop(st);
         drop(stale);
         Poll::Ready(out.map(|(v, w)| {
-            wake(w);
+            wake_all(w);
             v
         }))
     }

@@ -35,7 +35,7 @@ use std::task::{ready, Context, Poll};
 
 use quell_cancel::{context, Cancelled};
 
-use super::waiters::{lock, wake, wake_all, WaiterId, WaiterList};
+use super::waiters::{lock, wake_all, WaiterId, WaiterList};
 use crate::loom::Mutex;
 
 /// Notifies tasks: [`notify_one`](Self::notify_one) wakes one waiter (or
@@ -116,7 +116,7 @@ impl Notify {
     /// ```
     pub fn notify_one(&self) {
         let w = lock(&self.state).notify_one();
-        wake(w);
+        wake_all(w);
     }
 
     /// Wakes every task waiting now, including `Notified` futures created
@@ -218,7 +218,7 @@ impl Notified<'_> {
                 None
             };
             drop(st);
-            wake(w);
+            wake_all(w);
         }
     }
 }

@@ -37,7 +37,7 @@ use std::task::{ready, Context, Poll, Waker};
 use quell_cancel::context;
 
 pub use super::error::{RecvError, TryRecvError};
-use super::waiters::{lock, wake};
+use super::waiters::{lock, wake_all};
 use crate::loom::{Arc, Mutex};
 
 /// Creates a one-value channel.
@@ -108,7 +108,7 @@ impl<T> Sender<T> {
         st.value = Some(value);
         let w = st.rx_waker.take();
         drop(st);
-        wake(w);
+        wake_all(w);
         Ok(())
     }
 
@@ -134,7 +134,7 @@ impl<T> Drop for Sender<T> {
         st.sender_done = true;
         let w = st.rx_waker.take();
         drop(st);
-        wake(w);
+        wake_all(w);
     }
 }
 

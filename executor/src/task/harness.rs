@@ -261,6 +261,14 @@ impl context::TaskCancel for TaskCtx<'_> {
 
 // ---- vtable entry points ----
 
+/// Vtable `poll`: runs one poll of the task (`Harness::poll`).
+///
+/// # Safety
+///
+/// `ptr` must point at a live task allocation of this exact `(F, S)`
+/// (the vtable built by `raw::vtable::<F, S>` stores this function, so
+/// calls through the task's own vtable satisfy this), and the caller must
+/// own a `Notified` ref, which this call consumes.
 pub(super) unsafe fn poll<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -271,6 +279,17 @@ where
     unsafe { Harness::<F, S>::from_raw(ptr) }.poll();
 }
 
+/// Vtable `schedule`: hands the task to its scheduler as a `Notified`.
+///
+/// # Safety
+///
+/// `ptr` must point at a live task allocation of this exact `(F, S)`
+/// (the vtable built by `raw::vtable::<F, S>` stores this function, so
+/// calls through the task's own vtable satisfy this), and the caller must
+/// have reserved a ref (a `transition_to_notified_*` that answered
+/// `Submit`), which moves into the `Notified`, and must hold another ref
+/// of its own until the call returns (the push borrows the scheduler from
+/// the task's allocation, which another worker may free once it is queued).
 pub(super) unsafe fn schedule<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -286,6 +305,12 @@ where
     h.cell().scheduler.schedule(task);
 }
 
+/// Vtable `with_scope`: calls `f` with the task's scope.
+///
+/// # Safety
+///
+/// `ptr` must point at a live task allocation of this exact `(F, S)` (as
+/// for every vtable entry), and the caller holds a ref for the call.
 pub(super) unsafe fn with_scope<F, S>(ptr: NonNull<Header>, f: &mut super::header::ScopeFn<'_>)
 where
     F: Future + Send + 'static,
@@ -297,6 +322,14 @@ where
     f(h.scope());
 }
 
+/// Vtable `dealloc`: frees the allocation.
+///
+/// # Safety
+///
+/// `ptr` must point at a live task allocation of this exact `(F, S)`
+/// (the vtable built by `raw::vtable::<F, S>` stores this function, so
+/// calls through the task's own vtable satisfy this), and the refcount must
+/// have reached zero (no other pointer to the task is used afterwards).
 pub(super) unsafe fn dealloc<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -307,6 +340,15 @@ where
     unsafe { Harness::<F, S>::from_raw(ptr) }.dealloc();
 }
 
+/// Vtable `try_read_output`: `JoinHandle::poll`'s body.
+///
+/// # Safety
+///
+/// `ptr` must point at a live task allocation of this exact `(F, S)`
+/// (the vtable built by `raw::vtable::<F, S>` stores this function, so
+/// calls through the task's own vtable satisfy this), and the caller must be
+/// the task's `JoinHandle` (it owns JOIN_INTEREST and a ref), and `dst`
+/// must be valid for writes of a `Poll<Result<F::Output, JoinError>>`.
 pub(super) unsafe fn try_read_output<F, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
 where
     F: Future + Send + 'static,
@@ -375,6 +417,15 @@ fn set_join_waker(
     res
 }
 
+/// Vtable `drop_join_handle_slow`: the `JoinHandle`'s drop after its fast
+/// path failed.
+///
+/// # Safety
+///
+/// `ptr` must point at a live task allocation of this exact `(F, S)`
+/// (the vtable built by `raw::vtable::<F, S>` stores this function, so
+/// calls through the task's own vtable satisfy this), and the caller must
+/// be the task's `JoinHandle`, whose ref this call consumes.
 pub(super) unsafe fn drop_join_handle_slow<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -397,6 +448,14 @@ where
     }
 }
 
+/// Vtable `shutdown`: runtime shutdown of one task (owned list).
+///
+/// # Safety
+///
+/// `ptr` must point at a live task allocation of this exact `(F, S)`
+/// (the vtable built by `raw::vtable::<F, S>` stores this function, so
+/// calls through the task's own vtable satisfy this), and the caller must
+/// pass in the owned-list ref, which this call consumes.
 pub(super) unsafe fn shutdown<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,

@@ -191,7 +191,7 @@ impl Trailer {
         self.waker.with(|p| {
             // SAFETY: read access per the contract (rule 4).
             if let Some(w) = unsafe { &*p } {
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.wake_by_ref()));
+                quell_cancel::waiters::wake_by_ref(w);
             }
         });
     }

@@ -91,6 +91,13 @@ impl<S: 'static> OwnedTasks<S> {
         t
     }
 
+    /// Whether `close_and_shutdown_all` has begun. Relaxed: callers order
+    /// themselves against it (the exiting worker reads it under the
+    /// scheduler's `cores` lock, which shutdown takes after closing).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Relaxed)
+    }
+
     /// Number of live tasks.
     pub(crate) fn len(&self) -> usize {
         self.shards
@@ -102,8 +109,9 @@ impl<S: 'static> OwnedTasks<S> {
     /// Closes the list and shuts down every task in it: idle tasks have
     /// their future dropped here; running ones are marked aborted.
     pub(crate) fn close_and_shutdown_all(&self) {
-        // Release pairs with the Acquire in `is_closed`.
-        self.closed.store(true, Release);
+        // Relaxed: see `is_closed` (its reader is ordered by a lock taken
+        // after this call returns).
+        self.closed.store(true, Relaxed);
         for shard in self.shards.iter() {
             let tasks: Vec<Task<S>> = {
                 let mut s = shard.lock().unwrap_or_else(|e| e.into_inner());

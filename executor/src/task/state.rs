@@ -234,7 +234,10 @@ impl State {
     }
 
     /// RUNNING -> COMPLETE. Release publishes the output to the join handle
-    /// (which reads it after an Acquire load that sees COMPLETE).
+    /// (which reads it after an Acquire load that sees COMPLETE). Acquire
+    /// pairs with the Release half of the handle's `set_join_waker` CAS: if
+    /// we see JOIN_WAKER, we see the waker it wrote into the slot, which
+    /// `wake_join` then reads.
     pub(crate) fn transition_to_complete(&self) -> Snapshot {
         const DELTA: usize = RUNNING | COMPLETE;
         let prev = Snapshot(self.val.fetch_xor(DELTA, AcqRel));
@@ -344,8 +347,12 @@ impl State {
             .compare_exchange_weak(
                 INITIAL_STATE,
                 (INITIAL_STATE - REF_ONE) & !JOIN_INTEREST,
-                // Release: nothing was written through the handle, but keep
-                // the same discipline as the slow path; Relaxed on failure.
+                // Release: this drops a ref, like `Arc`'s drop: it pairs with
+                // the AcqRel decrement of whoever drops the last ref, so our
+                // accesses through the handle happen-before the free (today
+                // the handle wrote nothing; the ordering keeps that
+                // assumption out of the refcount's argument). Relaxed on
+                // failure: the slow path then decides on a fresh load.
                 Release,
                 Relaxed,
             )
@@ -404,6 +411,13 @@ impl State {
 
     /// Rule 4: the runtime is done with the waker after completion.
     pub(crate) fn unset_waker_after_complete(&self) -> Snapshot {
+        // AcqRel. Release: our use of the join waker (the `wake_join` just
+        // before) happens-before the handle's next RMW that sees JOIN_WAKER
+        // clear (`transition_to_join_handle_dropped`'s AcqRel CAS), after
+        // which it may drop or replace the slot's waker; weaker, its drop
+        // could race our read. Acquire: pairs with the Release half of that
+        // same CAS when it came first (JOIN_INTEREST already clear): the slot
+        // is then ours to drop, and we must see the handle's last writes.
         let prev = Snapshot(self.val.fetch_and(!JOIN_WAKER, AcqRel));
         debug_assert!(prev.is_complete() && prev.is_join_waker_set());
         Snapshot(prev.0 & !JOIN_WAKER)

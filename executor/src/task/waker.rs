@@ -30,12 +30,24 @@ fn raw(ptr: *const ()) -> RawTask {
     unsafe { RawTask::from_raw(NonNull::new_unchecked(ptr as *mut Header)) }
 }
 
+/// `RawWakerVTable::clone`: a new waker owning a new ref.
+///
+/// # Safety
+///
+/// `ptr` must be the data pointer of one of our wakers (a live task
+/// header) that owns a ref or is a `waker_ref` used under one.
 unsafe fn clone(ptr: *const ()) -> RawWaker {
     let task = raw(ptr);
     task.ref_inc();
     raw_waker(task.header_ptr())
 }
 
+/// `RawWakerVTable::wake`: notifies the task, consuming the waker's ref.
+///
+/// # Safety
+///
+/// `ptr` must be the data pointer of one of our ref-owning wakers; the
+/// waker is consumed (its ref is moved into the notification or dropped).
 unsafe fn wake_by_val(ptr: *const ()) {
     let task = raw(ptr);
     match task.header().state.transition_to_notified_by_val() {
@@ -50,6 +62,11 @@ unsafe fn wake_by_val(ptr: *const ()) {
     }
 }
 
+/// `RawWakerVTable::wake_by_ref`: notifies the task, keeping the waker.
+///
+/// # Safety
+///
+/// As for `clone`: a live header whose ref the caller's waker holds.
 unsafe fn wake_by_ref(ptr: *const ()) {
     let task = raw(ptr);
     match task.header().state.transition_to_notified_by_ref() {
@@ -59,6 +76,12 @@ unsafe fn wake_by_ref(ptr: *const ()) {
     }
 }
 
+/// `RawWakerVTable::drop`: drops the waker's ref.
+///
+/// # Safety
+///
+/// `ptr` must be the data pointer of one of our ref-owning wakers, which
+/// is not used again.
 unsafe fn drop_waker(ptr: *const ()) {
     raw(ptr).drop_reference();
 }

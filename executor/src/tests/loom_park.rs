@@ -21,10 +21,9 @@ use super::model;
 use super::util::block_on;
 use crate::loom::atomic::{AtomicBool, Ordering::*};
 use crate::loom::{Arc, Mutex};
-use crate::scheduler::park::{Parker, SharedDriver};
+use crate::scheduler::park::{loom_driver_pair, Parker, SharedDriver};
 use crate::scheduler::{worker, Config, Handle, Notif};
 use crate::task::{new_task, Binding, JoinHandle, Meta};
-use crate::{Driver, DriverUnpark};
 
 fn config() -> Config {
     Config {
@@ -142,9 +141,7 @@ fn loom_park_push_one_worker() {
 #[test]
 fn loom_park_push_worker_in_driver() {
     model(|| {
-        let d = TestDriver(Arc::new((Mutex::new(false), Condvar::new())));
-        let unpark: std::sync::Arc<dyn DriverUnpark> = std::sync::Arc::new(d.clone());
-        let shared = SharedDriver::new(Some((Box::new(d), Arc::from_std(unpark))));
+        let shared = SharedDriver::new(Some(loom_driver_pair()));
         let handle = Handle::new(1, config(), shared);
         let workers = start_workers(&handle, 1);
 
@@ -214,48 +211,13 @@ fn loom_park_local_push_vs_last_searcher() {
     });
 }
 
-/// A test driver: parks on a loom condvar until unparked (an unpark before
-/// the park is remembered, as `Driver::park` requires).
-#[derive(Clone)]
-struct TestDriver(Arc<(Mutex<bool>, Condvar)>);
-
-impl Driver for TestDriver {
-    fn park(&mut self, timeout: Option<Duration>) {
-        if timeout == Some(Duration::ZERO) {
-            // A non-blocking turn (maintenance): nothing to dispatch.
-            return;
-        }
-        let (lock, cv) = &*self.0;
-        let mut unparked = lock.lock().unwrap();
-        while !*unparked {
-            unparked = cv.wait(unparked).unwrap();
-        }
-        *unparked = false;
-    }
-}
-
-impl DriverUnpark for TestDriver {
-    fn unpark(&self) {
-        let (lock, cv) = &*self.0;
-        *lock.lock().unwrap() = true;
-        cv.notify_one();
-    }
-}
-
 /// One park racing one unpark from another thread (before, during, after):
 /// the park returns, and what the unparker wrote before unparking is
 /// visible after it. `in_driver`: the parker parks in the I/O driver
 /// (PARKED_DRIVER) instead of on its thread (PARKED_THREAD).
 fn parker_vs_unpark(in_driver: bool) {
     model(move || {
-        let shared = if in_driver {
-            let d = TestDriver(Arc::new((Mutex::new(false), Condvar::new())));
-            let unpark: std::sync::Arc<dyn DriverUnpark> = std::sync::Arc::new(d.clone());
-            let unpark = Arc::from_std(unpark);
-            SharedDriver::new(Some((Box::new(d), unpark)))
-        } else {
-            SharedDriver::new(None)
-        };
+        let shared = SharedDriver::new(in_driver.then(loom_driver_pair));
         let mut parker = Parker::new(Arc::new(shared));
         let unparker = parker.unparker();
         let written = Arc::new(AtomicBool::new(false));

@@ -83,7 +83,11 @@ fn loom_scope_join_cancel_vs_child_completion() {
         let drops = Arc::new(AtomicUsize::new(0));
         let d = drops.clone();
         // Outside the awaiter's scope: its own token.
-        let mut join = spawn(&sched, async move { Tracked::new(&d) }, Some(CancelToken::new()));
+        let mut join = spawn(
+            &sched,
+            async move { Tracked::new(&d) },
+            Some(CancelToken::new()),
+        );
         let awaiter = Awaiter(CancelToken::new());
         let token = awaiter.0.clone();
         let runner = {

@@ -233,6 +233,9 @@ pub(super) fn counting_waker(count: &Arc<AtomicUsize>) -> Waker {
 static COUNTING_VTABLE: RawWakerVTable =
     RawWakerVTable::new(cw_clone, cw_wake, cw_wake_by_ref, cw_drop);
 
+/// # Safety
+///
+/// `ptr` must come from `Arc::into_raw` of an `Arc<AtomicUsize>`. The waker being cloned must own its reference.
 unsafe fn cw_clone(ptr: *const ()) -> RawWaker {
     // SAFETY: `ptr` came from `Arc::into_raw` and the waker being cloned
     // keeps that reference alive.
@@ -240,18 +243,27 @@ unsafe fn cw_clone(ptr: *const ()) -> RawWaker {
     RawWaker::new(ptr, &COUNTING_VTABLE)
 }
 
+/// # Safety
+///
+/// `ptr` must come from `Arc::into_raw` of an `Arc<AtomicUsize>`. Consumes the waker's reference: the waker is not used again.
 unsafe fn cw_wake(ptr: *const ()) {
     // SAFETY: the waker owns one reference, consumed here.
     let count = unsafe { Arc::from_raw(ptr as *const AtomicUsize) };
     count.fetch_add(1, Relaxed);
 }
 
+/// # Safety
+///
+/// `ptr` must come from `Arc::into_raw` of an `Arc<AtomicUsize>`. The waker must own its reference for the call's duration.
 unsafe fn cw_wake_by_ref(ptr: *const ()) {
     // SAFETY: the waker's reference keeps the counter alive during the call.
     let count = unsafe { &*(ptr as *const AtomicUsize) };
     count.fetch_add(1, Relaxed);
 }
 
+/// # Safety
+///
+/// `ptr` must come from `Arc::into_raw` of an `Arc<AtomicUsize>`. Releases the waker's reference: the waker is not used again.
 unsafe fn cw_drop(ptr: *const ()) {
     // SAFETY: the waker owns one reference, released here.
     drop(unsafe { Arc::from_raw(ptr as *const AtomicUsize) });
@@ -302,6 +314,9 @@ fn notify_waker(notify: &Arc<Notify>) -> Waker {
 static NOTIFY_VTABLE: RawWakerVTable =
     RawWakerVTable::new(nw_clone, nw_wake, nw_wake_by_ref, nw_drop);
 
+/// # Safety
+///
+/// `ptr` must come from `Arc::into_raw` of an `Arc<Notify>`. The waker being cloned must own its reference.
 unsafe fn nw_clone(ptr: *const ()) -> RawWaker {
     // SAFETY: `ptr` came from `Arc::into_raw`; the waker being cloned keeps
     // that reference alive.
@@ -309,17 +324,26 @@ unsafe fn nw_clone(ptr: *const ()) -> RawWaker {
     RawWaker::new(ptr, &NOTIFY_VTABLE)
 }
 
+/// # Safety
+///
+/// `ptr` must come from `Arc::into_raw` of an `Arc<Notify>`. Consumes the waker's reference: the waker is not used again.
 unsafe fn nw_wake(ptr: *const ()) {
     // SAFETY: the waker owns one reference, consumed here.
     let notify = unsafe { Arc::from_raw(ptr as *const Notify) };
     notify.notify();
 }
 
+/// # Safety
+///
+/// `ptr` must come from `Arc::into_raw` of an `Arc<Notify>`. The waker must own its reference for the call's duration.
 unsafe fn nw_wake_by_ref(ptr: *const ()) {
     // SAFETY: the waker's reference keeps the `Notify` alive during the call.
     unsafe { &*(ptr as *const Notify) }.notify();
 }
 
+/// # Safety
+///
+/// `ptr` must come from `Arc::into_raw` of an `Arc<Notify>`. Releases the waker's reference: the waker is not used again.
 unsafe fn nw_drop(ptr: *const ()) {
     // SAFETY: the waker owns one reference, released here.
     drop(unsafe { Arc::from_raw(ptr as *const Notify) });

@@ -211,8 +211,6 @@ impl Armed {
         }
     }
 
-
-
     /// Registers `waker` with the scope token, once per distinct waker.
     fn register(&mut self, waker: &Waker) {
         if matches!(&self.waiter, Some((_, w)) if w.will_wake(waker)) {

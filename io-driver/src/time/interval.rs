@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use quell_cancel::{context as cancel_cx, Cancelled};
 
-use super::sleep::{shutdown_cancelled, Shutdown, Sleep};
+use super::sleep::{deadline_after, saturating_after, shutdown_cancelled, Shutdown, Sleep};
 
 /// Ticks every `period`, the first tick at once. See [`Interval`].
 ///
@@ -79,17 +79,20 @@ impl Interval {
         }
         let tick = self.timer.deadline();
         let now = Instant::now();
+        // Every sum saturates (as `sleep` does) instead of overflowing
+        // `Instant` for a huge period such as `Duration::MAX`.
+        let scheduled = saturating_after(tick, self.period);
         let next = match self.missed {
-            MissedTickBehavior::Burst => tick + self.period,
-            MissedTickBehavior::Delay if now > tick + self.period => now + self.period,
-            MissedTickBehavior::Delay => tick + self.period,
+            MissedTickBehavior::Burst => scheduled,
+            MissedTickBehavior::Delay if now > scheduled => saturating_after(now, self.period),
+            MissedTickBehavior::Delay => scheduled,
             MissedTickBehavior::Skip => {
                 let behind = now.saturating_duration_since(tick).as_nanos();
                 let periods = behind / self.period.as_nanos() + 1;
                 // Saturate instead of overflowing on absurd gaps.
                 let periods = u32::try_from(periods).unwrap_or(u32::MAX);
                 tick.checked_add(self.period.saturating_mul(periods))
-                    .unwrap_or(now + self.period)
+                    .unwrap_or_else(|| saturating_after(now, self.period))
             }
         };
         self.timer.reset(next);
@@ -98,7 +101,7 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        self.timer.reset(Instant::now() + self.period);
+        self.timer.reset(deadline_after(self.period));
     }
 
     /// The period.

@@ -148,8 +148,7 @@ fn loom_deadline_scope_end_vs_fire() {
             let wheel = Arc::new(Wheel::new());
             let token = CancelToken::new();
             let due = wheel.start() + Duration::from_millis(1);
-            let Insert::Armed { key, .. } = wheel.insert(due, Action::Cancel(token.clone()))
-            else {
+            let Insert::Armed { key, .. } = wheel.insert(due, Action::Cancel(token.clone())) else {
                 panic!("not armed");
             };
             // A task spawned inside the scope holds a clone of its token.

@@ -35,9 +35,16 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// `now + d`, saturating at a far future (about 30 years) instead of
 /// overflowing `Instant`.
 pub(crate) fn deadline_after(d: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(d)
-        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
+    saturating_after(Instant::now(), d)
+}
+
+/// `at + d`, saturating at a far future (about 30 years after `at`) instead
+/// of overflowing `Instant`; `at` itself if even that overflows.
+pub(crate) fn saturating_after(at: Instant, d: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+    at.checked_add(d)
+        .or_else(|| at.checked_add(FAR))
+        .unwrap_or(at)
 }
 
 /// Future returned by [`sleep`] and [`sleep_until`].

@@ -45,11 +45,10 @@
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use quell_cancel::Cause;
+use quell_cancel::{waiters, Cause};
 
 use super::entry::{Action, TimerKey};
 use super::levels::Levels;
-use crate::driver::wake_contained;
 use crate::loom::Mutex;
 
 /// The shared timer wheel of one driver.
@@ -241,7 +240,7 @@ impl Wheel {
         }
         for action in all {
             match action {
-                Action::Wake(w) => wake_contained(w),
+                Action::Wake(w) => waiters::wake(w),
                 Action::Cancel(token) => drop(token),
             }
         }
@@ -270,7 +269,7 @@ impl State {
 /// Runs a fired action (outside the lock; panics of user wakers contained).
 fn run(action: Action) {
     match action {
-        Action::Wake(w) => wake_contained(w),
+        Action::Wake(w) => waiters::wake(w),
         Action::Cancel(token) => {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 token.cancel(Cause::deadline_exceeded())
