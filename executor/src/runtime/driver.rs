@@ -26,4 +26,12 @@ impl DriverUnpark for IoUnpark {
     fn has_sources(&self) -> bool {
         self.0.has_sources()
     }
+
+    fn wake_at(
+        &self,
+        deadline: std::time::Instant,
+        waker: std::task::Waker,
+    ) -> Result<(), std::task::Waker> {
+        self.0.wake_at(deadline, waker)
+    }
 }

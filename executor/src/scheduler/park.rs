@@ -47,6 +47,17 @@ pub trait DriverUnpark: Send + Sync + 'static {
     fn has_sources(&self) -> bool {
         true
     }
+
+    /// Wakes `waker` once at `deadline` from the driver's timer; hands it
+    /// back if there is no timer (or it shut down).
+    fn wake_at(
+        &self,
+        deadline: std::time::Instant,
+        waker: std::task::Waker,
+    ) -> Result<(), std::task::Waker> {
+        let _ = deadline;
+        Err(waker)
+    }
 }
 
 /// The driver shared by all workers of a runtime (one parks in it at a time).
@@ -71,6 +82,19 @@ impl SharedDriver {
 }
 
 impl SharedDriver {
+    /// The driver's one-shot timer ([`DriverUnpark::wake_at`]); `Err` with
+    /// the waker when there is no driver.
+    pub(crate) fn wake_at(
+        &self,
+        deadline: std::time::Instant,
+        waker: std::task::Waker,
+    ) -> Result<(), std::task::Waker> {
+        match &self.unpark {
+            Some(u) => u.wake_at(deadline, waker),
+            None => Err(waker),
+        }
+    }
+
     /// Whether a driver exists and may have I/O to dispatch.
     pub(crate) fn has_sources(&self) -> bool {
         self.unpark.as_ref().is_some_and(|u| u.has_sources())

@@ -430,6 +430,21 @@ where
     }
 }
 
+pub(super) unsafe fn wake_at<F, S>(
+    ptr: NonNull<Header>,
+    deadline: std::time::Instant,
+    waker: Waker,
+) -> Result<(), Waker>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: vtable contract; the caller holds a ref.
+    let h = unsafe { Harness::<F, S>::from_raw(ptr) };
+    h.cell().scheduler.wake_at(deadline, waker)
+}
+
 /// `JoinHandle::cancel`: store the cause (first wins), then set CANCELLED
 /// and notify. The cause is written before the flag's AcqRel RMW, which
 /// pairs with the Acquire load in `TaskCtx::own_cause`.

@@ -40,6 +40,9 @@ pub(crate) struct Vtable {
     pub(crate) drop_join_handle_slow: unsafe fn(NonNull<Header>),
     /// Runtime shutdown (the caller passes in the owned-list ref).
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
+    /// The task's scheduler's timer ([`super::Schedule::wake_at`]).
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) wake_at: unsafe fn(NonNull<Header>, std::time::Instant, Waker) -> Result<(), Waker>,
 }
 
 /// Hot fields, first in the allocation.

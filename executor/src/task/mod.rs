@@ -7,6 +7,7 @@
 //! harness.rs poll / complete / abort / shutdown / join, per (F, S)
 //! waker.rs   the waker vtable (a waker is a ref)
 //! join.rs    JoinHandle, AbortHandle
+//! grace.rs   abort after a grace, on the task's scheduler's timer
 //! list.rs    the owned-task list (shutdown drops every future)
 //! error.rs   JoinError
 //! ```
@@ -14,6 +15,8 @@
 //! The life of a task is in docs/architecture.md.
 
 mod error;
+#[cfg(not(loom))]
+mod grace;
 mod harness;
 mod header;
 mod id;
@@ -58,6 +61,19 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// The runtime's root token, for tasks spawned with `Meta::root`.
     fn root_token(&self) -> Option<&CancelToken> {
         None
+    }
+
+    /// Wakes `waker` once at `deadline` from this scheduler's timer (how a
+    /// runtime policy such as abort-after-grace acts on one of its tasks
+    /// with no thread and no task of its own). `Err` hands the waker back
+    /// when the scheduler has no timer, or its timer shut down.
+    fn wake_at(
+        &self,
+        deadline: std::time::Instant,
+        waker: std::task::Waker,
+    ) -> Result<(), std::task::Waker> {
+        let _ = deadline;
+        Err(waker)
     }
 }
 

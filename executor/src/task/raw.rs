@@ -88,6 +88,17 @@ impl RawTask {
         unsafe { (self.vtable().shutdown)(self.ptr) }
     }
 
+    /// Arms the task's scheduler's timer ([`Schedule::wake_at`]).
+    #[cfg(not(loom))]
+    pub(crate) fn wake_at(
+        self,
+        deadline: std::time::Instant,
+        waker: std::task::Waker,
+    ) -> Result<(), std::task::Waker> {
+        // SAFETY: the caller holds a ref, so the header is a live Cell.
+        unsafe { (self.vtable().wake_at)(self.ptr, deadline, waker) }
+    }
+
     pub(crate) fn ref_inc(self) {
         self.header().state.ref_inc();
     }
@@ -200,6 +211,7 @@ where
         try_read_output: harness::try_read_output::<F, S>,
         drop_join_handle_slow: harness::drop_join_handle_slow::<F, S>,
         shutdown: harness::shutdown::<F, S>,
+        wake_at: harness::wake_at::<F, S>,
     }
 }
 
