@@ -98,6 +98,13 @@ impl<T> JoinHandle<T> {
         cancelled
     }
 
+    /// Turns the handle into one that cancels the task when dropped
+    /// before it finished; see [`CancelOnDrop`](super::CancelOnDrop).
+    #[cfg(not(loom))]
+    pub fn cancel_on_drop(self) -> super::CancelOnDrop<T> {
+        super::CancelOnDrop::new(self)
+    }
+
     /// The forced half of [`cancel_with_grace`](Self::cancel_with_grace).
     #[cfg(not(loom))]
     pub(crate) fn abort_after(&self, grace: std::time::Duration) {

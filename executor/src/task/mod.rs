@@ -8,15 +8,20 @@
 //! waker.rs   the waker vtable (a waker is a ref)
 //! join.rs    JoinHandle, AbortHandle
 //! grace.rs   abort after a grace, on the task's scheduler's timer
+//! group/     task groups: TaskGroup, TryTaskGroup, scope
+//! cancel_on_drop.rs  CancelOnDrop: a join handle whose drop cancels the task
 //! list.rs    the owned-task list (shutdown drops every future)
 //! error.rs   JoinError
 //! ```
 //!
 //! The life of a task is in docs/architecture.md.
 
+#[cfg(not(loom))]
+mod cancel_on_drop;
 mod error;
 #[cfg(not(loom))]
 mod grace;
+pub(crate) mod group;
 mod harness;
 mod header;
 mod id;
@@ -33,7 +38,11 @@ mod yield_now;
 use std::future::Future;
 use std::panic::Location;
 
+#[cfg(not(loom))]
+pub use cancel_on_drop::CancelOnDrop;
 pub use error::JoinError;
+#[cfg(not(loom))]
+pub use group::{scope, GroupError, Scope, TaskGroup, TryTaskGroup, DEFAULT_DROP_GRACE};
 pub(crate) use header::Header;
 pub use id::Id;
 pub use join::{AbortHandle, JoinHandle};
