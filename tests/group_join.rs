@@ -59,11 +59,24 @@ fn join_all_waits_for_every_member_and_keeps_every_ending() {
         stuck.abort();
         let all = g.join_all().await;
         assert_eq!(all.len(), 102);
-        let mut ok: Vec<u32> = all.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+        let mut ok: Vec<u32> = all
+            .iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect();
         ok.sort_unstable();
         assert_eq!(ok, (0..100).collect::<Vec<_>>());
-        assert_eq!(all.iter().filter(|r| matches!(r, Err(e) if e.is_panic())).count(), 1);
-        assert_eq!(all.iter().filter(|r| matches!(r, Err(e) if e.is_aborted())).count(), 1);
+        assert_eq!(
+            all.iter()
+                .filter(|r| matches!(r, Err(e) if e.is_panic()))
+                .count(),
+            1
+        );
+        assert_eq!(
+            all.iter()
+                .filter(|r| matches!(r, Err(e) if e.is_aborted()))
+                .count(),
+            1
+        );
     });
 }
 

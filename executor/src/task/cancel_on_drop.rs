@@ -61,7 +61,9 @@ impl<T> CancelOnDrop<T> {
 
     /// Gives back the plain handle: dropping it detaches the task again.
     pub fn into_inner(mut self) -> JoinHandle<T> {
-        self.handle.take().expect("CancelOnDrop holds its handle until dropped")
+        self.handle
+            .take()
+            .expect("CancelOnDrop holds its handle until dropped")
     }
 
     fn handle(&self) -> &JoinHandle<T> {

@@ -53,9 +53,12 @@ impl<T: Send + 'static> Core<T> {
         if self.closed {
             return None;
         }
-        let h: JoinHandle<T> =
-            self.rt
-                .spawn_with(future, name, TokenChoice::Explicit(self.token.clone()), location);
+        let h: JoinHandle<T> = self.rt.spawn_with(
+            future,
+            name,
+            TokenChoice::Explicit(self.token.clone()),
+            location,
+        );
         let abort = h.abort_handle();
         self.set.insert(h);
         Some(abort)

@@ -139,10 +139,7 @@ impl<E> Drop for Close<E> {
         if let Some(key) = self.key.take() {
             self.token.deregister_waker(key);
         }
-        self.group
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .close();
+        self.group.lock().unwrap_or_else(|e| e.into_inner()).close();
     }
 }
 
@@ -171,7 +168,9 @@ impl<E: Error + Send + Sync + 'static> Scope<E> {
         F: Future<Output = Result<(), E>> + Send + 'static,
     {
         let loc = Location::caller();
-        lock(&self.group).spawn_inner(Some(name), future, loc).is_some()
+        lock(&self.group)
+            .spawn_inner(Some(name), future, loc)
+            .is_some()
     }
 
     /// The scope's token (the body and every member run under it).

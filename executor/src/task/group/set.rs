@@ -147,7 +147,10 @@ impl<T> Set<T> {
 
     /// The next member to complete, in completion order; `None` when there
     /// are no members left.
-    pub(crate) fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+    pub(crate) fn poll_join_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<T, JoinError>>> {
         for _ in 0..POLLS_PER_CALL {
             let (index, waker) = {
                 let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
