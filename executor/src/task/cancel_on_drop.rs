@@ -23,19 +23,20 @@ const DROPPED: &str = "cancel-on-drop handle dropped";
 /// cancelled with it instead of running on.
 ///
 /// ```
-/// use quell_cancel::CauseKind;
+/// use std::sync::mpsc;
+/// use std::time::Duration;
 ///
 /// let rt = quell_executor::Runtime::new().unwrap();
-/// let h = rt.spawn(async {
-///     let err = quell_io_driver::time::sleep(std::time::Duration::from_secs(3600))
+/// let (tx, rx) = mpsc::channel();
+/// let h = rt.spawn(async move {
+///     let err = quell_io_driver::time::sleep(Duration::from_secs(3600))
 ///         .await
 ///         .unwrap_err();
-///     err.cause().message().map(str::to_owned)
+///     tx.send(err.cause().message().map(str::to_owned)).unwrap();
 /// });
-/// let sub = h.abort_handle();
-/// let guard = quell_executor::task::JoinHandle::cancel_on_drop(h);
-/// drop(guard); // cancels the task
-/// # while !sub.is_finished() { std::thread::yield_now(); }
+/// drop(h.cancel_on_drop()); // cancels the task
+/// let seen = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+/// assert_eq!(seen.as_deref(), Some("cancel-on-drop handle dropped"));
 /// ```
 #[must_use = "dropping it cancels the task"]
 pub struct CancelOnDrop<T> {

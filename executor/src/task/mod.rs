@@ -21,7 +21,7 @@ mod cancel_on_drop;
 mod error;
 #[cfg(not(loom))]
 mod grace;
-pub(crate) mod group;
+pub mod group;
 mod harness;
 mod header;
 mod id;
