@@ -152,6 +152,11 @@ where
                 Ok(v) => Outcome::Ok(v),
                 Err(e) => {
                     if shared.fail(Cause::group_failure_error(e)) {
+                        // Let the siblings just cancelled run first: this
+                        // member's completion wakes the group's waiter,
+                        // which would take the worker's LIFO slot ahead of
+                        // them (compare row "group first error").
+                        crate::task::yield_now().await;
                         Outcome::Failed
                     } else {
                         Outcome::Later
