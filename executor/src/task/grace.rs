@@ -74,22 +74,38 @@ fn raw(ptr: *const ()) -> RawTask {
     unsafe { RawTask::from_raw(NonNull::new_unchecked(ptr as *mut Header)) }
 }
 
+/// # Safety
+///
+/// `ptr` is the data pointer of a live abort waker (a task header whose
+/// ref that waker owns).
 unsafe fn clone(ptr: *const ()) -> RawWaker {
     let task = raw(ptr);
     task.ref_inc();
     raw_waker(task.header_ptr())
 }
 
+/// # Safety
+///
+/// `ptr` is the data pointer of a live abort waker (a task header whose
+/// ref that waker owns).
 unsafe fn wake(ptr: *const ()) {
     let task = raw(ptr);
     harness::abort(task);
     task.drop_reference();
 }
 
+/// # Safety
+///
+/// `ptr` is the data pointer of a live abort waker (a task header whose
+/// ref that waker owns).
 unsafe fn wake_by_ref(ptr: *const ()) {
     harness::abort(raw(ptr));
 }
 
+/// # Safety
+///
+/// `ptr` is the data pointer of a live abort waker (a task header whose
+/// ref that waker owns).
 unsafe fn drop_waker(ptr: *const ()) {
     raw(ptr).drop_reference();
 }

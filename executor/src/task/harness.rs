@@ -430,6 +430,11 @@ where
     }
 }
 
+/// `Schedule::wake_at` of the task's scheduler.
+///
+/// # Safety
+///
+/// `ptr` is the header of a live `Cell<F, S>` whose ref the caller holds.
 pub(super) unsafe fn wake_at<F, S>(
     ptr: NonNull<Header>,
     deadline: std::time::Instant,
