@@ -159,3 +159,37 @@ fn spawning_after_the_runtime_shut_down_is_an_error_at_once() {
     };
     assert!(e.is_shutdown(), "{e}");
 }
+
+#[test]
+fn stress_every_member_is_joined_exactly_once() {
+    let _dog = watchdog("group stress");
+    let rt = rt(2);
+    for round in 0..20u32 {
+        let got = rt.block_on(rt.spawn(async move {
+            let mut g = TaskGroup::new();
+            for i in 0..500u32 {
+                g.spawn(async move {
+                    for _ in 0..(i + round) % 4 {
+                        quell::task::yield_now().await;
+                    }
+                    i
+                });
+            }
+            let mut got = Vec::new();
+            while let Some(r) = g.join_next().await {
+                got.push(r.unwrap());
+                if got.len() % 100 == 0 {
+                    // Spawning while joining: late members are joined too.
+                    g.spawn(async { u32::MAX });
+                }
+            }
+            got
+        }));
+        let mut got = got.unwrap();
+        got.sort_unstable();
+        let late = got.iter().filter(|&&v| v == u32::MAX).count();
+        got.retain(|&v| v != u32::MAX);
+        assert_eq!(got, (0..500).collect::<Vec<_>>());
+        assert_eq!(late, 5, "members spawned while joining are joined too");
+    }
+}
