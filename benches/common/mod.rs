@@ -15,6 +15,7 @@
 //! timers.rs     timer churn and sleep overshoot (`TimeRt`: sleep)
 //! rows.rs       the `compare` rows of the three modules above
 //! notes.rs      the extra tables: quell vs its own wake latency, rates
+//! group.rs      task-group rows (TaskGroup / TryTaskGroup vs JoinSet)
 //! crit.rs       criterion config and the quell/tokio group of the throughput benches
 //! ```
 //!
@@ -25,6 +26,7 @@
 pub mod cancel_lat;
 pub mod crit;
 pub mod echo;
+pub mod group;
 pub mod harness;
 pub mod notes;
 pub mod probe;

@@ -137,4 +137,7 @@ pub fn all() -> Vec<Scenario> {
             },
         },
     ]
+    .into_iter()
+    .chain(super::group::scenarios())
+    .collect()
 }

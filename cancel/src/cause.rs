@@ -99,6 +99,27 @@ impl Cause {
         Cause::build(CauseKind::GroupFailure, Some(msg.into()))
     }
 
+    /// A task group was cancelled because one of its members failed with
+    /// `err`; recover the error with [`Cause::error_ref`] (and
+    /// `downcast_ref`). Every member of the group sees this one cause.
+    ///
+    /// ```
+    /// use quell_cancel::{Cause, CauseKind};
+    ///
+    /// let c = Cause::group_failure_error(std::io::Error::other("upstream down"));
+    /// assert_eq!(c.kind(), &CauseKind::GroupFailure);
+    /// let e = c.error_ref().unwrap().downcast_ref::<std::io::Error>().unwrap();
+    /// assert_eq!(e.to_string(), "upstream down");
+    /// assert_eq!(c.to_string(), "group failure: upstream down");
+    /// ```
+    pub fn group_failure_error<E: Error + Send + Sync + 'static>(err: E) -> Cause {
+        Cause(Arc::new(Inner {
+            kind: CauseKind::GroupFailure,
+            message: None,
+            error: Some(Box::new(err)),
+        }))
+    }
+
     /// The category of this cause.
     pub fn kind(&self) -> &CauseKind {
         &self.0.kind
@@ -109,7 +130,7 @@ impl Cause {
         self.0.message.as_deref()
     }
 
-    /// The error given to [`Cause::error`].
+    /// The error given to [`Cause::error`] or [`Cause::group_failure_error`].
     pub fn error_ref(&self) -> Option<&(dyn Error + Send + Sync + 'static)> {
         self.0.error.as_deref()
     }
@@ -145,7 +166,8 @@ impl fmt::Display for Cause {
             (CauseKind::Shutdown, ..) => f.write_str("runtime shutdown"),
             (CauseKind::Signal(n), ..) => write!(f, "signal {n}"),
             (CauseKind::GroupFailure, Some(m), _) => write!(f, "group failure: {m}"),
-            (CauseKind::GroupFailure, None, _) => f.write_str("group failure"),
+            (CauseKind::GroupFailure, None, Some(e)) => write!(f, "group failure: {e}"),
+            (CauseKind::GroupFailure, None, None) => f.write_str("group failure"),
         }
     }
 }

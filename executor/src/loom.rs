@@ -6,7 +6,7 @@
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use std::sync::{atomic, Arc, Mutex, OnceLock};
+    pub(crate) use std::sync::{atomic, Arc, Mutex, MutexGuard, OnceLock};
     pub(crate) use std::thread;
 
     /// `UnsafeCell` with loom's closure API, so the same code checks under loom.

@@ -219,4 +219,12 @@ impl Schedule for Arc<Handle> {
     fn root_token(&self) -> Option<&quell_cancel::CancelToken> {
         Some(&self.root)
     }
+
+    fn wake_at(
+        &self,
+        deadline: std::time::Instant,
+        waker: std::task::Waker,
+    ) -> Result<(), std::task::Waker> {
+        self.driver.wake_at(deadline, waker)
+    }
 }

@@ -52,6 +52,20 @@ impl SharedDriver {
 }
 
 impl SharedDriver {
+    /// Wakes `waker` once at `deadline` from the driver's timer wheel;
+    /// `Err` with the waker when there is no driver (or its timer shut
+    /// down).
+    pub(crate) fn wake_at(
+        &self,
+        deadline: std::time::Instant,
+        waker: std::task::Waker,
+    ) -> Result<(), std::task::Waker> {
+        match &self.unpark {
+            Some(u) => u.wake_at(deadline, waker),
+            None => Err(waker),
+        }
+    }
+
     /// Whether a driver exists and may have I/O to dispatch.
     pub(crate) fn has_sources(&self) -> bool {
         self.unpark.as_ref().is_some_and(|u| u.has_sources())
@@ -256,6 +270,16 @@ mod loom_driver {
             let (lock, cv) = &*self.0;
             *lock.lock().unwrap() = true;
             cv.notify_one();
+        }
+
+        /// No timer wheel in the stand-in: the waker is handed back.
+        pub(crate) fn wake_at(
+            &self,
+            deadline: std::time::Instant,
+            waker: std::task::Waker,
+        ) -> Result<(), std::task::Waker> {
+            let _ = deadline;
+            Err(waker)
         }
 
         pub(crate) fn has_sources(&self) -> bool {

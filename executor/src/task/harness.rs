@@ -474,6 +474,26 @@ where
     }
 }
 
+/// `Schedule::wake_at` of the task's scheduler.
+///
+/// # Safety
+///
+/// `ptr` is the header of a live `Cell<F, S>` whose ref the caller holds.
+pub(super) unsafe fn wake_at<F, S>(
+    ptr: NonNull<Header>,
+    deadline: std::time::Instant,
+    waker: Waker,
+) -> Result<(), Waker>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: vtable contract; the caller holds a ref.
+    let h = unsafe { Harness::<F, S>::from_raw(ptr) };
+    h.cell().scheduler.wake_at(deadline, waker)
+}
+
 /// `JoinHandle::cancel`: cancel the task's own node (created now if the
 /// task never needed it), so the task and every task that inherited its
 /// scope see the cause. Only the call that cancels the node returns `true`:

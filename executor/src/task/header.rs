@@ -43,6 +43,9 @@ pub(crate) struct Vtable {
     /// Calls `f` with the task's scope and the scheduler's root token
     /// (which resolves a root binding).
     pub(crate) with_scope: unsafe fn(NonNull<Header>, &mut ScopeFn<'_>),
+    /// The task's scheduler's timer ([`super::Schedule::wake_at`]).
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) wake_at: unsafe fn(NonNull<Header>, std::time::Instant, Waker) -> Result<(), Waker>,
 }
 
 /// A visitor of a task's scope ([`Vtable::with_scope`]).

@@ -83,50 +83,34 @@ impl<T> JoinHandle<T> {
     /// `grace` later (as [`abort`](Self::abort)). Returns what `cancel`
     /// returned (whether this call cancelled it).
     ///
-    /// The grace timer is a small detached task on the current runtime that
-    /// holds an [`AbortHandle`] and sleeps for `grace` (neither the
-    /// caller's cancellation nor the task's can cut it short; it keeps the
-    /// task's memory until then). Called outside a runtime (e.g. from the
-    /// thread that owns the `Runtime`), the timer is a short-lived OS thread
-    /// instead. A task that finishes within `grace` joins with its own
-    /// output; one that does not joins with `is_aborted()`. With a zero
-    /// `grace` the abort is immediate. If the runtime shuts down first,
-    /// shutdown's own cancel → abort sequence applies.
+    /// The abort is one entry on the timer wheel of the task's own runtime
+    /// (no thread, no helper task), armed the same way from a task, from
+    /// `block_on` or from a thread outside any runtime; it keeps the task's
+    /// memory until it fires. A task that finishes within `grace` joins with
+    /// its own output; one that does not joins with `is_aborted()`. With a
+    /// zero `grace` the abort is immediate. If the runtime shuts down first,
+    /// shutdown's own cancel → abort sequence applies; once it has shut down
+    /// (no timer left to arm) the abort is immediate, never dropped.
     #[cfg(not(loom))]
     pub fn cancel_with_grace(&self, cause: Cause, grace: std::time::Duration) -> bool {
         let cancelled = self.cancel(cause);
-        if self.is_finished() {
-            return cancelled;
-        }
-        let abort = self.abort_handle();
-        if grace.is_zero() {
-            abort.abort();
-            return cancelled;
-        }
-        match crate::runtime::Handle::try_current() {
-            Err(_) => {
-                let _ = std::thread::Builder::new()
-                    .name("quell-cancel-grace".into())
-                    .spawn(move || {
-                        std::thread::sleep(grace);
-                        abort.abort();
-                    });
-            }
-            Ok(rt) => {
-                let _timer = crate::task::Builder::new()
-                    .name("quell::cancel_with_grace")
-                    .detached()
-                    .spawn_on(
-                        async move {
-                            // `Err` only at shutdown, which aborts anyway.
-                            let _ = quell_io_driver::time::sleep(grace).await;
-                            abort.abort(); // a no-op if it finished
-                        },
-                        &rt,
-                    );
-            }
-        }
+        self.abort_after(grace);
         cancelled
+    }
+
+    /// Turns the handle into one that cancels the task when dropped
+    /// before it finished; see [`CancelOnDrop`](super::CancelOnDrop).
+    #[cfg(not(loom))]
+    pub fn cancel_on_drop(self) -> super::CancelOnDrop<T> {
+        super::CancelOnDrop::new(self)
+    }
+
+    /// The forced half of [`cancel_with_grace`](Self::cancel_with_grace).
+    #[cfg(not(loom))]
+    pub(crate) fn abort_after(&self, grace: std::time::Duration) {
+        if let Some(raw) = self.raw {
+            super::grace::abort_after(raw, grace);
+        }
     }
 
     /// True once the task has completed (returned, panicked or was aborted).
@@ -168,6 +152,22 @@ impl<T> Future for JoinHandle<T> {
                 return Poll::Ready(Err(JoinError::awaiter_cancelled(self.id, c)));
             }
         }
+        self.poll_completion(cx)
+    }
+}
+
+impl<T> JoinHandle<T> {
+    /// Polls for the task's own ending (output, abort or panic) without the
+    /// awaiter's cancel point: task groups join their members this way
+    /// (a member's result is never replaced by the group owner's cancel).
+    pub(crate) fn poll_completion(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        let Some(raw) = self.raw else {
+            let err = self
+                .failed
+                .take()
+                .expect("JoinHandle polled after completion");
+            return Poll::Ready(Err(err));
+        };
         let mut ret = Poll::Pending;
         // SAFETY: `ret` is a Poll<Result<T, JoinError>> and `T` is the task's output type.
         unsafe { raw.try_read_output(&mut ret as *mut _ as *mut (), cx.waker()) };

@@ -7,13 +7,21 @@
 //! harness.rs poll / complete / abort / shutdown / join, per (F, S)
 //! waker.rs   the waker vtable (a waker is a ref)
 //! join.rs    JoinHandle, AbortHandle
+//! grace.rs   abort after a grace, on the task's scheduler's timer
+//! group/     task groups: TaskGroup, TryTaskGroup, scope
+//! cancel_on_drop.rs  CancelOnDrop: a join handle whose drop cancels the task
 //! list.rs    the owned-task list (shutdown drops every future)
 //! error.rs   JoinError
 //! ```
 //!
 //! The life of a task is in docs/architecture.md.
 
+#[cfg(not(loom))]
+mod cancel_on_drop;
 mod error;
+#[cfg(not(loom))]
+mod grace;
+pub mod group;
 mod harness;
 mod header;
 mod id;
@@ -31,7 +39,11 @@ mod yield_now;
 use std::future::Future;
 use std::panic::Location;
 
+#[cfg(not(loom))]
+pub use cancel_on_drop::CancelOnDrop;
 pub use error::JoinError;
+#[cfg(not(loom))]
+pub use group::{scope, GroupError, Scope, TaskGroup, TryTaskGroup, DEFAULT_DROP_GRACE};
 pub(crate) use header::Header;
 pub use id::Id;
 pub use join::{AbortHandle, JoinHandle};
@@ -60,6 +72,19 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// The runtime's root token, which resolves [`Binding::Root`].
     fn root_token(&self) -> Option<&CancelToken> {
         None
+    }
+
+    /// Wakes `waker` once at `deadline` from this scheduler's timer (how a
+    /// runtime policy such as abort-after-grace acts on one of its tasks
+    /// with no thread and no task of its own). `Err` hands the waker back
+    /// when the scheduler has no timer, or its timer shut down.
+    fn wake_at(
+        &self,
+        deadline: std::time::Instant,
+        waker: std::task::Waker,
+    ) -> Result<(), std::task::Waker> {
+        let _ = deadline;
+        Err(waker)
     }
 }
 

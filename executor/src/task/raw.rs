@@ -98,6 +98,17 @@ impl RawTask {
         unsafe { (self.vtable().with_scope)(self.ptr, f) }
     }
 
+    /// Arms the task's scheduler's timer ([`Schedule::wake_at`]).
+    #[cfg(not(loom))]
+    pub(crate) fn wake_at(
+        self,
+        deadline: std::time::Instant,
+        waker: std::task::Waker,
+    ) -> Result<(), std::task::Waker> {
+        // SAFETY: the caller holds a ref, so the header is a live Cell.
+        unsafe { (self.vtable().wake_at)(self.ptr, deadline, waker) }
+    }
+
     pub(crate) fn ref_inc(self) {
         self.header().state.ref_inc();
     }
@@ -211,6 +222,7 @@ where
         drop_join_handle_slow: harness::drop_join_handle_slow::<F, S>,
         shutdown: harness::shutdown::<F, S>,
         with_scope: harness::with_scope::<F, S>,
+        wake_at: harness::wake_at::<F, S>,
     }
 }
 

@@ -4,6 +4,7 @@
 //! loom_task_wake.rs      C1, C4: wake racing the poll, join waker, join-handle drop
 //! loom_task_cancel.rs    C2, C3, C8: abort / cancel / token cancel racing the idle transition
 //! loom_task_refcount.rs  C4: the last ref dropped by a waker, an AbortHandle or the JoinHandle
+//! loom_group.rs          a group's first failure racing a concurrent member failure
 //! loom_park.rs           C5: a push racing a worker going to park; Parker/Unparker
 //! loom_scope.rs          C10, C11: handle-cancel vs a child spawn; join cancel vs completion
 //! util.rs                a test scheduler, observable futures, drop counters, wakers
@@ -24,6 +25,7 @@
 //!     cargo test --release -p quell-executor --lib loom -- --test-threads=2
 //! ```
 
+mod loom_group;
 mod loom_park;
 mod loom_scope;
 mod loom_task_cancel;

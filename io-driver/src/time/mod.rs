@@ -77,6 +77,7 @@
 //! assert_eq!(driver.handle().num_timers(), 0);
 //! ```
 
+mod alarm;
 mod deadline;
 mod entry;
 mod interval;
