@@ -178,7 +178,9 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
                 continue;
             }
         }
-        let first = std::mem::take(&mut fresh);
+        // Only if it has polled nothing yet (tick 0): a worker that starts
+        // busy searches as usual when it runs out.
+        let first = std::mem::take(&mut fresh) && core.tick == 0;
         if !first {
             if let Some(task) = core.search(&handle) {
                 core = run_task(&ctx, core, task);
