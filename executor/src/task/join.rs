@@ -137,19 +137,14 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some(raw) = self.raw else {
-            let err = self
-                .failed
-                .take()
-                .expect("JoinHandle polled after completion");
-            return Poll::Ready(Err(err));
-        };
         // A join is a cancel point (C11): a cancelled awaiter stops waiting
         // for a task outside its scope; one inside it is being cancelled
         // too, so we wait for its own result.
-        if let Some(c) = quell_cancel::context::observed() {
-            if !raw.header().state.load().is_complete() && !awaiter_scope_covers(raw) {
-                return Poll::Ready(Err(JoinError::awaiter_cancelled(self.id, c)));
+        if let Some(raw) = self.raw {
+            if let Some(c) = quell_cancel::context::observed() {
+                if !raw.header().state.load().is_complete() && !awaiter_scope_covers(raw) {
+                    return Poll::Ready(Err(JoinError::awaiter_cancelled(self.id, c)));
+                }
             }
         }
         self.poll_completion(cx)
