@@ -53,7 +53,7 @@ fn main() -> std::io::Result<()> {
         &server_token,
     )?;
 
-    let acceptor = quell::task::Builder::new()
+    let acceptor = quell::task::SpawnBuilder::new()
         .name("acceptor")
         .token(server_token.clone())
         .spawn_on(

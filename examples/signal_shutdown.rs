@@ -22,19 +22,21 @@ fn main() -> std::io::Result<()> {
 
     let workers: Vec<_> = (0..4)
         .map(|i| {
-            quell::task::Builder::new().token(root.child()).spawn_on(
-                async move {
-                    // The "work": wait for a job that never comes.
-                    let stopped = std::future::pending::<()>().cancellable().await;
-                    let why = stopped.expect_err("pending() only ends by cancellation");
-                    // Cleanup that must not itself be cancelled.
-                    cancel::shield(async move {
-                        println!("worker {i}: cleaning up ({})", why.cause());
-                    })
-                    .await;
-                },
-                rt.handle(),
-            )
+            quell::task::SpawnBuilder::new()
+                .token(root.child())
+                .spawn_on(
+                    async move {
+                        // The "work": wait for a job that never comes.
+                        let stopped = std::future::pending::<()>().cancellable().await;
+                        let why = stopped.expect_err("pending() only ends by cancellation");
+                        // Cleanup that must not itself be cancelled.
+                        cancel::shield(async move {
+                            println!("worker {i}: cleaning up ({})", why.cause());
+                        })
+                        .await;
+                    },
+                    rt.handle(),
+                )
         })
         .collect();
 

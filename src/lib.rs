@@ -5,11 +5,30 @@
 //! * [`cancel`]: the token tree, causes, `Cancelled`, `checkpoint`, `shield`,
 //!   and deadline scopes (`with_timeout`, `with_deadline`).
 //! * [`time`]: `sleep`, `timeout`, `interval` on the hierarchical timer wheel.
-//! * [`runtime`], [`task`]: the executor (re-exported from `quell-executor`).
+//! * [`runtime`], [`task`]: the executor (re-exported from `quell-executor`),
+//!   with [`task_local!`] for values scoped to a future.
 //! * [`net`]: TCP, UDP and Unix sockets; every wait is a cancel point.
 //! * [`signal`]: `ctrl_c`, signal streams, and `cancel_on`, which cancels a
 //!   token when a signal arrives (from `quell-io-driver`).
 //! * [`sync`]: cancel-aware `oneshot`, `mpsc` and `Notify`.
+//!
+//! # Two builders, two names
+//!
+//! The runtime builder is [`runtime::Builder`] (workers, names, pinning,
+//! the blocking pool) and the task builder is [`task::SpawnBuilder`]
+//! (a task's name, its cancel token, detached). Neither is re-exported at
+//! the crate root, so a bare `quell::Builder` does not exist and the two
+//! can be imported side by side without renaming:
+//!
+//! ```
+//! use quell::runtime::Builder;
+//! use quell::task::SpawnBuilder;
+//!
+//! let rt = Builder::new().worker_threads(2).build()?;
+//! let h = SpawnBuilder::new().name("greeter").spawn_on(async { "hi" }, rt.handle());
+//! assert_eq!(rt.block_on(h).unwrap(), "hi");
+//! # Ok::<(), std::io::Error>(())
+//! ```
 //!
 //! # Under `--cfg loom`
 //!
@@ -67,8 +86,29 @@ pub mod cancel {
     pub use quell_io_driver::time::{with_deadline, with_timeout, DeadlineScope};
 }
 pub use quell_executor::sync;
+/// Declares task-local values ([`task::LocalKey`]): a value given to a
+/// future by [`LocalKey::scope`](task::LocalKey::scope), seen across its
+/// await points and by no other task (from `quell-executor`; the
+/// `task::LocalKey` docs say how it is kept apart).
+///
+/// ```
+/// quell::task_local! {
+///     static REQUEST_ID: u64;
+/// }
+///
+/// let rt = quell::Runtime::new().unwrap();
+/// rt.block_on(REQUEST_ID.scope(42, async {
+///     quell::task::yield_now().await;
+///     assert_eq!(REQUEST_ID.get(), 42);
+///     // A spawned task is a new future: it does not inherit the value.
+///     let child = quell::spawn(async { REQUEST_ID.try_with(|id| *id).is_err() });
+///     assert!(child.await.unwrap());
+/// }));
+/// ```
 #[cfg(not(loom))]
-pub use quell_executor::{runtime, spawn, task, Builder, Handle, JoinError, JoinHandle, Runtime};
+pub use quell_executor::task_local;
+#[cfg(not(loom))]
+pub use quell_executor::{runtime, spawn, task, Handle, JoinError, JoinHandle, Runtime};
 /// Networking: TCP, UDP and Unix sockets whose every wait is a cancel
 /// point (from `quell-io-driver`; the module docs list what each await
 /// point does on cancel).
@@ -136,7 +176,7 @@ pub use quell_io_driver::net;
 ///
 /// let token = CancelToken::new();
 /// let _guard = signal::cancel_on([SignalKind::user_defined1()], &token)?;
-/// let worker = quell::task::Builder::new()
+/// let worker = quell::task::SpawnBuilder::new()
 ///     .token(token.child())
 ///     .spawn_on(std::future::pending::<()>().cancellable(), rt.handle());
 /// // SAFETY: as above, SIGUSR1 is handled by `cancel_on`.

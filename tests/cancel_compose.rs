@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use quell::cancel::{self, shield, with_timeout, CancelToken, CancellableExt, Cause, CauseKind};
 use quell::sync::oneshot;
-use quell::task::Builder;
+use quell::task::SpawnBuilder;
 use quell::time;
 use support::*;
 
@@ -118,11 +118,11 @@ fn the_listing_shows_token_and_deadline_cancels() {
     let _dog = watchdog("listing");
     let rt = rt(2);
     let token = CancelToken::new();
-    let _ignorer = Builder::new()
+    let _ignorer = SpawnBuilder::new()
         .name("ignores its token")
         .token(token.clone())
         .spawn_on(pending::<()>(), rt.handle());
-    let _late = Builder::new().name("ignores its deadline").spawn_on(
+    let _late = SpawnBuilder::new().name("ignores its deadline").spawn_on(
         // A grace long enough that only a hang would end it: the task
         // stays alive past its deadline for the listing to show.
         with_timeout(ms(10), pending::<()>()).grace(LONG),
@@ -149,7 +149,7 @@ fn an_observed_cause_is_stable() {
     let token = CancelToken::new();
     let (observed_tx, observed_rx) = mpsc::channel();
     let (gate_tx, gate_rx) = oneshot::channel::<()>();
-    let h = Builder::new().token(token.clone()).spawn_on(
+    let h = SpawnBuilder::new().token(token.clone()).spawn_on(
         async move {
             let first = pending::<()>().cancellable().await.unwrap_err();
             observed_tx.send(()).unwrap();
@@ -182,7 +182,7 @@ fn a_join_answers_a_cancelled_awaiter_and_the_handle_stays_usable() {
     let (parked_tx, parked_rx) = mpsc::channel();
     let (go_tx, go_rx) = oneshot::channel::<u32>();
     let parent = rt.spawn(async move {
-        let mut child = Builder::new()
+        let mut child = SpawnBuilder::new()
             .detached()
             .spawn(async move { go_rx.await.unwrap() + 1 });
         parked_tx.send(()).unwrap();

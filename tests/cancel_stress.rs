@@ -8,7 +8,7 @@ use std::future::pending;
 use std::sync::{Arc, Barrier};
 
 use quell::cancel::{CancelToken, CancellableExt, Cause};
-use quell::task::Builder;
+use quell::task::SpawnBuilder;
 use support::*;
 
 const BATCH: usize = 1_000;
@@ -35,9 +35,9 @@ fn cancel_racing_park_loses_nothing() {
         let handles: Vec<_> = (0..BATCH)
             .map(|i| {
                 let b = if i % 2 == 0 {
-                    Builder::new().token(token.clone())
+                    SpawnBuilder::new().token(token.clone())
                 } else {
-                    Builder::new()
+                    SpawnBuilder::new()
                 };
                 b.spawn_on(
                     async { pending::<()>().cancellable().await.is_err() },

@@ -9,7 +9,7 @@ use std::sync::{mpsc, Arc};
 use std::task::Poll;
 
 use quell::cancel::{self, CancelToken, CancellableExt, Cause, CauseKind};
-use quell::task::Builder;
+use quell::task::SpawnBuilder;
 use support::*;
 
 /// A future that counts its polls and never completes.
@@ -79,7 +79,7 @@ fn grandchild_sees_a_root_cancel_with_the_root_cause() {
     let rt = rt(2);
     let root = CancelToken::new();
     let (parked_tx, parked_rx) = mpsc::channel();
-    let child = Builder::new().token(root.child()).spawn_on(
+    let child = SpawnBuilder::new().token(root.child()).spawn_on(
         async move {
             // Spawned inside: inherits the child token.
             let grandchild = quell::spawn(async move {
@@ -115,7 +115,7 @@ fn a_childs_cancel_leaves_parent_and_siblings_running() {
     let b = parent.child();
     let (parked_tx, parked_rx) = mpsc::channel();
     let spawn_waiter = |t: CancelToken, tx: mpsc::Sender<()>| {
-        Builder::new().token(t).spawn_on(
+        SpawnBuilder::new().token(t).spawn_on(
             async move {
                 tx.send(()).unwrap();
                 pending::<()>().cancellable().await.is_err()
@@ -199,7 +199,7 @@ fn spawn_blocking_sees_the_spawners_token() {
     let token = CancelToken::new();
     let (started_tx, started_rx) = mpsc::channel();
     let t = token.clone();
-    let h = Builder::new().token(token.clone()).spawn_on(
+    let h = SpawnBuilder::new().token(token.clone()).spawn_on(
         async move {
             quell::task::spawn_blocking(move || {
                 // Its scope is under the spawner's, which is under `t`.

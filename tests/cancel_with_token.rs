@@ -10,7 +10,7 @@ use std::sync::mpsc as std_mpsc;
 
 use quell::cancel::{self, with_token, CancelToken, Cancelled, Cause};
 use quell::sync::{mpsc, RecvError};
-use quell::task::Builder;
+use quell::task::SpawnBuilder;
 use support::*;
 
 /// Polls `fut`, telling `parked` after its first `Pending` (it is then
@@ -84,7 +84,7 @@ fn with_token_on_a_child_of_current_still_obeys_the_tasks_token() {
     let task_token = CancelToken::new();
     let (_tx, mut rx) = mpsc::channel::<u32>(1);
     let (parked_tx, parked_rx) = std_mpsc::channel();
-    let h = Builder::new().token(task_token.clone()).spawn_on(
+    let h = SpawnBuilder::new().token(task_token.clone()).spawn_on(
         async move {
             let section = cancel::current().child();
             with_token(section, signal_parked(rx.recv(), parked_tx)).await

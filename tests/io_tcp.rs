@@ -10,7 +10,7 @@ use std::sync::{mpsc, Arc};
 
 use quell::cancel::{self, CancelToken, CancellableExt, Cancelled, Cause};
 use quell::net::{TcpListener, TcpStream};
-use quell::task::Builder;
+use quell::task::SpawnBuilder;
 use support::*;
 
 /// Reads exactly `buf.len()` bytes.
@@ -286,7 +286,7 @@ fn a_grandchild_blocked_in_read_sees_the_root_cancel_and_its_cause() {
     let probe = s.waiter_probe();
 
     let root = CancelToken::new();
-    let parent = Builder::new().token(root.child()).spawn_on(
+    let parent = SpawnBuilder::new().token(root.child()).spawn_on(
         async move {
             let child = quell::spawn(async move {
                 let grandchild = quell::spawn(async move {

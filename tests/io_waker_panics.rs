@@ -168,24 +168,28 @@ fn a_waker_whose_drop_panics_leaves_the_driver_usable() {
     let token = CancelToken::new();
     let t = token.clone();
     let server = rt
-        .block_on(quell::task::Builder::new().token(token.clone()).spawn_on(
-            async move {
-                let mut server = server;
-                {
-                    let mut buf = [0; 8];
-                    let mut read = pin!(server.read(&mut buf));
-                    let w = bad_waker(&DROP_PANICS);
-                    let r = poll_once(read.as_mut(), &w);
-                    assert!(matches!(r, Ok(Poll::Pending)));
-                    t.cancel(Cause::explicit("drop the entry"));
-                    let r = poll_once(read.as_mut(), &w);
-                    assert!(r.is_err(), "the drop's panic reaches the poller");
-                }
-                assert!(!server.has_read_waiter(), "C7: the entry is gone");
-                server
-            },
-            rt.handle(),
-        ))
+        .block_on(
+            quell::task::SpawnBuilder::new()
+                .token(token.clone())
+                .spawn_on(
+                    async move {
+                        let mut server = server;
+                        {
+                            let mut buf = [0; 8];
+                            let mut read = pin!(server.read(&mut buf));
+                            let w = bad_waker(&DROP_PANICS);
+                            let r = poll_once(read.as_mut(), &w);
+                            assert!(matches!(r, Ok(Poll::Pending)));
+                            t.cancel(Cause::explicit("drop the entry"));
+                            let r = poll_once(read.as_mut(), &w);
+                            assert!(r.is_err(), "the drop's panic reaches the poller");
+                        }
+                        assert!(!server.has_read_waiter(), "C7: the entry is gone");
+                        server
+                    },
+                    rt.handle(),
+                ),
+        )
         .unwrap();
     rt.block_on(async move {
         let (mut client, mut server) = (client, server);

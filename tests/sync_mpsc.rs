@@ -48,20 +48,22 @@ fn grandchild_sees_root_token_cancel() {
         let (tx, rx) = mpsc::channel::<u32>(1);
         let (ptx, prx) = oneshot::channel();
         let (res_tx, res_rx) = oneshot::channel();
-        let outer = quell::task::Builder::new().token(root.child()).spawn_on(
-            async move {
-                let child = quell::spawn(async move {
-                    let grandchild = quell::spawn(async move {
-                        let mut rx = rx;
-                        let r = signal_parked(rx.recv(), ptx).await;
-                        let _ = res_tx.send(r);
+        let outer = quell::task::SpawnBuilder::new()
+            .token(root.child())
+            .spawn_on(
+                async move {
+                    let child = quell::spawn(async move {
+                        let grandchild = quell::spawn(async move {
+                            let mut rx = rx;
+                            let r = signal_parked(rx.recv(), ptx).await;
+                            let _ = res_tx.send(r);
+                        });
+                        grandchild.await.unwrap();
                     });
-                    grandchild.await.unwrap();
-                });
-                child.await.unwrap();
-            },
-            rt.handle(),
-        );
+                    child.await.unwrap();
+                },
+                rt.handle(),
+            );
         rt.block_on(async {
             prx.await.unwrap();
             let cause = Cause::shutdown();

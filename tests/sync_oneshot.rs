@@ -84,7 +84,7 @@ fn token_cancel_reaches_parked_receiver() {
         let parent = CancelToken::new();
         let (_tx, rx) = oneshot::channel::<u32>();
         let (ptx, prx) = oneshot::channel();
-        let h = quell::task::Builder::new()
+        let h = quell::task::SpawnBuilder::new()
             .token(parent.child())
             .spawn_on(signal_parked(rx, ptx), rt.handle());
         rt.block_on(async {

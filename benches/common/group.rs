@@ -186,18 +186,16 @@ fn quell_token_fanout(rt: &Quell, n: usize) -> Result<Vec<Duration>, Failed> {
                     let (tx, mut rx) = quell::sync::mpsc::channel::<()>(1);
                     keep.push(tx);
                     let (atx, dtx) = (atx.clone(), dtx.clone());
-                    hs.push(
-                        quell::task::Builder::new()
-                            .token(token.clone())
-                            .spawn(async move {
-                                let r = armed(rx.recv(), atx).await;
-                                let t1 = Instant::now();
-                                let _ = dtx.send(match r {
-                                    Err(e) if e.cancelled().is_some() => Ok(t1),
-                                    other => Err(format!("recv returned {other:?}, not Cancelled")),
-                                });
-                            }),
-                    );
+                    hs.push(quell::task::SpawnBuilder::new().token(token.clone()).spawn(
+                        async move {
+                            let r = armed(rx.recv(), atx).await;
+                            let t1 = Instant::now();
+                            let _ = dtx.send(match r {
+                                Err(e) if e.cancelled().is_some() => Ok(t1),
+                                other => Err(format!("recv returned {other:?}, not Cancelled")),
+                            });
+                        },
+                    ));
                 }
                 let t = token.clone();
                 hs.push(quell::spawn(async move {

@@ -3,6 +3,12 @@
 //! A cause is written once, by the first `cancel` that reaches a node, and is
 //! then shared (not copied) with every descendant, so [`Cause::same`] tells
 //! whether two observers saw the *same* originating cancellation.
+//!
+//! Most constructors allocate one `Arc` (the payload is shared, not copied,
+//! down the tree). [`Cause::from_static`] does not: it holds a
+//! `&'static str` by value, so a hot path can cancel with a fixed message
+//! and allocate nothing for the cause (what `same` means for such a cause
+//! is spelled out on [`Cause::same`]).
 
 use std::error::Error;
 use std::fmt;
@@ -26,8 +32,9 @@ pub enum CauseKind {
 
 /// Why a token was cancelled.
 ///
-/// Cheap to clone: the payload lives behind an `Arc`, and clones compare
-/// equal under [`Cause::same`].
+/// Cheap to clone: the payload lives behind an `Arc` (or is a
+/// `&'static str`, for [`Cause::from_static`]), and clones compare equal
+/// under [`Cause::same`].
 ///
 /// ```
 /// use quell_cancel::{Cause, CauseKind};
@@ -39,7 +46,16 @@ pub enum CauseKind {
 /// assert!(!c.same(&Cause::explicit("user pressed stop")));
 /// ```
 #[derive(Clone)]
-pub struct Cause(Arc<Inner>);
+pub struct Cause(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// Every constructor but `from_static`: one allocation, shared by clones.
+    Shared(Arc<Inner>),
+    /// `from_static`: an explicit cause whose message is static; no
+    /// allocation, the clones copy the reference.
+    Static(&'static str),
+}
 
 struct Inner {
     kind: CauseKind,
@@ -49,11 +65,40 @@ struct Inner {
 
 impl Cause {
     fn build(kind: CauseKind, message: Option<String>) -> Cause {
-        Cause(Arc::new(Inner {
+        Cause::shared(Inner {
             kind,
             message,
             error: None,
-        }))
+        })
+    }
+
+    fn shared(inner: Inner) -> Cause {
+        Cause(Repr::Shared(Arc::new(inner)))
+    }
+
+    /// An explicit cancellation with a static message, built without
+    /// allocating (a `const fn`, so it can also be a `static` or `const`).
+    /// It behaves like [`Cause::explicit`] in every way but one:
+    /// [`Cause::same`] compares static causes by their message, so two
+    /// cancels with the same static message are `same`.
+    ///
+    /// ```
+    /// use quell_cancel::{CancelToken, Cause, CauseKind};
+    ///
+    /// // A hot path: nothing is allocated for the cause.
+    /// const IDLE: Cause = Cause::from_static("connection idle");
+    /// let conn = CancelToken::new();
+    /// conn.cancel(IDLE);
+    /// let c = conn.cause().unwrap();
+    /// assert_eq!(c.kind(), &CauseKind::Explicit);
+    /// assert_eq!(c.message(), Some("connection idle"));
+    /// assert_eq!(c.to_string(), "connection idle");
+    /// assert!(c.same(&IDLE));
+    /// assert!(!c.same(&Cause::from_static("shutting down")));
+    /// assert!(!c.same(&Cause::explicit("connection idle")));
+    /// ```
+    pub const fn from_static(msg: &'static str) -> Cause {
+        Cause(Repr::Static(msg))
     }
 
     /// An explicit cancellation carrying a user message.
@@ -72,11 +117,11 @@ impl Cause {
     /// assert_eq!(c.error_ref().unwrap().to_string(), "disk on fire");
     /// ```
     pub fn error<E: Error + Send + Sync + 'static>(err: E) -> Cause {
-        Cause(Arc::new(Inner {
+        Cause::shared(Inner {
             kind: CauseKind::Explicit,
             message: None,
             error: Some(Box::new(err)),
-        }))
+        })
     }
 
     /// The scope's deadline was reached.
@@ -113,44 +158,73 @@ impl Cause {
     /// assert_eq!(c.to_string(), "group failure: upstream down");
     /// ```
     pub fn group_failure_error<E: Error + Send + Sync + 'static>(err: E) -> Cause {
-        Cause(Arc::new(Inner {
+        Cause::shared(Inner {
             kind: CauseKind::GroupFailure,
             message: None,
             error: Some(Box::new(err)),
-        }))
+        })
     }
 
     /// The category of this cause.
     pub fn kind(&self) -> &CauseKind {
-        &self.0.kind
+        match &self.0 {
+            Repr::Shared(inner) => &inner.kind,
+            Repr::Static(_) => &CauseKind::Explicit,
+        }
     }
 
-    /// The message given to [`Cause::explicit`] or [`Cause::group_failure`].
+    /// The message given to [`Cause::explicit`], [`Cause::from_static`] or
+    /// [`Cause::group_failure`].
     pub fn message(&self) -> Option<&str> {
-        self.0.message.as_deref()
+        match &self.0 {
+            Repr::Shared(inner) => inner.message.as_deref(),
+            Repr::Static(msg) => Some(msg),
+        }
     }
 
     /// The error given to [`Cause::error`] or [`Cause::group_failure_error`].
     pub fn error_ref(&self) -> Option<&(dyn Error + Send + Sync + 'static)> {
-        self.0.error.as_deref()
+        match &self.0 {
+            Repr::Shared(inner) => inner.error.as_deref(),
+            Repr::Static(_) => None,
+        }
     }
 
-    /// Whether `self` and `other` are the same originating cause (clones of
-    /// one `Cause`), as opposed to two causes that merely look alike.
+    /// Whether `self` and `other` are the same originating cause, as
+    /// opposed to two causes that merely look alike. Exactly:
+    ///
+    /// * Two allocated causes (every constructor but
+    ///   [`Cause::from_static`]) are `same` iff one is a clone of the
+    ///   other: two `Cause::explicit("x")` calls are two cancellations.
+    /// * Two static causes are `same` iff their messages are equal: a
+    ///   static cause names a *reason*, not an event, and carries no
+    ///   identity of its own (it has nowhere to keep one without
+    ///   allocating). Two cancels with `Cause::from_static("idle")` cannot
+    ///   be told apart by `same`; use distinct messages, or an allocating
+    ///   constructor, where that matters (which of two racing cancels won).
+    /// * A static cause is never `same` as an allocated one, even with an
+    ///   equal message.
+    ///
+    /// In every case a cause is `same` as its clones, so whatever the
+    /// tree hands to a descendant is `same` as what the canceller passed.
     pub fn same(&self, other: &Cause) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        match (&self.0, &other.0) {
+            (Repr::Shared(a), Repr::Shared(b)) => Arc::ptr_eq(a, b),
+            (Repr::Static(a), Repr::Static(b)) => a == b,
+            _ => false,
+        }
     }
 }
 
 impl fmt::Debug for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Cause");
-        d.field("kind", &self.0.kind);
-        if let Some(m) = &self.0.message {
-            d.field("message", m);
+        d.field("kind", self.kind());
+        if let Some(m) = self.message() {
+            d.field("message", &m);
         }
-        if let Some(e) = &self.0.error {
-            d.field("error", e);
+        if let Some(e) = self.error_ref() {
+            d.field("error", &e);
         }
         d.finish()
     }
@@ -158,7 +232,7 @@ impl fmt::Debug for Cause {
 
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.0.kind, self.message(), self.error_ref()) {
+        match (self.kind(), self.message(), self.error_ref()) {
             (CauseKind::Explicit, Some(m), _) => write!(f, "{m}"),
             (CauseKind::Explicit, None, Some(e)) => write!(f, "{e}"),
             (CauseKind::Explicit, None, None) => f.write_str("explicitly cancelled"),

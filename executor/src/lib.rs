@@ -7,7 +7,7 @@
 //! ```
 //!
 //! * [`task`]: spawning, `JoinHandle`, `yield_now`, the task state machine.
-//! * [`runtime`]: `Runtime`, `Builder`, `Handle`, `block_on`, blocking pool.
+//! * [`runtime`]: `Runtime`, `runtime::Builder`, `Handle`, `block_on`, blocking pool.
 //! * `scheduler` (internal): queues, idle/park protocol, stealing.
 //!
 //! Every task runs under a cancel token from `quell_cancel`; the executor
@@ -40,7 +40,7 @@ pub mod sync;
 pub mod task;
 
 #[cfg(not(loom))]
-pub use runtime::{Builder, Handle, Runtime};
+pub use runtime::{Handle, Runtime};
 #[cfg(not(loom))]
 pub use task::spawn;
 pub use task::{JoinError, JoinHandle};

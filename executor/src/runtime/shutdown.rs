@@ -68,7 +68,7 @@ impl Runtime {
     /// // Cooperative: finishes when cancelled.
     /// rt.spawn(async { let _ = std::future::pending::<()>().cancellable().await; });
     /// // Stubborn: ignores cancellation.
-    /// quell_executor::task::Builder::new()
+    /// quell_executor::task::SpawnBuilder::new()
     ///     .name("stubborn")
     ///     .spawn_on(std::future::pending::<()>(), rt.handle());
     /// let report = rt.shutdown_graceful(std::time::Duration::from_millis(200));

@@ -11,6 +11,7 @@
 //! group/     task groups: TaskGroup, TryTaskGroup, scope
 //! cancel_on_drop.rs  CancelOnDrop: a join handle whose drop cancels the task
 //! list.rs    the owned-task list (shutdown drops every future)
+//! task_local.rs  task_local!, LocalKey: a value scoped to a future
 //! error.rs   JoinError
 //! ```
 //!
@@ -33,6 +34,8 @@ mod scope;
 #[cfg(not(loom))]
 mod spawn;
 pub(crate) mod state;
+#[cfg(not(loom))]
+mod task_local;
 mod waker;
 mod yield_now;
 
@@ -50,7 +53,9 @@ pub use join::{AbortHandle, JoinHandle};
 pub(crate) use raw::{Notified, RawTask, Task};
 pub(crate) use scope::Binding;
 #[cfg(not(loom))]
-pub use spawn::{spawn, spawn_blocking, Builder};
+pub use spawn::{spawn, spawn_blocking, SpawnBuilder};
+#[cfg(not(loom))]
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
 use quell_cancel::CancelToken;

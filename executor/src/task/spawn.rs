@@ -1,4 +1,4 @@
-//! `spawn`, `spawn_blocking` and `task::Builder`: the public spawn API.
+//! `spawn`, `spawn_blocking` and `task::SpawnBuilder`: the public spawn API.
 
 use std::future::Future;
 use std::panic::Location;
@@ -67,23 +67,23 @@ where
 /// use quell_cancel::{CancelToken, Cause};
 /// let rt = quell_executor::Runtime::new().unwrap();
 /// let token = CancelToken::new();
-/// let h = quell_executor::task::Builder::new()
+/// let h = quell_executor::task::SpawnBuilder::new()
 ///     .name("worker")
 ///     .token(token.clone())
 ///     .spawn_on(async { quell_cancel::current().is_cancelled() }, rt.handle());
 /// assert!(!rt.block_on(h).unwrap());
 /// ```
 #[derive(Debug, Default)]
-pub struct Builder<'a> {
+pub struct SpawnBuilder<'a> {
     name: Option<&'a str>,
     token: Option<CancelToken>,
     detached: bool,
 }
 
-impl<'a> Builder<'a> {
+impl<'a> SpawnBuilder<'a> {
     /// Default options: no name, inherit the spawner's token.
-    pub fn new() -> Builder<'a> {
-        Builder::default()
+    pub fn new() -> SpawnBuilder<'a> {
+        SpawnBuilder::default()
     }
 
     /// A name, shown in task listings and shutdown reports.
