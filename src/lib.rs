@@ -6,7 +6,9 @@
 //!   and deadline scopes (`with_timeout`, `with_deadline`).
 //! * [`time`]: `sleep`, `timeout`, `interval` on the hierarchical timer wheel.
 //! * [`runtime`], [`task`]: the executor (re-exported from `quell-executor`),
-//!   with [`task_local!`] for values scoped to a future.
+//!   with [`task_local!`] for values scoped to a future, and the
+//!   [`macro@main`] / [`macro@test`] attributes that run an `async fn` on a
+//!   fresh runtime.
 //! * [`net`]: TCP, UDP and Unix sockets; every wait is a cancel point.
 //! * [`signal`]: `ctrl_c`, signal streams, and `cancel_on`, which cancels a
 //!   token when a signal arrives (from `quell-io-driver`).
@@ -107,6 +109,90 @@ pub use quell_executor::sync;
 /// ```
 #[cfg(not(loom))]
 pub use quell_executor::task_local;
+
+/// Runs an `async fn main` on a fresh multi-thread runtime, shut down when
+/// `main` returns (from `quell-macros`). `worker_threads = N` sets the
+/// worker count; `flavor = "multi_thread"` is accepted, and
+/// `flavor = "current_thread"` is refused: there is no current-thread
+/// runtime yet. The return type is whatever the `async fn` declares.
+///
+/// ```
+/// #[quell::main(worker_threads = 2)]
+/// async fn main() -> Result<(), std::io::Error> {
+///     assert_eq!(quell::Handle::current().num_workers(), 2);
+///     let answer = quell::spawn(async { 6 * 7 }).await.unwrap();
+///     assert_eq!(answer, 42);
+///     quell::time::sleep(std::time::Duration::from_millis(1)).await?;
+///     Ok(())
+/// }
+/// ```
+///
+/// Only an `async fn` (without generics or parameters) is accepted:
+///
+/// ```compile_fail
+/// #[quell::main]
+/// fn main() {}
+/// ```
+///
+/// and only the arguments above:
+///
+/// ```compile_fail
+/// #[quell::main(threads = 4)] // unknown argument `threads`
+/// async fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[quell::main(flavor = "current_thread")] // not available yet
+/// async fn main() {}
+/// ```
+#[cfg(not(loom))]
+pub use quell_macros::main;
+/// Runs an `async fn` test on its own fresh multi-thread runtime (from
+/// `quell-macros`): every test builds a runtime and shuts it down when it
+/// returns, so tests do not share workers, tasks or a root token. The
+/// arguments are those of [`macro@main`]; a test may return `Result`.
+///
+/// ```no_run
+/// #[quell::test(worker_threads = 1)]
+/// async fn reads_config() -> Result<(), std::io::Error> {
+///     let n = quell::task::spawn_blocking(|| 3).await.unwrap();
+///     assert_eq!(n, 3);
+///     Ok(())
+/// }
+/// ```
+///
+/// ```compile_fail
+/// #[quell::test]
+/// fn not_async() {}
+/// ```
+///
+/// ```compile_fail
+/// #[quell::test(workers = 2)] // unknown argument `workers`
+/// async fn unknown_argument() {}
+/// ```
+#[cfg(not(loom))]
+pub use quell_macros::test;
+
+/// What the expansions of [`macro@main`] and [`macro@test`] call; not
+/// public API.
+#[doc(hidden)]
+#[cfg(not(loom))]
+pub mod __private {
+    use std::future::Future;
+
+    /// Builds a runtime (`worker_threads` workers, or the default), runs
+    /// `fut` on it, and shuts it down.
+    pub fn block_on<F: Future>(worker_threads: Option<usize>, fut: F) -> F::Output {
+        let mut builder = crate::runtime::Builder::new();
+        if let Some(n) = worker_threads {
+            builder.worker_threads(n);
+        }
+        let rt = builder
+            .build()
+            .expect("#[quell::main] / #[quell::test]: failed to build the runtime");
+        rt.block_on(fut)
+    }
+}
 #[cfg(not(loom))]
 pub use quell_executor::{runtime, spawn, task, Handle, JoinError, JoinHandle, Runtime};
 /// Networking: TCP, UDP and Unix sockets whose every wait is a cancel
