@@ -170,6 +170,14 @@ pub use quell_macros::main;
 /// #[quell::test(workers = 2)] // unknown argument `workers`
 /// async fn unknown_argument() {}
 /// ```
+///
+/// It adds `#[test]` itself, so a second one is refused:
+///
+/// ```compile_fail
+/// #[quell::test]
+/// #[test]
+/// async fn twice() {}
+/// ```
 #[cfg(not(loom))]
 pub use quell_macros::test;
 

@@ -33,6 +33,17 @@ async fn result_returns_and_question_mark() -> Result<(), std::io::Error> {
     Ok(())
 }
 
+/// A `pub` test keeps its visibility (and this doc comment).
+#[quell::test]
+pub async fn visibility_early_return_and_boxed_errors() -> Result<(), Box<dyn std::error::Error>> {
+    // `?` converts into the declared error type; `return` leaves the body.
+    let n: u32 = "7".parse()?;
+    if n == 7 {
+        return Ok(());
+    }
+    Err("not seven".into())
+}
+
 #[quell::test]
 #[should_panic(expected = "a failing quell test")]
 async fn attributes_are_kept() {

@@ -6,7 +6,9 @@
 //!  M  worker    a thread running a core: local → injector → steal → park
 //! ```
 //!
-//! * [`task`]: spawning, `JoinHandle`, `yield_now`, the task state machine.
+//! * [`task`]: spawning, `JoinHandle`, `yield_now`, the task state machine,
+//!   and task-local values ([`task_local!`], exported at this crate's root
+//!   by `#[macro_export]` from `task/task_local.rs`).
 //! * [`runtime`]: `Runtime`, `runtime::Builder`, `Handle`, `block_on`, blocking pool.
 //! * `scheduler` (internal): queues, idle/park protocol, stealing.
 //!

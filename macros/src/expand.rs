@@ -24,7 +24,13 @@ impl Kind {
 /// by the item as written (so the item's own errors are still reported).
 pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     let parsed = parse::args(kind.attr(), args)
-        .and_then(|args| Ok((args, parse::async_fn(kind.attr(), item.clone())?)));
+        .and_then(|args| Ok((args, parse::async_fn(kind.attr(), item.clone())?)))
+        .and_then(|(args, f)| {
+            if let Kind::Test = kind {
+                reject_second_test_attr(&f)?;
+            }
+            Ok((args, f))
+        });
     match parsed {
         Ok((args, f)) => generate(kind, &args, f),
         Err(e) => {
@@ -33,6 +39,23 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
             out
         }
     }
+}
+
+/// `#[quell::test]` adds `#[test]` itself; a second one would register the
+/// test twice.
+fn reject_second_test_attr(f: &parse::AsyncFn) -> Result<(), Error> {
+    for t in &f.head {
+        if let TokenTree::Group(g) = t {
+            if parse::is_test_attr(g) {
+                return Err(Error {
+                    span: g.span(),
+                    msg: "`#[quell::test]` already makes this a `#[test]`: remove this attribute"
+                        .to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn code(s: &str) -> TokenStream {

@@ -1,7 +1,8 @@
 //! quell-macros: `#[quell::main]` and `#[quell::test]`.
 //!
 //! Use them through the facade (`quell::main`, `quell::test`); the
-//! expansion names only `::quell`, so a user depends on `quell` alone. Both
+//! expansion names only `::quell` (its hidden `__private` module), so a
+//! user depends on `quell` alone, under that name. Both
 //! turn an `async fn` into a plain `fn` that builds a fresh multi-thread
 //! runtime and blocks on the body:
 //!

@@ -116,6 +116,13 @@ fn is_punct(t: Option<&TokenTree>, c: char) -> bool {
     matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == c)
 }
 
+/// Whether `group` is the bracket group of a `#[test]` attribute.
+pub(crate) fn is_test_attr(group: &Group) -> bool {
+    let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+    group.delimiter() == Delimiter::Bracket
+        && matches!(inner.as_slice(), [t] if is_ident(t, "test"))
+}
+
 /// Parses `#[attr]* vis? async fn name() (-> Type)? { body }`.
 pub(crate) fn async_fn(attr: &str, item: TokenStream) -> Result<AsyncFn, Error> {
     let tokens: Vec<TokenTree> = item.into_iter().collect();
