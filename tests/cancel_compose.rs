@@ -280,3 +280,33 @@ fn a_deadline_cuts_off_a_foreign_future() {
     assert_eq!(drops.get(), 1, "the cut-off future was dropped");
     drop(notify);
 }
+
+/// Case 3, the shutdown report: each straggler says whether it had been
+/// cancelled (and ignored it) or was outside the root's tree.
+#[test]
+fn the_shutdown_report_says_which_stragglers_ignored_their_cancel() {
+    let _dog = watchdog("shutdown report");
+    let rt = rt(2);
+    Builder::new()
+        .name("ignorer")
+        .spawn_on(pending::<()>(), rt.handle());
+    Builder::new()
+        .name("detached")
+        .detached()
+        .spawn_on(pending::<()>(), rt.handle());
+    wait_until(|| rt.handle().num_tasks() == 2);
+    let report = rt.shutdown_graceful(ms(20));
+    let by_name = |n: &str| {
+        report
+            .forced
+            .iter()
+            .find(|t| t.name.as_deref() == Some(n))
+            .unwrap_or_else(|| panic!("{n} not in the report"))
+            .cancelled
+    };
+    assert!(by_name("ignorer"), "the root cancel reached it");
+    assert!(!by_name("detached"), "outside the root's tree");
+    let text = report.to_string();
+    assert!(text.contains("\"ignorer\""), "{text}");
+    assert!(text.contains("(cancelled, ignored it)"), "{text}");
+}

@@ -45,7 +45,14 @@ impl fmt::Display for ShutdownReport {
             if let Some(n) = &t.name {
                 write!(f, " {n:?}")?;
             }
-            writeln!(f, " spawned at {}", t.location)?;
+            write!(f, " spawned at {}", t.location)?;
+            // Whether it had been told to stop: a cancelled task still
+            // alive ignored its cancel (the leak quell exists to expose).
+            if t.cancelled {
+                writeln!(f, " (cancelled, ignored it)")?;
+            } else {
+                writeln!(f, " (not cancelled: outside the root's tree)")?;
+            }
         }
         Ok(())
     }
