@@ -13,6 +13,7 @@
 
 use quell::cancel::{self, CancelToken, CancellableExt};
 use quell::signal::{self, SignalKind};
+use quell::task::SpawnBuilder;
 
 fn main() -> std::io::Result<()> {
     let rt = quell::Runtime::new()?;
@@ -22,21 +23,19 @@ fn main() -> std::io::Result<()> {
 
     let workers: Vec<_> = (0..4)
         .map(|i| {
-            quell::task::SpawnBuilder::new()
-                .token(root.child())
-                .spawn_on(
-                    async move {
-                        // The "work": wait for a job that never comes.
-                        let stopped = std::future::pending::<()>().cancellable().await;
-                        let why = stopped.expect_err("pending() only ends by cancellation");
-                        // Cleanup that must not itself be cancelled.
-                        cancel::shield(async move {
-                            println!("worker {i}: cleaning up ({})", why.cause());
-                        })
-                        .await;
-                    },
-                    rt.handle(),
-                )
+            SpawnBuilder::new().token(root.child()).spawn_on(
+                async move {
+                    // The "work": wait for a job that never comes.
+                    let stopped = std::future::pending::<()>().cancellable().await;
+                    let why = stopped.expect_err("pending() only ends by cancellation");
+                    // Cleanup that must not itself be cancelled.
+                    cancel::shield(async move {
+                        println!("worker {i}: cleaning up ({})", why.cause());
+                    })
+                    .await;
+                },
+                rt.handle(),
+            )
         })
         .collect();
 

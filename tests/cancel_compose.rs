@@ -287,10 +287,10 @@ fn a_deadline_cuts_off_a_foreign_future() {
 fn the_shutdown_report_says_which_stragglers_ignored_their_cancel() {
     let _dog = watchdog("shutdown report");
     let rt = rt(2);
-    Builder::new()
+    SpawnBuilder::new()
         .name("ignorer")
         .spawn_on(pending::<()>(), rt.handle());
-    Builder::new()
+    SpawnBuilder::new()
         .name("detached")
         .detached()
         .spawn_on(pending::<()>(), rt.handle());

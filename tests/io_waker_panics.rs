@@ -14,6 +14,7 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use quell::cancel::{CancelToken, Cause};
 use quell::net::{TcpListener, TcpStream};
+use quell::task::SpawnBuilder;
 use support::*;
 
 /// What the waker does wrong, and how often it was woken.
@@ -168,28 +169,24 @@ fn a_waker_whose_drop_panics_leaves_the_driver_usable() {
     let token = CancelToken::new();
     let t = token.clone();
     let server = rt
-        .block_on(
-            quell::task::SpawnBuilder::new()
-                .token(token.clone())
-                .spawn_on(
-                    async move {
-                        let mut server = server;
-                        {
-                            let mut buf = [0; 8];
-                            let mut read = pin!(server.read(&mut buf));
-                            let w = bad_waker(&DROP_PANICS);
-                            let r = poll_once(read.as_mut(), &w);
-                            assert!(matches!(r, Ok(Poll::Pending)));
-                            t.cancel(Cause::explicit("drop the entry"));
-                            let r = poll_once(read.as_mut(), &w);
-                            assert!(r.is_err(), "the drop's panic reaches the poller");
-                        }
-                        assert!(!server.has_read_waiter(), "C7: the entry is gone");
-                        server
-                    },
-                    rt.handle(),
-                ),
-        )
+        .block_on(SpawnBuilder::new().token(token.clone()).spawn_on(
+            async move {
+                let mut server = server;
+                {
+                    let mut buf = [0; 8];
+                    let mut read = pin!(server.read(&mut buf));
+                    let w = bad_waker(&DROP_PANICS);
+                    let r = poll_once(read.as_mut(), &w);
+                    assert!(matches!(r, Ok(Poll::Pending)));
+                    t.cancel(Cause::explicit("drop the entry"));
+                    let r = poll_once(read.as_mut(), &w);
+                    assert!(r.is_err(), "the drop's panic reaches the poller");
+                }
+                assert!(!server.has_read_waiter(), "C7: the entry is gone");
+                server
+            },
+            rt.handle(),
+        ))
         .unwrap();
     rt.block_on(async move {
         let (mut client, mut server) = (client, server);

@@ -19,6 +19,7 @@ use std::task::Poll;
 
 use quell::cancel::{CancelToken, CancellableExt, CauseKind};
 use quell::signal::{self, SignalKind};
+use quell::task::SpawnBuilder;
 use support::HANG;
 
 const CHILD_ENV: &str = "QUELL_SIGNAL_CHILD";
@@ -101,20 +102,18 @@ fn sigterm_cancels_the_child_token_and_it_exits_cleanly() {
     let rt = quell::Runtime::new().unwrap();
     let token = CancelToken::new();
     let _guard = signal::cancel_on([SignalKind::terminate()], &token).unwrap();
-    let server = quell::task::SpawnBuilder::new()
-        .token(token.child())
-        .spawn_on(
-            async {
-                // Stands for a server's accept loop: parked until cancelled.
-                let err = std::future::pending::<()>()
-                    .cancellable()
-                    .await
-                    .unwrap_err();
-                // Graceful cleanup would go here (in a shield).
-                err
-            },
-            rt.handle(),
-        );
+    let server = SpawnBuilder::new().token(token.child()).spawn_on(
+        async {
+            // Stands for a server's accept loop: parked until cancelled.
+            let err = std::future::pending::<()>()
+                .cancellable()
+                .await
+                .unwrap_err();
+            // Graceful cleanup would go here (in a shield).
+            err
+        },
+        rt.handle(),
+    );
     ready();
     let err = rt.block_on(server).unwrap();
     assert_eq!(err.cause().kind(), &CauseKind::Signal(libc::SIGTERM));

@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 
 use quell::cancel::{CancelToken, CancellableExt, Cancelled, Cause, CauseKind};
 use quell::signal::{self, CancelOnSignal, Signal, SignalKind};
+use quell::task::SpawnBuilder;
 use support::{recv, rt, watchdog};
 
 fn raise(kind: SignalKind) {
@@ -118,7 +119,7 @@ fn cancelled_task_gets_the_error_at_once() {
     let rt = rt(1);
     let token = CancelToken::new();
     token.cancel(Cause::shutdown());
-    let h = quell::task::SpawnBuilder::new().token(token).spawn_on(
+    let h = SpawnBuilder::new().token(token).spawn_on(
         async move {
             let mut sig = signal::signal(kind)?;
             sig.recv().await
@@ -150,12 +151,10 @@ fn cancel_on_wakes_a_parked_task() {
     let token = CancelToken::new();
     let _guard = signal::cancel_on([SignalKind::terminate(), kind], &token).unwrap();
     let (tx, rx) = mpsc::channel();
-    let h = quell::task::SpawnBuilder::new()
-        .token(token.child())
-        .spawn_on(
-            report_pending(std::future::pending::<()>().cancellable(), tx),
-            rt.handle(),
-        );
+    let h = SpawnBuilder::new().token(token.child()).spawn_on(
+        report_pending(std::future::pending::<()>().cancellable(), tx),
+        rt.handle(),
+    );
     recv(&rx);
     raise(kind);
     let c = rt.block_on(h).unwrap().unwrap_err();

@@ -3,6 +3,7 @@
 
 use quell::cancel::{shield, CancelToken, Cause};
 use quell::sync::{mpsc, oneshot, RecvError, SendError, TryRecvError};
+use quell::task::SpawnBuilder;
 use quell::Runtime;
 
 mod sync_util;
@@ -48,22 +49,20 @@ fn grandchild_sees_root_token_cancel() {
         let (tx, rx) = mpsc::channel::<u32>(1);
         let (ptx, prx) = oneshot::channel();
         let (res_tx, res_rx) = oneshot::channel();
-        let outer = quell::task::SpawnBuilder::new()
-            .token(root.child())
-            .spawn_on(
-                async move {
-                    let child = quell::spawn(async move {
-                        let grandchild = quell::spawn(async move {
-                            let mut rx = rx;
-                            let r = signal_parked(rx.recv(), ptx).await;
-                            let _ = res_tx.send(r);
-                        });
-                        grandchild.await.unwrap();
+        let outer = SpawnBuilder::new().token(root.child()).spawn_on(
+            async move {
+                let child = quell::spawn(async move {
+                    let grandchild = quell::spawn(async move {
+                        let mut rx = rx;
+                        let r = signal_parked(rx.recv(), ptx).await;
+                        let _ = res_tx.send(r);
                     });
-                    child.await.unwrap();
-                },
-                rt.handle(),
-            );
+                    grandchild.await.unwrap();
+                });
+                child.await.unwrap();
+            },
+            rt.handle(),
+        );
         rt.block_on(async {
             prx.await.unwrap();
             let cause = Cause::shutdown();

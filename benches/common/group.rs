@@ -20,7 +20,7 @@ use std::io;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use quell::task::{TaskGroup, TryTaskGroup};
+use quell::task::{SpawnBuilder, TaskGroup, TryTaskGroup};
 use tokio_util::sync::CancellationToken;
 
 use super::cancel_lat::{self as cl, armed};
@@ -186,16 +186,14 @@ fn quell_token_fanout(rt: &Quell, n: usize) -> Result<Vec<Duration>, Failed> {
                     let (tx, mut rx) = quell::sync::mpsc::channel::<()>(1);
                     keep.push(tx);
                     let (atx, dtx) = (atx.clone(), dtx.clone());
-                    hs.push(quell::task::SpawnBuilder::new().token(token.clone()).spawn(
-                        async move {
-                            let r = armed(rx.recv(), atx).await;
-                            let t1 = Instant::now();
-                            let _ = dtx.send(match r {
-                                Err(e) if e.cancelled().is_some() => Ok(t1),
-                                other => Err(format!("recv returned {other:?}, not Cancelled")),
-                            });
-                        },
-                    ));
+                    hs.push(SpawnBuilder::new().token(token.clone()).spawn(async move {
+                        let r = armed(rx.recv(), atx).await;
+                        let t1 = Instant::now();
+                        let _ = dtx.send(match r {
+                            Err(e) if e.cancelled().is_some() => Ok(t1),
+                            other => Err(format!("recv returned {other:?}, not Cancelled")),
+                        });
+                    }));
                 }
                 let t = token.clone();
                 hs.push(quell::spawn(async move {
