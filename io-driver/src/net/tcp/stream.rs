@@ -7,8 +7,10 @@ use std::net::{Shutdown, SocketAddr};
 
 use crate::driver::sys;
 use crate::loom::Arc;
-use crate::net::evented::{each_addr, resolve, Evented};
+use crate::net::evented::Evented;
+use crate::net::resolve::{each_addr, resolve};
 use crate::net::tcp::split::{OwnedReadHalf, OwnedWriteHalf};
+use crate::net::tcp::split_borrowed::{ReadHalf, WriteHalf};
 use crate::scheduled_io::Direction;
 
 /// A TCP connection between a local and a remote socket.
@@ -81,8 +83,8 @@ use crate::scheduled_io::Direction;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct TcpStream {
-    /// Shared with the halves (`tcp::split`).
-    pub(super) io: Evented<sys::net::TcpStream>,
+    /// Shared with the halves (`tcp::split`) and the tokio-io adapter.
+    pub(crate) io: Evented<sys::net::TcpStream>,
 }
 
 impl TcpStream {
@@ -90,25 +92,35 @@ impl TcpStream {
     ///
     /// The connect is nonblocking: the task waits for writability, then
     /// the outcome is read from `SO_ERROR` (`take_error`) and `peer_addr`.
-    /// Host names are resolved with the blocking system resolver.
+    /// A host name is resolved off the workers (the runtime's blocking
+    /// pool, see [`lookup_host`](crate::net::lookup_host)); an IP literal
+    /// never touches the resolver.
     ///
     /// # Errors
     ///
-    /// `Cancelled` (the half-made socket is closed; no other address is
-    /// tried), or the last address's connect error (`ConnectionRefused`,
+    /// `Cancelled` (during the lookup, or the connect: the half-made
+    /// socket is closed; no other address is tried), or the last address's connect error (`ConnectionRefused`,
     /// …), or no runtime on this thread.
-    pub async fn connect(addr: impl std::net::ToSocketAddrs) -> io::Result<TcpStream> {
-        let addrs = resolve(addr)?;
+    pub async fn connect(addr: impl crate::net::ToSocketAddrs) -> io::Result<TcpStream> {
+        let addrs = resolve(addr).await?;
         each_addr(addrs, TcpStream::connect_addr).await
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let s = TcpStream::from_mio(sys::net::TcpStream::connect(addr)?)?;
+        TcpStream::from_mio(sys::net::TcpStream::connect(addr)?)?
+            .connected()
+            .await
+    }
+
+    /// Waits for a nonblocking connect of this socket to finish (a cancel
+    /// point: on `Cancelled` the socket is dropped, so closed).
+    pub(crate) async fn connected(self) -> io::Result<TcpStream> {
         poll_fn(|cx| {
-            s.io.poll_connected(cx, |s| s.take_error(), |s| s.peer_addr().map(drop))
+            self.io
+                .poll_connected(cx, |s| s.take_error(), |s| s.peer_addr().map(drop))
         })
         .await?;
-        Ok(s)
+        Ok(self)
     }
 
     pub(crate) fn from_mio(s: sys::net::TcpStream) -> io::Result<TcpStream> {
@@ -168,18 +180,7 @@ impl TcpStream {
         self.io.write_vectored(bufs).await
     }
 
-    /// Writes all of `buf`, one `write` at a time.
-    ///
-    /// # Errors
-    ///
-    /// As [`write`](Self::write); on `Cancelled` a prefix of `buf` may
-    /// already have been sent (wrap the call in a [`shield`] to finish a
-    /// message regardless).
-    ///
-    /// [`shield`]: quell_cancel::shield
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.io.write_all(buf).await
-    }
+    stream_io_methods!();
 
     /// Shuts down the read, write, or both halves (`shutdown(2)`); never
     /// waits. `Shutdown::Write` sends FIN: the peer reads EOF.
@@ -230,6 +231,13 @@ impl TcpStream {
     /// reads EOF) unless [`OwnedWriteHalf::forget`] was called.
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         crate::net::tcp::split::split(Arc::new(self))
+    }
+
+    /// Splits into a read half and a write half that borrow the stream
+    /// (no `Arc`, no allocation): for reading and writing at once inside
+    /// one task, e.g. two futures joined. Dropping them shuts nothing down.
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        crate::net::tcp::split_borrowed::split(self)
     }
 
     /// Whether a task's waker is parked in a read on this stream (tests of
