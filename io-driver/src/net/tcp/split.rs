@@ -97,6 +97,15 @@ impl OwnedWriteHalf {
     }
 
     write_half_methods!();
+
+    /// Shuts down the write direction now (the peer reads EOF).
+    ///
+    /// # Errors
+    ///
+    /// `shutdown(2)`'s error.
+    pub fn shutdown(&self) -> std::io::Result<()> {
+        self.inner.shutdown(Shutdown::Write)
+    }
 }
 
 impl Drop for OwnedWriteHalf {
