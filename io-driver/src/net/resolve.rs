@@ -174,6 +174,10 @@ pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAd
 
 /// Runs the blocking lookup of `query` elsewhere and waits for it.
 async fn lookup(query: Addrs) -> io::Result<Vec<SocketAddr>> {
+    // Cancel first: an already-cancelled task starts no lookup at all.
+    if let Some(c) = quell_cancel::context::observed() {
+        return Err(c.into());
+    }
     let slot = Arc::new(Mutex::new(Slot {
         result: None,
         closed: false,
