@@ -26,8 +26,12 @@ fn lookup_and_connect_by_host_name() {
             .unwrap()
             .collect();
         assert!(!addrs.is_empty());
-        assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == port));
-        let mut c = TcpStream::connect(format!("localhost:{port}")).await.unwrap();
+        assert!(addrs
+            .iter()
+            .all(|a| a.ip().is_loopback() && a.port() == port));
+        let mut c = TcpStream::connect(format!("localhost:{port}"))
+            .await
+            .unwrap();
         let (mut s, _) = l.accept().await.unwrap();
         c.write_all(b"named").await.unwrap();
         let mut buf = [0; 5];

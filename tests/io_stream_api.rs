@@ -193,7 +193,10 @@ fn ready_on_both_directions_reports_the_direction_that_fired() {
     rt.block_on(server.write_all(b"x")).unwrap();
     let ready = rt.block_on(waiter).unwrap().unwrap();
     assert!(ready.intersects(Ready::READABLE));
-    assert!(!probe.has_write_waiter(), "the other direction's waker left");
+    assert!(
+        !probe.has_write_waiter(),
+        "the other direction's waker left"
+    );
 }
 
 #[test]
@@ -239,7 +242,10 @@ fn peek_then_read_exact_read_buf_and_read_to_end() {
 
         // At EOF: read_exact reports how far it got.
         let err = s.read_exact(&mut [0; 2]).await.unwrap_err();
-        assert_eq!((err.bytes(), err.error().kind()), (0, ErrorKind::UnexpectedEof));
+        assert_eq!(
+            (err.bytes(), err.error().kind()),
+            (0, ErrorKind::UnexpectedEof)
+        );
     });
     peer.join().unwrap();
 }
@@ -277,7 +283,10 @@ fn a_cancelled_write_all_reports_exactly_what_the_peer_receives() {
     let partial = rt.block_on(writer).unwrap();
     assert!(partial.is_cancelled());
     assert_eq!(
-        Cancelled::from_io(partial.error()).unwrap().cause().message(),
+        Cancelled::from_io(partial.error())
+            .unwrap()
+            .cause()
+            .message(),
         Some("stop sending")
     );
     let sent = partial.bytes();

@@ -73,7 +73,11 @@ impl Registration {
     /// Runs the non-blocking `op` now, without waiting and without a
     /// cancel check (the `try_*` calls); a `WouldBlock` clears the
     /// readiness seen before the call, so the next wait really waits.
-    pub(crate) fn try_io<R>(&self, dir: Direction, op: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
         let ev = self.io.ready_now(dir);
         match op() {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

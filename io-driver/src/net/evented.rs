@@ -92,7 +92,11 @@ impl<E: sys::Source> Evented<E> {
     /// One nonblocking call `op` now (no wait, no cancel check): its
     /// result, `WouldBlock` included (which clears the readiness seen, so
     /// that the next `ready` really waits).
-    pub(crate) fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&E) -> io::Result<R>) -> io::Result<R> {
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
         self.reg.try_io(dir, || op(&self.io))
     }
 

@@ -191,7 +191,10 @@ macro_rules! readiness_methods {
         ///
         /// `Cancelled` (a cancel point; the waker is removed from both
         /// directions), or the driver shut down.
-        pub async fn ready(&self, interest: crate::net::Interest) -> ::std::io::Result<crate::net::Ready> {
+        pub async fn ready(
+            &self,
+            interest: crate::net::Interest,
+        ) -> ::std::io::Result<crate::net::Ready> {
             self.io.ready(interest).await
         }
 
@@ -202,7 +205,10 @@ macro_rules! readiness_methods {
         ///
         /// As [`ready`](Self::ready).
         pub async fn readable(&self) -> ::std::io::Result<()> {
-            self.io.ready(crate::net::Interest::READABLE).await.map(drop)
+            self.io
+                .ready(crate::net::Interest::READABLE)
+                .await
+                .map(drop)
         }
 
         /// [`ready`](Self::ready) for writing.
@@ -211,7 +217,10 @@ macro_rules! readiness_methods {
         ///
         /// As [`ready`](Self::ready).
         pub async fn writable(&self) -> ::std::io::Result<()> {
-            self.io.ready(crate::net::Interest::WRITABLE).await.map(drop)
+            self.io
+                .ready(crate::net::Interest::WRITABLE)
+                .await
+                .map(drop)
         }
 
         /// The poll form of [`ready`](Self::ready).
@@ -222,7 +231,6 @@ macro_rules! readiness_methods {
         ) -> ::std::task::Poll<::std::io::Result<crate::net::Ready>> {
             self.io.poll_ready_for(cx, interest)
         }
-
     };
 }
 
@@ -249,7 +257,10 @@ macro_rules! stream_io_methods {
         /// # Errors
         ///
         /// As [`try_read`](Self::try_read).
-        pub fn try_read_vectored(&self, bufs: &mut [::std::io::IoSliceMut<'_>]) -> ::std::io::Result<usize> {
+        pub fn try_read_vectored(
+            &self,
+            bufs: &mut [::std::io::IoSliceMut<'_>],
+        ) -> ::std::io::Result<usize> {
             self.io.try_read_vectored(bufs)
         }
 
@@ -269,7 +280,10 @@ macro_rules! stream_io_methods {
         /// # Errors
         ///
         /// As [`try_write`](Self::try_write).
-        pub fn try_write_vectored(&self, bufs: &[::std::io::IoSlice<'_>]) -> ::std::io::Result<usize> {
+        pub fn try_write_vectored(
+            &self,
+            bufs: &[::std::io::IoSlice<'_>],
+        ) -> ::std::io::Result<usize> {
             self.io.try_write_vectored(bufs)
         }
 
@@ -354,11 +368,11 @@ mod tests;
 
 pub use crate::scheduled_io::Ready;
 pub use evented::is_resource_exhaustion;
+#[doc(hidden)]
+pub use evented::IoProbe;
 pub use interest::Interest;
 pub use partial::Partial;
 pub use resolve::{lookup_host, ToSocketAddrs};
-#[doc(hidden)]
-pub use evented::IoProbe;
 pub use tcp::{
     OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpSocket, TcpStream,
     WriteHalf,

@@ -150,9 +150,7 @@ impl<T: ToSocketAddrs + ?Sized> sealed::Sealed for &T {
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub async fn lookup_host(
-    host: impl ToSocketAddrs,
-) -> io::Result<std::vec::IntoIter<SocketAddr>> {
+pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<std::vec::IntoIter<SocketAddr>> {
     Ok(resolve(host).await?.into_iter())
 }
 

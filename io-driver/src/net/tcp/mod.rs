@@ -112,7 +112,10 @@ macro_rules! write_half_methods {
         /// # Errors
         ///
         /// As `TcpStream::write`.
-        pub async fn write_vectored(&mut self, bufs: &[::std::io::IoSlice<'_>]) -> ::std::io::Result<usize> {
+        pub async fn write_vectored(
+            &mut self,
+            bufs: &[::std::io::IoSlice<'_>],
+        ) -> ::std::io::Result<usize> {
             self.inner.io.write_vectored(bufs).await
         }
 

@@ -61,12 +61,16 @@ impl_async_write!(WriteHalf<'_>, |h| h.inner.io);
 
 impl fmt::Debug for ReadHalf<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReadHalf").field("stream", self.inner).finish()
+        f.debug_struct("ReadHalf")
+            .field("stream", self.inner)
+            .finish()
     }
 }
 
 impl fmt::Debug for WriteHalf<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WriteHalf").field("stream", self.inner).finish()
+        f.debug_struct("WriteHalf")
+            .field("stream", self.inner)
+            .finish()
     }
 }
