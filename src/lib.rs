@@ -73,6 +73,15 @@ pub use quell_executor::{runtime, spawn, task, Builder, Handle, JoinError, JoinH
 /// point (from `quell-io-driver`; the module docs list what each await
 /// point does on cancel).
 ///
+/// Besides the waiting calls: `ready`/`readable`/`writable` and `try_*`
+/// on `&self` (share a stream in an `Arc`), `read_exact`/`write_all`
+/// whose error ([`net::Partial`]) counts the bytes moved, reads into
+/// uninitialised memory (`read_buf`, `read_uninit`), borrowed `split`,
+/// [`net::TcpSocket`], [`net::UnixDatagram`], and [`net::lookup_host`]:
+/// host names are resolved on the runtime's blocking pool (the wait is a
+/// cancel point), IP literals in place. With the `tokio-io` feature the
+/// streams also implement `tokio::io::AsyncRead`/`AsyncWrite`.
+///
 /// A reader parked on a silent peer is cancelled through its
 /// `JoinHandle`, gets `Cancelled` with the cause, and the socket stays
 /// open for a shielded goodbye:

@@ -2,13 +2,20 @@
 //! cancel point.
 //!
 //! ```text
-//! evented.rs        a mio source + its Registration (deregistered on drop),
-//!                   the read/write/connect polls every type shares
-//! tcp/listener.rs   TcpListener: bind, accept (EMFILE handed to the caller)
-//! tcp/stream.rs     TcpStream: connect, read/write(_vectored), peek, shutdown
-//! tcp/split.rs      OwnedReadHalf / OwnedWriteHalf (Arc-shared), reunite
-//! udp.rs            UdpSocket: bind, connect, send(_to), recv(_from)
-//! unix/             UnixListener, UnixStream (connect, pair)
+//! evented.rs           a mio source + its Registration (deregistered on drop),
+//!                      the read/write/connect/ready/try_* polls every type shares
+//! interest.rs          Interest (what `ready` waits for); `Ready` is the answer
+//! partial.rs           Partial: write_all / read_exact stopped after n bytes
+//! resolve.rs           ToSocketAddrs, lookup_host: host names resolved off the
+//!                      workers (blocking hook), literals in place
+//! tcp/listener.rs      TcpListener: bind, accept (EMFILE handed to the caller)
+//! tcp/socket.rs        TcpSocket: options, bind, listen, connect
+//! tcp/stream.rs        TcpStream: connect, read/write(_vectored), peek, shutdown
+//! tcp/split.rs         OwnedReadHalf / OwnedWriteHalf (Arc-shared), reunite
+//! tcp/split_borrowed.rs ReadHalf / WriteHalf borrowed from `split(&mut self)`
+//! udp.rs               UdpSocket: bind, connect, send(_to), recv(_from), try_*
+//! unix/                UnixListener, UnixStream (connect, pair), UnixDatagram
+//! tokio_io.rs          (feature `tokio-io`) tokio's AsyncRead / AsyncWrite
 //! ```
 //!
 //! The types are used from quell tasks (or `block_on`): creating one
@@ -31,8 +38,11 @@
 //! | `TcpStream::connect`, `UnixStream::connect` | `Err(Cancelled)`; the half-made socket is closed; no other address tried |
 //! | `read`, `read_vectored`, `peek`, `recv`, `recv_from`, `peek_from` | `Err(Cancelled)`; **no bytes consumed**; stream open |
 //! | `write`, `write_vectored`, `send`, `send_to` | `Err(Cancelled)`; **no bytes sent by that call**; stream open |
-//! | `write_all` | `Err(Cancelled)`; an already-written prefix stays written |
-//! | `bind`, `shutdown`, `pair`, `from_std`, addresses, options | never wait; not cancel points |
+//! | `write_all`, `read_exact` | `Err(Partial)` whose `bytes()` is exactly the prefix moved (the peer gets exactly that much), and whose `error()` is the `Cancelled` |
+//! | `read_to_end`, `read_buf`, `read_uninit` | `Err(Cancelled)`; what was read before stays in the buffer |
+//! | `ready`, `readable`, `writable` | `Err(Cancelled)`; nothing moved; the waker leaves both directions' lists |
+//! | `lookup_host`, `connect`/`bind` given a host name | `Err(Cancelled)` at once; the lookup runs on (off the workers) and its result is dropped |
+//! | `try_*`, `bind` (IP literal), `shutdown`, `pair`, `from_std`, `TcpSocket` options/`listen`, addresses | never wait; not cancel points |
 //!
 //! In every case the error is an `io::Error` from which
 //! [`Cancelled::from_io`](quell_cancel::Cancelled::from_io) recovers the
@@ -61,8 +71,12 @@
 //! # Concurrency
 //!
 //! A registration keeps a list of waiters per direction, and readiness
-//! wakes them all. Streams take `&mut self` for I/O, so one task reads and
-//! one writes (use [`TcpStream::into_split`] for two tasks). Listeners and
+//! wakes them all. Streams take `&mut self` for their waiting reads and
+//! writes (use [`TcpStream::into_split`] for two tasks, or
+//! [`TcpStream::split`] inside one), and `&self` for
+//! `ready`/`readable`/`writable` and the `try_*` calls: a stream shared in
+//! an `Arc` is used as in tokio (`readable().await`, then `try_read`,
+//! again on `WouldBlock`). Listeners and
 //! `UdpSocket` take `&self`: share them in an `Arc` and any number of tasks
 //! can accept or receive concurrently (each is woken; one wins each
 //! connection or datagram, the others wait again).
