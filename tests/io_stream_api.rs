@@ -98,8 +98,13 @@ fn try_read_would_block_then_readable_waits_for_data() {
     let (parked_tx, parked) = mpsc::channel();
     let reader = rt.spawn(async move {
         report_parked(c.readable(), parked_tx).await.unwrap();
+        // `peek` on the shared `&TcpStream` takes nothing...
+        let mut peeked = [0; 4];
+        let p = c.peek(&mut peeked).await.unwrap();
+        // ...so `try_read` then gets at least what was peeked.
         let mut buf = [0; 4];
         let n = c.try_read(&mut buf).unwrap();
+        assert!(n >= p && buf[..p] == peeked[..p]);
         buf[..n].to_vec()
     });
     recv(&parked); // `readable` really waited: no data yet

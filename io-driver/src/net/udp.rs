@@ -29,6 +29,8 @@ use crate::scheduled_io::Direction;
 /// [`Cancelled::from_io(&e)`](quell_cancel::Cancelled::from_io), its waker
 /// is removed, and no datagram was sent or consumed by that call (the
 /// check comes before the syscall). The socket stays usable.
+/// `ready`/`readable`/`writable` are cancel points too (nothing moved);
+/// `try_send(_to)` / `try_recv(_from)` never wait and are not.
 ///
 /// # Example
 ///

@@ -22,13 +22,18 @@ use crate::scheduled_io::Direction;
 /// `shutdown(Shutdown::Write)`). [`into_split`](TcpStream::into_split)
 /// gives owned halves for a reading task and a writing task.
 ///
-/// At most one task waits to read and one to write at a time (the
-/// `&mut self` receivers enforce it).
+/// The waiting reads and writes take `&mut self` (one reader, one writer);
+/// `ready`, `readable`, `writable`, `peek` and the `try_*` calls take
+/// `&self`, so a stream in an `Arc` serves many tasks, as in tokio.
+/// [`split`](TcpStream::split) borrows a read half and a write half for
+/// one task.
 ///
 /// # Cancellation
 ///
-/// `connect`, `read`, `read_vectored`, `peek`, `write` and
-/// `write_vectored` are cancel points. A task that is cancelled (by its
+/// `connect` (its host-name lookup too), `read`, `read_vectored`, `peek`,
+/// `write`, `write_vectored`, `ready`/`readable`/`writable`, and each step
+/// of `read_exact`, `read_to_end`, `read_buf` and `write_all` are cancel
+/// points (`try_*` never wait, so are not). A task that is cancelled (by its
 /// handle, or any ancestor token) before or while it waits gets `Err(e)`
 /// with [`Cancelled::from_io(&e)`] carrying the cause; the wait's waker is
 /// removed from the stream (C7). Each call makes at most one syscall, after
@@ -157,9 +162,13 @@ impl TcpStream {
         self.io.read_vectored(bufs).await
     }
 
-    /// Reads without consuming: one `recv(MSG_PEEK)` once readable. Errors
-    /// as [`read`](Self::read).
-    pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    /// Reads without consuming: one `recv(MSG_PEEK)` once readable. Takes
+    /// `&self` (nothing is consumed, so tasks sharing the stream may peek).
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.read_with(buf, sys::net::TcpStream::peek).await
     }
 
