@@ -292,3 +292,61 @@ where
         )
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::thread::Thread;
+
+    use super::*;
+    use crate::context::BlockingJob;
+
+    /// Jobs handed to the hook (this is the only test binary's hook).
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    fn counting_hook(job: BlockingJob) -> Result<(), BlockingJob> {
+        CALLS.fetch_add(1, SeqCst);
+        std::thread::spawn(job);
+        Ok(())
+    }
+
+    struct Unpark(Thread);
+
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    /// Polls `f` on this thread, parking it between polls.
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+            std::thread::park();
+        }
+    }
+
+    #[test]
+    fn host_names_go_through_the_blocking_hook_and_literals_never_do() {
+        crate::context::set_blocking_hook(counting_hook);
+        let a: Vec<_> = block_on(lookup_host("127.0.0.1:5")).unwrap().collect();
+        assert_eq!(a, ["127.0.0.1:5".parse::<SocketAddr>().unwrap()]);
+        let b = block_on(resolve(("::1", 5))).unwrap();
+        assert_eq!(b, ["[::1]:5".parse::<SocketAddr>().unwrap()]);
+        let c = block_on(resolve(SocketAddr::from(([10, 0, 0, 1], 5)))).unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(CALLS.load(SeqCst), 0, "a literal touched the resolver");
+
+        let d: Vec<_> = block_on(lookup_host("localhost:5")).unwrap().collect();
+        assert!(!d.is_empty() && d.iter().all(|a| a.ip().is_loopback()));
+        assert_eq!(CALLS.load(SeqCst), 1, "the host name went through the hook");
+    }
+}
