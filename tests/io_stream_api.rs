@@ -10,6 +10,7 @@ use std::future::{poll_fn, Future};
 use std::io::{ErrorKind, Read, Write};
 use std::pin::pin;
 use std::sync::{mpsc, Arc};
+use std::task::Poll;
 
 use quell::cancel::{Cancelled, Cause};
 use quell::net::{Interest, Ready, TcpListener, TcpStream, UnixStream};
@@ -331,4 +332,31 @@ fn borrowed_split_reads_and_writes_at_once_in_one_task() {
     rt.block_on(echo).unwrap();
     // The halves are gone: the stream is whole again.
     rt.block_on(client.write_all(b"still mine")).unwrap();
+}
+
+#[test]
+fn would_block_from_try_read_clears_readiness_so_readable_waits_again() {
+    let _dog = watchdog("try_read clears readiness");
+    let rt = rt(1);
+    rt.block_on(async {
+        let (client, mut server) = tcp_pair().await;
+        server.write_all(b"ab").await.unwrap();
+        client.readable().await.unwrap();
+        let mut buf = [0; 8];
+        loop {
+            match client.try_read(&mut buf) {
+                Ok(n) => assert!(n > 0),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        // Drained: the readiness is gone, so `readable` parks...
+        let mut again = pin!(client.readable());
+        let parked = poll_fn(|cx| Poll::Ready(again.as_mut().poll(cx).is_pending())).await;
+        assert!(parked, "readable() still ready after WouldBlock");
+        // ...until new data arrives.
+        server.write_all(b"c").await.unwrap();
+        again.await.unwrap();
+        assert_eq!(client.try_read(&mut buf).unwrap(), 1);
+    });
 }
