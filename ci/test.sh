@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --release
+cargo test --release -p quell --features tokio-io --test io_tokio_compat

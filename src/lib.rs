@@ -207,6 +207,46 @@ pub use quell_executor::{runtime, spawn, task, Handle, JoinError, JoinHandle, Ru
 /// point (from `quell-io-driver`; the module docs list what each await
 /// point does on cancel).
 ///
+/// Besides the waiting calls: `ready`/`readable`/`writable` and `try_*`
+/// on `&self` (share a stream in an `Arc`), `read_exact`/`write_all`
+/// whose error ([`net::Partial`]) counts the bytes moved, reads into
+/// uninitialised memory (`read_buf`, `read_uninit`), borrowed `split`,
+/// [`net::TcpSocket`], [`net::UnixDatagram`], and [`net::lookup_host`]:
+/// host names are resolved on the runtime's blocking pool (the wait is a
+/// cancel point), IP literals in place. With the `tokio-io` feature the
+/// streams also implement `tokio::io::AsyncRead`/`AsyncWrite`.
+///
+/// A stream shared in an `Arc`, tokio-style:
+///
+/// ```
+/// use std::sync::Arc;
+/// use quell::net::{TcpListener, TcpStream};
+///
+/// let rt = quell::Runtime::new()?;
+/// rt.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let mut peer = TcpStream::connect(listener.local_addr()?).await?;
+///     let conn = Arc::new(listener.accept().await?.0);
+///     let reader = conn.clone();
+///     let task = quell::spawn(async move {
+///         let mut buf = [0; 4];
+///         loop {
+///             reader.readable().await?;
+///             match reader.try_read(&mut buf) {
+///                 Ok(n) => return Ok::<_, std::io::Error>(buf[..n].to_vec()),
+///                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+///                 Err(e) => return Err(e),
+///             }
+///         }
+///     });
+///     peer.write_all(b"ping").await?;
+///     let got = task.await.unwrap()?;
+///     assert!(b"ping".starts_with(&got) && !got.is_empty());
+///     Ok::<_, std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
 /// A reader parked on a silent peer is cancelled through its
 /// `JoinHandle`, gets `Cancelled` with the cause, and the socket stays
 /// open for a shielded goodbye:

@@ -72,7 +72,8 @@ impl NetRt for Quell {
         s: &'a mut Self::Stream,
         buf: &'a [u8],
     ) -> impl Future<Output = io::Result<()>> + Send + 'a {
-        s.write_all(buf)
+        let fut = s.write_all(buf);
+        async move { Ok(fut.await?) }
     }
 }
 

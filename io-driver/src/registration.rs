@@ -70,6 +70,30 @@ impl Registration {
         }
     }
 
+    /// Runs the non-blocking `op` now, without waiting and without a
+    /// cancel check (the `try_*` calls); a `WouldBlock` clears the
+    /// readiness seen before the call, so the next wait really waits.
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        let ev = self.io.ready_now(dir);
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.clear_readiness(ev);
+                Err(e)
+            }
+            r => r,
+        }
+    }
+
+    /// Removes the waiter whose waker is `waker` from `dir` (a wait on
+    /// both directions that ended in the other one).
+    pub(crate) fn remove_waiter(&self, dir: Direction, waker: &std::task::Waker) {
+        self.io.remove_waiter(dir, waker);
+    }
+
     /// `poll_io` as an async fn.
     pub(crate) async fn async_io<R>(
         &self,

@@ -393,8 +393,22 @@ impl ScheduledIo {
         });
     }
 
-    /// Step 4: remove the entry of the waiter whose waker is `waker`.
-    fn remove_waiter(&self, dir: Direction, waker: &Waker) {
+    /// The readiness `dir` has now, with its tick: what a `try_*` call
+    /// (which does not wait) clears after its syscall said `WouldBlock`
+    /// (step 3 then skips the clear if an event arrived since).
+    pub(crate) fn ready_now(&self, dir: Direction) -> ReadyEvent {
+        // Relaxed: the tick comparison in `clear_readiness` needs only the
+        // word's modification order (see there).
+        let cur = self.readiness.load(Relaxed);
+        ReadyEvent {
+            ready: Ready(cur & READY_MASK & dir.mask().0),
+            tick: ((cur & TICK_MASK) >> TICK_SHIFT) as u8,
+        }
+    }
+
+    /// Step 4: remove the entry of the waiter whose waker is `waker` (also
+    /// used by a wait on both directions that ended in one of them).
+    pub(crate) fn remove_waiter(&self, dir: Direction, waker: &Waker) {
         let removed = self.lock().list_mut(dir).remove(waker);
         // Dropped unlocked: a waker's drop is user code.
         drop(removed);

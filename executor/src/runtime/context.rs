@@ -21,6 +21,7 @@ pub(crate) struct EnterGuard {
 
 /// Makes `handle` current; `driving` marks the thread as running a runtime.
 pub(crate) fn enter(handle: Handle, driving: bool) -> EnterGuard {
+    super::resolve::register();
     let io = quell_io_driver::context::enter(handle.inner.io.clone());
     let prev = CURRENT.with(|c| c.borrow_mut().replace(handle));
     let prev_driving = DRIVING.with(|d| d.replace(driving || d.get()));

@@ -14,6 +14,7 @@ mod blocking;
 mod builder;
 pub(crate) mod context;
 mod handle;
+mod resolve;
 mod shutdown;
 
 use std::fmt;

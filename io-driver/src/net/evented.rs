@@ -1,6 +1,6 @@
 //! [`Evented`]: a mio source plus its [`Registration`], the body of every
-//! net type; and the helpers they share (address resolution, accept-error
-//! classification).
+//! net type; and the helpers they share (readiness waits, `try_*` calls,
+//! reads into uninitialised memory, accept-error classification).
 //!
 //! Every wait goes through [`Registration::poll_io`] / `poll_ready`, so it
 //! checks the current task's cancellation first and removes its waker on
@@ -10,13 +10,18 @@
 
 use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
-use std::net::SocketAddr;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, RawFd};
 use std::task::{Context, Poll};
 
 use crate::driver::sys;
 use crate::loom::Arc;
+use crate::net::{Interest, Partial};
 use crate::registration::Registration;
-use crate::scheduled_io::{Direction, ScheduledIo};
+use crate::scheduled_io::{Direction, Ready, ScheduledIo};
+
+/// What `read_buf` reserves when the `Vec` has no spare capacity.
+const READ_BUF_RESERVE: usize = 8 * 1024;
 
 /// A registered mio source. Deregistered (then closed) on drop.
 pub(crate) struct Evented<E: sys::Source> {
@@ -51,6 +56,48 @@ impl<E: sys::Source> Evented<E> {
         IoProbe {
             io: self.reg.scheduled_io(),
         }
+    }
+
+    /// Waits until the source is ready for `interest` (either direction
+    /// if both): the readiness seen, or `Cancelled`. Nothing is read or
+    /// written, and the readiness is not cleared (a `try_*` call that
+    /// answers `WouldBlock` clears it). However the wait ends, no waker of
+    /// this task stays in either direction's list (C7).
+    pub(crate) fn poll_ready_for(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<Ready>> {
+        let mut one = |dir| self.reg.poll_ready(cx, dir).map_ok(|ev| ev.ready());
+        match (interest.is_readable(), interest.is_writable()) {
+            (true, false) => one(Direction::Read),
+            (false, true) => one(Direction::Write),
+            _ => {
+                if let Poll::Ready(r) = one(Direction::Read) {
+                    self.reg.remove_waiter(Direction::Write, cx.waker());
+                    return Poll::Ready(r);
+                }
+                let r = std::task::ready!(one(Direction::Write));
+                self.reg.remove_waiter(Direction::Read, cx.waker());
+                Poll::Ready(r)
+            }
+        }
+    }
+
+    /// `poll_ready_for` as an async fn.
+    pub(crate) async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        poll_fn(|cx| self.poll_ready_for(cx, interest)).await
+    }
+
+    /// One nonblocking call `op` now (no wait, no cancel check): its
+    /// result, `WouldBlock` included (which clears the readiness seen, so
+    /// that the next `ready` really waits).
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.reg.try_io(dir, || op(&self.io))
     }
 
     /// Waits for write readiness after a nonblocking `connect`, then
@@ -174,16 +221,131 @@ where
         poll_fn(|cx| self.poll_write_vectored(cx, bufs)).await
     }
 
-    /// Writes all of `buf`, one `write` at a time (`WriteZero` if a write
-    /// makes no progress). On `Cancelled` a prefix may have been sent.
-    pub(crate) async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
+    /// Writes all of `buf`, one `write` at a time. `Err(Partial)` says how
+    /// many bytes went out before the error (`WriteZero` if a write made no
+    /// progress; `Cancelled` moved nothing, so the count is what the peer
+    /// gets).
+    pub(crate) async fn write_all(&self, buf: &[u8]) -> Result<(), Partial> {
+        let mut done = 0;
+        while done < buf.len() {
+            match self.write(&buf[done..]).await {
+                Ok(0) => return Err(Partial::new(done, io::ErrorKind::WriteZero.into())),
+                Ok(n) => done += n,
+                Err(e) => return Err(Partial::new(done, e)),
             }
         }
         Ok(())
+    }
+
+    /// Fills all of `buf`, one `read` at a time. `Err(Partial)` says how
+    /// many bytes (at the front of `buf`) were read before the error
+    /// (`UnexpectedEof` at EOF).
+    pub(crate) async fn read_exact(&self, buf: &mut [u8]) -> Result<(), Partial> {
+        let mut done = 0;
+        while done < buf.len() {
+            match self.read(&mut buf[done..]).await {
+                Ok(0) => return Err(Partial::new(done, io::ErrorKind::UnexpectedEof.into())),
+                Ok(n) => done += n,
+                Err(e) => return Err(Partial::new(done, e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// `read(2)` now into `buf`, without waiting (`WouldBlock` if no data).
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.try_io(Direction::Read, |mut io| io.read(buf))
+    }
+
+    /// `readv(2)` now, without waiting.
+    pub(crate) fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        self.try_io(Direction::Read, |mut io| io.read_vectored(bufs))
+    }
+
+    /// `write(2)` now, without waiting (`WouldBlock` if the send buffer is
+    /// full).
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.try_io(Direction::Write, |mut io| io.write(buf))
+    }
+
+    /// `writev(2)` now, without waiting.
+    pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.try_io(Direction::Write, |mut io| io.write_vectored(bufs))
+    }
+}
+
+/// Reads into uninitialised memory (no zero-fill): `read_buf`,
+/// `read_to_end`, and the tokio-io adapter's `poll_read`.
+impl<E: sys::Source + AsRawFd> Evented<E>
+where
+    for<'a> &'a E: Read + Write,
+{
+    /// One `read(2)` once readable into `buf`, which need not be
+    /// initialised: `n` means the first `n` bytes of `buf` are now
+    /// initialised. Cancel and EOF as `poll_read`.
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let fd = self.io.as_raw_fd();
+        self.reg
+            .poll_io(cx, Direction::Read, || read_uninit(fd, &mut *buf))
+    }
+
+    /// `poll_read_uninit` as an async fn, returning the initialised part.
+    pub(crate) async fn read_uninit<'b>(
+        &self,
+        buf: &'b mut [MaybeUninit<u8>],
+    ) -> io::Result<&'b mut [u8]> {
+        let n = poll_fn(|cx| self.poll_read_uninit(cx, &mut *buf)).await?;
+        // SAFETY: `read(2)` returned `n`, so it wrote (initialised) the
+        // first `n` bytes of `buf` (`n <= buf.len()`); `MaybeUninit<u8>`
+        // and `u8` have the same layout, and the borrow is `buf`'s.
+        Ok(unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), n) })
+    }
+
+    /// One `read(2)` appended to `buf`'s spare capacity (reserving some if
+    /// there is none); returns the bytes added, `0` at EOF.
+    pub(crate) async fn read_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        if buf.len() == buf.capacity() {
+            buf.reserve(READ_BUF_RESERVE);
+        }
+        let n = self.read_uninit(buf.spare_capacity_mut()).await?.len();
+        // SAFETY: `read_uninit` initialised the first `n` bytes of the
+        // spare capacity, so `len + n` bytes are initialised and within
+        // the capacity.
+        unsafe { buf.set_len(buf.len() + n) };
+        Ok(n)
+    }
+
+    /// Appends to `buf` until EOF; returns the bytes added. On an error
+    /// (`Cancelled` included) what was read so far stays in `buf`.
+    pub(crate) async fn read_to_end(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let start = buf.len();
+        loop {
+            if self.read_buf(buf).await? == 0 {
+                return Ok(buf.len() - start);
+            }
+        }
+    }
+}
+
+/// `read(2)` on `fd` into possibly uninitialised memory.
+fn read_uninit(fd: RawFd, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    // SAFETY: `buf` is an exclusive borrow valid for writes of
+    // `buf.len()` bytes; `read(2)` writes at most that many and never
+    // reads them, so their being uninitialised is fine. `fd` belongs to
+    // the caller's `Evented`, which is borrowed (so open) for the call.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        // `n <= buf.len()`, so it fits in `usize`.
+        Ok(n as usize)
     }
 }
 
@@ -193,41 +355,6 @@ impl<E: sys::Source> Drop for Evented<E> {
         // when `io` drops.
         self.reg.deregister(&mut self.io);
     }
-}
-
-/// Resolves `addr` (blocking for host names; instant for IP literals).
-pub(crate) fn resolve(addr: impl std::net::ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
-    let addrs: Vec<_> = addr.to_socket_addrs()?.collect();
-    if addrs.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "could not resolve to any address",
-        ));
-    }
-    Ok(addrs)
-}
-
-/// Tries each address in turn; returns the first success, else the last
-/// error. A cancellation ends the search at once.
-pub(crate) async fn each_addr<T, F, Fut>(addrs: Vec<SocketAddr>, mut f: F) -> io::Result<T>
-where
-    F: FnMut(SocketAddr) -> Fut,
-    Fut: std::future::Future<Output = io::Result<T>>,
-{
-    let mut last = None;
-    for a in addrs {
-        match f(a).await {
-            Ok(v) => return Ok(v),
-            Err(e) if quell_cancel::Cancelled::is_cancelled_io(&e) => return Err(e),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "could not resolve to any address",
-        )
-    }))
 }
 
 /// `accept(2)` with the transient per-connection failures retried: the

@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
 use crate::driver::sys;
-use crate::net::evented::{each_addr, resolve, Evented};
+use crate::net::evented::Evented;
+use crate::net::resolve::{each_addr, resolve};
 use crate::scheduled_io::Direction;
 
 /// A UDP socket.
@@ -28,6 +29,8 @@ use crate::scheduled_io::Direction;
 /// [`Cancelled::from_io(&e)`](quell_cancel::Cancelled::from_io), its waker
 /// is removed, and no datagram was sent or consumed by that call (the
 /// check comes before the syscall). The socket stays usable.
+/// `ready`/`readable`/`writable` are cancel points too (nothing moved);
+/// `try_send(_to)` / `try_recv(_from)` never wait and are not.
 ///
 /// # Example
 ///
@@ -63,13 +66,16 @@ pub struct UdpSocket {
 
 impl UdpSocket {
     /// Binds a socket to `addr`, trying each resolved address in turn.
-    /// Never waits (not a cancel point).
+    /// Waits only for a host-name lookup (a cancel point, see
+    /// [`lookup_host`](crate::net::lookup_host)); an IP literal never
+    /// waits.
     ///
     /// # Errors
     ///
-    /// Resolution or `bind(2)` failures, or no runtime on this thread.
-    pub async fn bind(addr: impl std::net::ToSocketAddrs) -> io::Result<UdpSocket> {
-        let addrs = resolve(addr)?;
+    /// `Cancelled` during a lookup, resolution or `bind(2)` failures, or
+    /// no runtime on this thread.
+    pub async fn bind(addr: impl crate::net::ToSocketAddrs) -> io::Result<UdpSocket> {
+        let addrs = resolve(addr).await?;
         each_addr(addrs, |a| async move {
             UdpSocket::new(sys::net::UdpSocket::bind(a)?)
         })
@@ -95,13 +101,13 @@ impl UdpSocket {
 
     /// Sets the default peer: `send` goes there and `recv` only accepts
     /// datagrams from it. Tries each resolved address until one succeeds.
-    /// Never waits.
+    /// Waits only for a host-name lookup (a cancel point).
     ///
     /// # Errors
     ///
-    /// Resolution or `connect(2)` failures.
-    pub async fn connect(&self, addr: impl std::net::ToSocketAddrs) -> io::Result<()> {
-        let addrs = resolve(addr)?;
+    /// `Cancelled` during a lookup, resolution or `connect(2)` failures.
+    pub async fn connect(&self, addr: impl crate::net::ToSocketAddrs) -> io::Result<()> {
+        let addrs = resolve(addr).await?;
         each_addr(addrs, |a| async move { self.io.get_ref().connect(a) }).await
     }
 
@@ -191,6 +197,48 @@ impl UdpSocket {
             .reg()
             .async_io(Direction::Read, || self.io.get_ref().peek_from(buf))
             .await
+    }
+
+    readiness_methods!();
+
+    /// One `send(2)` to the connected peer now, without waiting
+    /// (`WouldBlock` if the send buffer is full; it clears the readiness,
+    /// so the next [`writable`](Self::writable) waits). Not a cancel point.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, not connected, or the socket's error.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, |s| s.send(buf))
+    }
+
+    /// One `sendto(2)` now, without waiting; as [`try_send`](Self::try_send).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or `sendto(2)`'s error.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, |s| s.send_to(buf, target))
+    }
+
+    /// One `recv(2)` from the connected peer now, without waiting
+    /// (`WouldBlock` if no datagram is queued; it clears the readiness, so
+    /// the next [`readable`](Self::readable) waits). Not a cancel point.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the socket's error.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Read, |s| s.recv(buf))
+    }
+
+    /// One `recvfrom(2)` now, without waiting; as [`try_recv`](Self::try_recv).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or `recvfrom(2)`'s error.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Direction::Read, |s| s.recv_from(buf))
     }
 
     /// The local address this socket is bound to.

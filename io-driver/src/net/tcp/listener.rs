@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
 use crate::driver::sys;
-use crate::net::evented::{accept_retrying, each_addr, resolve, Evented};
+use crate::net::evented::{accept_retrying, Evented};
+use crate::net::resolve::{each_addr, resolve};
 use crate::net::TcpStream;
 use crate::scheduled_io::Direction;
 
@@ -70,16 +71,17 @@ impl TcpListener {
     /// Binds a listener to `addr` (with `SO_REUSEADDR`), trying each
     /// resolved address in turn.
     ///
-    /// Host names are resolved with the blocking system resolver; pass an
-    /// IP literal (or a `SocketAddr`) inside latency-sensitive tasks.
+    /// A host name is resolved off the workers (see
+    /// [`lookup_host`](crate::net::lookup_host)); the wait for it is the
+    /// only cancel point (an IP literal does not wait at all).
     ///
     /// # Errors
     ///
-    /// Resolution or `bind(2)` failures (the last one if every address
-    /// failed), or no runtime on this thread. Binding is immediate: this
-    /// future never waits, so it is not a cancel point.
-    pub async fn bind(addr: impl std::net::ToSocketAddrs) -> io::Result<TcpListener> {
-        let addrs = resolve(addr)?;
+    /// `Cancelled` during a lookup, resolution or `bind(2)` failures (the
+    /// last one if every address failed), or no runtime on this thread.
+    /// Binding itself is immediate.
+    pub async fn bind(addr: impl crate::net::ToSocketAddrs) -> io::Result<TcpListener> {
+        let addrs = resolve(addr).await?;
         each_addr(addrs, |a| async move {
             TcpListener::new(sys::net::TcpListener::bind(a)?)
         })

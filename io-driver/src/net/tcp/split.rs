@@ -7,10 +7,8 @@
 
 use std::error::Error;
 use std::fmt;
-use std::io::{self, IoSlice, IoSliceMut};
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 
-use crate::driver::sys;
 use crate::loom::Arc;
 use crate::net::TcpStream;
 
@@ -80,33 +78,7 @@ impl OwnedReadHalf {
             .unwrap_or_else(|_| unreachable!("both halves were given, so no other owner remains")))
     }
 
-    /// Reads into `buf` once readable; see [`TcpStream::read`].
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.io.read(buf).await
-    }
-
-    /// Scatter read; see [`TcpStream::read_vectored`].
-    pub async fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.inner.io.read_vectored(bufs).await
-    }
-
-    /// Reads without consuming; see [`TcpStream::peek`].
-    pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner
-            .io
-            .read_with(buf, sys::net::TcpStream::peek)
-            .await
-    }
-
-    /// The local address of the connection.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
-    }
-
-    /// The remote address of the connection.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.peer_addr()
-    }
+    read_half_methods!();
 }
 
 impl OwnedWriteHalf {
@@ -124,34 +96,15 @@ impl OwnedWriteHalf {
         self.shutdown_on_drop = false;
     }
 
-    /// Writes from `buf` once writable; see [`TcpStream::write`].
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.io.write(buf).await
-    }
-
-    /// Gather write; see [`TcpStream::write_vectored`].
-    pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.inner.io.write_vectored(bufs).await
-    }
-
-    /// Writes all of `buf`; see [`TcpStream::write_all`].
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.inner.io.write_all(buf).await
-    }
+    write_half_methods!();
 
     /// Shuts down the write direction now (the peer reads EOF).
-    pub fn shutdown(&self) -> io::Result<()> {
+    ///
+    /// # Errors
+    ///
+    /// `shutdown(2)`'s error.
+    pub fn shutdown(&self) -> std::io::Result<()> {
         self.inner.shutdown(Shutdown::Write)
-    }
-
-    /// The local address of the connection.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
-    }
-
-    /// The remote address of the connection.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.peer_addr()
     }
 }
 

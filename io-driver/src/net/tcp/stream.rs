@@ -7,8 +7,10 @@ use std::net::{Shutdown, SocketAddr};
 
 use crate::driver::sys;
 use crate::loom::Arc;
-use crate::net::evented::{each_addr, resolve, Evented};
+use crate::net::evented::Evented;
+use crate::net::resolve::{each_addr, resolve};
 use crate::net::tcp::split::{OwnedReadHalf, OwnedWriteHalf};
+use crate::net::tcp::split_borrowed::{ReadHalf, WriteHalf};
 use crate::scheduled_io::Direction;
 
 /// A TCP connection between a local and a remote socket.
@@ -20,13 +22,18 @@ use crate::scheduled_io::Direction;
 /// `shutdown(Shutdown::Write)`). [`into_split`](TcpStream::into_split)
 /// gives owned halves for a reading task and a writing task.
 ///
-/// At most one task waits to read and one to write at a time (the
-/// `&mut self` receivers enforce it).
+/// The waiting reads and writes take `&mut self` (one reader, one writer);
+/// `ready`, `readable`, `writable`, `peek` and the `try_*` calls take
+/// `&self`, so a stream in an `Arc` serves many tasks, as in tokio.
+/// [`split`](TcpStream::split) borrows a read half and a write half for
+/// one task.
 ///
 /// # Cancellation
 ///
-/// `connect`, `read`, `read_vectored`, `peek`, `write` and
-/// `write_vectored` are cancel points. A task that is cancelled (by its
+/// `connect` (its host-name lookup too), `read`, `read_vectored`, `peek`,
+/// `write`, `write_vectored`, `ready`/`readable`/`writable`, and each step
+/// of `read_exact`, `read_to_end`, `read_buf` and `write_all` are cancel
+/// points (`try_*` never wait, so are not). A task that is cancelled (by its
 /// handle, or any ancestor token) before or while it waits gets `Err(e)`
 /// with [`Cancelled::from_io(&e)`] carrying the cause; the wait's waker is
 /// removed from the stream (C7). Each call makes at most one syscall, after
@@ -81,8 +88,8 @@ use crate::scheduled_io::Direction;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct TcpStream {
-    /// Shared with the halves (`tcp::split`).
-    pub(super) io: Evented<sys::net::TcpStream>,
+    /// Shared with the halves (`tcp::split`) and the tokio-io adapter.
+    pub(crate) io: Evented<sys::net::TcpStream>,
 }
 
 impl TcpStream {
@@ -90,25 +97,35 @@ impl TcpStream {
     ///
     /// The connect is nonblocking: the task waits for writability, then
     /// the outcome is read from `SO_ERROR` (`take_error`) and `peer_addr`.
-    /// Host names are resolved with the blocking system resolver.
+    /// A host name is resolved off the workers (the runtime's blocking
+    /// pool, see [`lookup_host`](crate::net::lookup_host)); an IP literal
+    /// never touches the resolver.
     ///
     /// # Errors
     ///
-    /// `Cancelled` (the half-made socket is closed; no other address is
-    /// tried), or the last address's connect error (`ConnectionRefused`,
+    /// `Cancelled` (during the lookup, or the connect: the half-made
+    /// socket is closed; no other address is tried), or the last address's connect error (`ConnectionRefused`,
     /// …), or no runtime on this thread.
-    pub async fn connect(addr: impl std::net::ToSocketAddrs) -> io::Result<TcpStream> {
-        let addrs = resolve(addr)?;
+    pub async fn connect(addr: impl crate::net::ToSocketAddrs) -> io::Result<TcpStream> {
+        let addrs = resolve(addr).await?;
         each_addr(addrs, TcpStream::connect_addr).await
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let s = TcpStream::from_mio(sys::net::TcpStream::connect(addr)?)?;
+        TcpStream::from_mio(sys::net::TcpStream::connect(addr)?)?
+            .connected()
+            .await
+    }
+
+    /// Waits for a nonblocking connect of this socket to finish (a cancel
+    /// point: on `Cancelled` the socket is dropped, so closed).
+    pub(crate) async fn connected(self) -> io::Result<TcpStream> {
         poll_fn(|cx| {
-            s.io.poll_connected(cx, |s| s.take_error(), |s| s.peer_addr().map(drop))
+            self.io
+                .poll_connected(cx, |s| s.take_error(), |s| s.peer_addr().map(drop))
         })
         .await?;
-        Ok(s)
+        Ok(self)
     }
 
     pub(crate) fn from_mio(s: sys::net::TcpStream) -> io::Result<TcpStream> {
@@ -145,9 +162,13 @@ impl TcpStream {
         self.io.read_vectored(bufs).await
     }
 
-    /// Reads without consuming: one `recv(MSG_PEEK)` once readable. Errors
-    /// as [`read`](Self::read).
-    pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    /// Reads without consuming: one `recv(MSG_PEEK)` once readable. Takes
+    /// `&self` (nothing is consumed, so tasks sharing the stream may peek).
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.read_with(buf, sys::net::TcpStream::peek).await
     }
 
@@ -168,18 +189,7 @@ impl TcpStream {
         self.io.write_vectored(bufs).await
     }
 
-    /// Writes all of `buf`, one `write` at a time.
-    ///
-    /// # Errors
-    ///
-    /// As [`write`](Self::write); on `Cancelled` a prefix of `buf` may
-    /// already have been sent (wrap the call in a [`shield`] to finish a
-    /// message regardless).
-    ///
-    /// [`shield`]: quell_cancel::shield
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.io.write_all(buf).await
-    }
+    stream_io_methods!();
 
     /// Shuts down the read, write, or both halves (`shutdown(2)`); never
     /// waits. `Shutdown::Write` sends FIN: the peer reads EOF.
@@ -230,6 +240,13 @@ impl TcpStream {
     /// reads EOF) unless [`OwnedWriteHalf::forget`] was called.
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         crate::net::tcp::split::split(Arc::new(self))
+    }
+
+    /// Splits into a read half and a write half that borrow the stream
+    /// (no `Arc`, no allocation): for reading and writing at once inside
+    /// one task, e.g. two futures joined. Dropping them shuts nothing down.
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        crate::net::tcp::split_borrowed::split(self)
     }
 
     /// Whether a task's waker is parked in a read on this stream (tests of

@@ -1,7 +1,9 @@
-//! Unix-domain stream sockets: [`UnixListener`], [`UnixStream`].
+//! Unix-domain sockets: [`UnixListener`], [`UnixStream`], [`UnixDatagram`].
 
+mod datagram;
 mod listener;
 mod stream;
 
+pub use datagram::UnixDatagram;
 pub use listener::UnixListener;
 pub use stream::UnixStream;

@@ -47,7 +47,8 @@ use crate::scheduled_io::Direction;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct UnixStream {
-    io: Evented<sys::net::UnixStream>,
+    /// Also reached by the tokio-io adapter.
+    pub(crate) io: Evented<sys::net::UnixStream>,
 }
 
 impl UnixStream {
@@ -131,15 +132,7 @@ impl UnixStream {
         self.io.write_vectored(bufs).await
     }
 
-    /// Writes all of `buf`, one `write` at a time.
-    ///
-    /// # Errors
-    ///
-    /// As [`write`](Self::write); on `Cancelled` a prefix may have been
-    /// sent.
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.io.write_all(buf).await
-    }
+    stream_io_methods!();
 
     /// Shuts down the read, write, or both halves; never waits.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
