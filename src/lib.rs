@@ -85,7 +85,7 @@
 pub mod cancel {
     pub use quell_cancel::*;
     #[cfg(not(loom))]
-    pub use quell_io_driver::time::{with_deadline, with_timeout, DeadlineScope};
+    pub use quell_io_driver::time::{with_deadline, with_timeout, DeadlineScope, DEFAULT_GRACE};
 }
 pub use quell_executor::sync;
 /// Declares task-local values ([`task::LocalKey`]): a value given to a

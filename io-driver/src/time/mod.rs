@@ -91,7 +91,7 @@ mod loom_timer;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
-pub use deadline::{with_deadline, with_timeout, DeadlineScope};
+pub use deadline::{with_deadline, with_timeout, DeadlineScope, DEFAULT_GRACE};
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
