@@ -25,6 +25,9 @@ use super::pipe::SelfPipe;
 pub struct Signal {
     kind: SignalKind,
     pipe: SelfPipe,
+    /// The stream form already yielded the current error (see the
+    /// `Stream` impl).
+    err_yielded: bool,
 }
 
 /// Starts listening for `kind` on the current thread's I/O driver.
@@ -67,6 +70,7 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     Ok(Signal {
         kind,
         pipe: SelfPipe::new(signo)?,
+        err_yielded: false,
     })
 }
 
@@ -126,6 +130,31 @@ impl Signal {
     #[cfg(test)]
     pub(crate) fn has_waiter(&self) -> bool {
         self.pipe.has_waiter()
+    }
+}
+
+/// As a [`Stream`](futures_core::Stream), a `Signal` yields `Ok(())` per
+/// delivery. On cancel (or driver shutdown) it yields the error **once**
+/// and then ends (`None`) while the cancel is observed, like
+/// [`Interval`](crate::time::Interval)'s stream: loops stop, and never
+/// spin on a sticky error. A delivery that raced the cancel stays pending
+/// for a later (shielded) poll.
+impl futures_core::Stream for Signal {
+    type Item = io::Result<()>;
+
+    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        match std::task::ready!(this.poll_recv(cx)) {
+            Ok(()) => {
+                this.err_yielded = false;
+                Poll::Ready(Some(Ok(())))
+            }
+            Err(_) if this.err_yielded => Poll::Ready(None),
+            Err(e) => {
+                this.err_yielded = true;
+                Poll::Ready(Some(Err(e)))
+            }
+        }
     }
 }
 

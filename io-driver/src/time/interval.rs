@@ -29,6 +29,7 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
         timer: Sleep::new(start),
         period,
         missed: MissedTickBehavior::default(),
+        cancel_yielded: false,
     }
 }
 
@@ -59,6 +60,9 @@ pub struct Interval {
     timer: Sleep,
     period: Duration,
     missed: MissedTickBehavior,
+    /// The stream form already yielded the current cancellation (see the
+    /// `Stream` impl).
+    cancel_yielded: bool,
 }
 
 impl Interval {
@@ -117,5 +121,31 @@ impl Interval {
     /// Sets the behaviour when ticks were missed.
     pub fn set_missed_tick_behavior(&mut self, b: MissedTickBehavior) {
         self.missed = b;
+    }
+}
+
+/// As a [`Stream`](futures_core::Stream), an `Interval` yields each tick's
+/// scheduled instant. On cancel (or driver shutdown) it yields the
+/// `Err(Cancelled)` **once** and then ends (`None`) for as long as the
+/// cancel is observed, so `while let Some(t) = ticks.next().await` loops
+/// stop — with the cause visible to a loop that looks at the items — and
+/// never spin on a sticky error. Polled where the cancel is not observed
+/// (inside a `shield`), it ticks again.
+impl futures_core::Stream for Interval {
+    type Item = Result<Instant, Cancelled>;
+
+    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        match ready!(this.poll_tick(cx)) {
+            Ok(t) => {
+                this.cancel_yielded = false;
+                Poll::Ready(Some(Ok(t)))
+            }
+            Err(_) if this.cancel_yielded => Poll::Ready(None),
+            Err(c) => {
+                this.cancel_yielded = true;
+                Poll::Ready(Some(Err(c)))
+            }
+        }
     }
 }
