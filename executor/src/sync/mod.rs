@@ -81,12 +81,18 @@
 
 mod error;
 pub mod mpsc;
+mod mutex;
 mod notify;
 pub mod oneshot;
+mod rwlock;
+mod semaphore;
 mod waiters;
 
-pub use error::{RecvError, SendError, TryRecvError, TrySendError};
+pub use error::{AcquireError, RecvError, SendError, TryAcquireError, TryRecvError, TrySendError};
+pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
+pub use rwlock::{Read, RwLock, RwLockReadGuard, RwLockWriteGuard, Write, MAX_READS};
+pub use semaphore::{Acquire, OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,9 @@
 mod loom_sync_mpsc;
 mod loom_sync_notify;
 mod loom_sync_oneshot;
+mod loom_sync_semaphore;
 #[cfg(not(loom))]
 mod unit;
+#[cfg(not(loom))]
+mod unit_lock;
 mod util;
