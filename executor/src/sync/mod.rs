@@ -1,23 +1,32 @@
-//! Cancel-aware synchronization: [`oneshot`], bounded [`mpsc`], [`Notify`].
+//! Cancel-aware synchronization: [`oneshot`], [`mpsc`] (bounded,
+//! rendezvous, unbounded), [`Notify`], [`Semaphore`], [`Mutex`], [`RwLock`].
 //!
 //! ```text
-//! oneshot.rs  one value, one receiver; the Receiver is the future
-//! mpsc.rs     bounded multi-producer single-consumer channel
-//! notify.rs   Notify: notify_one (permit) / notify_waiters (broadcast)
-//! waiters.rs  waiter list with per-waiter ids, lock, panic-contained wake
-//! error.rs    RecvError, TryRecvError, SendError, TrySendError
+//! oneshot.rs    one value, one receiver; the Receiver is the future
+//! mpsc/         multi-producer single-consumer channels: bounded, rendezvous
+//!               (capacity 0), unbounded; reserve/permits; Stream receivers
+//! notify.rs     Notify: notify_one (permit) / notify_waiters (broadcast)
+//! semaphore.rs  Semaphore: fair FIFO, acquire_many, owned permits, close
+//! mutex.rs      Mutex: a 1-permit semaphore plus the data; owned guards
+//! rwlock.rs     RwLock: fair (FIFO) reader-writer lock on the semaphore
+//! waiters.rs    waiter entries with a notified mark (on the shared list)
+//! error.rs      RecvError, TryRecvError, SendError, TrySendError,
+//!               AcquireError, TryAcquireError
 //! ```
 //!
 //! Every *wait* of these primitives — awaiting a [`oneshot::Receiver`],
-//! [`mpsc::Receiver::recv`], [`mpsc::Sender::send`], [`Notify::notified`] —
-//! is a runtime await point (contract C2): once the current task is
+//! [`mpsc::Receiver::recv`], [`mpsc::Sender::send`] / `reserve`,
+//! [`Notify::notified`], [`Semaphore::acquire`], [`Mutex::lock`],
+//! [`RwLock::read`] / `write` — is a runtime await point (contract C2): once the current task is
 //! cancelled (its own `JoinHandle::cancel`, or its token or any ancestor
 //! token), the wait returns `Cancelled` carrying the cause that
 //! [`quell_cancel::context::observed`] reports, at once (the executor wakes
 //! the cancelled task, and every poll checks) and at every later wait,
 //! unless inside [`quell_cancel::shield`]. A cancelled wait removes its waker
 //! from the primitive before it returns. The non-waiting operations
-//! (`try_recv`, `try_send`, `oneshot::Sender::send`, `notify_*`) never block
+//! (`try_recv`, `try_send`, `try_reserve`, `try_acquire`, `try_lock`,
+//! `oneshot::Sender::send`, `UnboundedSender::send`, `notify_*`, dropping
+//! a guard or permit) never block
 //! and do not observe cancellation, so shielded or cancelled cleanup code can
 //! always use them.
 //!
@@ -33,10 +42,16 @@
 //!    `notify_one` permit or a free slot that is in the primitive stays
 //!    there, whether it arrived before the cancel, raced it, or arrives
 //!    later; a cancelled `send` gives its value back
-//!    ([`SendError::Cancelled`]).
+//!    ([`SendError::Cancelled`]) — except on a rendezvous channel once a
+//!    receive has taken the value: that send has completed and answers
+//!    `Ok` (see [`mpsc`], "Rendezvous").
 //! 3. Only otherwise does it look at the primitive, and a value (permit,
 //!    slot) is removed from it **only inside the poll that returns it** to
 //!    the caller. Values are never handed to a particular receiver.
+//!    Permits and locks are: the semaphore is fair, so a release hands its
+//!    permits to the first waiter in line; a waiter that then turns out
+//!    cancelled (or whose future is dropped) gives them on to the next
+//!    waiter, or back to the free count, under the same lock.
 //!
 //! Hence nothing is lost and no receiver is charged a value it did not
 //! return: a value that races a cancelled receive is returned by the next

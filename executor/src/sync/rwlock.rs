@@ -26,7 +26,10 @@ use crate::loom::UnsafeCell;
 /// The most readers that may hold an [`RwLock`] at once.
 pub const MAX_READS: u32 = u32::MAX >> 3;
 
-/// A fair async reader-writer lock (see the [module docs](self)).
+/// A fair async reader-writer lock: readers share, a writer excludes
+/// everyone, and waiters are served in FIFO order (a waiting writer blocks
+/// readers that come after it; neither side starves). A cancelled
+/// `read`/`write` holds nothing, and permits handed to it pass on.
 ///
 /// ```
 /// use quell_executor::sync::RwLock;

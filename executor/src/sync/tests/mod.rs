@@ -12,4 +12,6 @@ mod loom_sync_semaphore;
 mod unit;
 #[cfg(not(loom))]
 mod unit_lock;
+#[cfg(not(loom))]
+mod unit_mpsc;
 mod util;

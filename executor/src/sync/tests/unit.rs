@@ -310,12 +310,6 @@ fn receiver_drop_runs_value_destructors_unlocked() {
 }
 
 #[test]
-#[should_panic(expected = "capacity must be at least 1")]
-fn zero_capacity_panics() {
-    let _ = mpsc::channel::<u8>(0);
-}
-
-#[test]
 fn outside_a_task_nothing_is_cancelled() {
     let w = Counter::new();
     let waker = w.waker();
