@@ -1,5 +1,6 @@
 //! Cancel-aware synchronization: [`oneshot`], [`mpsc`] (bounded,
-//! rendezvous, unbounded), [`Notify`], [`Semaphore`], [`Mutex`], [`RwLock`].
+//! rendezvous, unbounded), [`watch`], [`broadcast`], [`Notify`],
+//! [`Semaphore`], [`Mutex`], [`RwLock`], [`Barrier`].
 //!
 //! ```text
 //! oneshot.rs    one value, one receiver; the Receiver is the future
@@ -9,6 +10,9 @@
 //! semaphore.rs  Semaphore: fair FIFO, acquire_many, owned permits, close
 //! mutex.rs      Mutex: a 1-permit semaphore plus the data; owned guards
 //! rwlock.rs     RwLock: fair (FIFO) reader-writer lock on the semaphore
+//! watch.rs      one value, many receivers: send / borrow / changed
+//! broadcast.rs  every value to every receiver; laggards get Lagged(n)
+//! barrier.rs    Barrier: n tasks meet; a cancelled wait withdraws
 //! waiters.rs    waiter entries with a notified mark (on the shared list)
 //! error.rs      RecvError, TryRecvError, SendError, TrySendError,
 //!               AcquireError, TryAcquireError
@@ -17,7 +21,9 @@
 //! Every *wait* of these primitives — awaiting a [`oneshot::Receiver`],
 //! [`mpsc::Receiver::recv`], [`mpsc::Sender::send`] / `reserve`,
 //! [`Notify::notified`], [`Semaphore::acquire`], [`Mutex::lock`],
-//! [`RwLock::read`] / `write` — is a runtime await point (contract C2): once the current task is
+//! [`RwLock::read`] / `write`, [`watch::Receiver::changed`],
+//! [`broadcast::Receiver::recv`], [`Barrier::wait`] — is a runtime await
+//! point (contract C2): once the current task is
 //! cancelled (its own `JoinHandle::cancel`, or its token or any ancestor
 //! token), the wait returns `Cancelled` carrying the cause that
 //! [`quell_cancel::context::observed`] reports, at once (the executor wakes
@@ -25,8 +31,8 @@
 //! unless inside [`quell_cancel::shield`]. A cancelled wait removes its waker
 //! from the primitive before it returns. The non-waiting operations
 //! (`try_recv`, `try_send`, `try_reserve`, `try_acquire`, `try_lock`,
-//! `oneshot::Sender::send`, `UnboundedSender::send`, `notify_*`, dropping
-//! a guard or permit) never block
+//! `oneshot::Sender::send`, `UnboundedSender::send`, `watch` and
+//! `broadcast` sends, `notify_*`, dropping a guard or permit) never block
 //! and do not observe cancellation, so shielded or cancelled cleanup code can
 //! always use them.
 //!
@@ -70,6 +76,15 @@
 //! queued. These properties are model-checked by the loom models in
 //! `sync/tests/` (send ∥ cancel ∥ receive, for each primitive).
 //!
+//! # Streams
+//!
+//! The receivers of [`mpsc`] (bounded and unbounded), [`watch`] and
+//! [`broadcast`] implement `futures_core::Stream`. A stream item cannot
+//! carry `Cancelled` usefully (the cancel is sticky: a `while let Some(..)`
+//! loop would spin on it), so each stream **ends** (`None`) when the
+//! current task's cancellation is observed, taking nothing — as well as
+//! when its channel closes. Call `recv`/`changed` to tell the two apart.
+//!
 //! ```
 //! use quell_cancel::{shield, Cause};
 //! use quell_executor::sync::{mpsc, RecvError};
@@ -94,6 +109,8 @@
 //! });
 //! ```
 
+mod barrier;
+pub mod broadcast;
 mod error;
 pub mod mpsc;
 mod mutex;
@@ -102,7 +119,9 @@ pub mod oneshot;
 mod rwlock;
 mod semaphore;
 mod waiters;
+pub mod watch;
 
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use error::{AcquireError, RecvError, SendError, TryAcquireError, TryRecvError, TrySendError};
 pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
