@@ -236,3 +236,41 @@ fn loom_sync_mpsc_reserve_slot_passed_on() {
         assert_eq!(tx.parked_senders(), 0);
     });
 }
+
+/// Unbounded: the receiver is parked; send ∥ cancel ∥ the woken poll. The
+/// value is received exactly once or still in the channel.
+#[test]
+fn loom_sync_mpsc_unbounded_send_vs_cancelled_recv() {
+    model(|| {
+        let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+        let task = Arc::new(FakeTask::new());
+        let w = Counter::new();
+        let mut got = None;
+        {
+            let mut recv = rx.recv();
+            assert!(poll_in(&task, &mut recv, &w.waker()).is_pending());
+            let a = thread::spawn(move || {
+                tx.send(7).unwrap();
+                tx
+            });
+            let t = task.clone();
+            let b = thread::spawn(move || t.cancel());
+            let mut r = poll_in(&task, &mut recv, &w.waker());
+            let _tx = a.join().unwrap();
+            b.join().unwrap();
+            if r.is_pending() {
+                assert_eq!(w.count(), 1, "lost wakeup");
+                r = poll_in(&task, &mut recv, &w.waker());
+            }
+            match r {
+                Poll::Ready(Ok(v)) => got = Some(v),
+                Poll::Ready(Err(RecvError::Cancelled(_))) => {}
+                other => panic!("unexpected {:?}", other.map(|r| r.is_ok())),
+            }
+        }
+        match (got, rx.try_recv().ok()) {
+            (Some(7), None) | (None, Some(7)) => {}
+            other => panic!("value lost or duplicated: {other:?}"),
+        }
+    });
+}

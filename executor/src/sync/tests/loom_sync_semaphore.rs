@@ -135,3 +135,78 @@ fn loom_sync_mutex_unlock_vs_queue() {
         assert!(m.try_lock().is_ok(), "lock lost");
     });
 }
+
+/// The mutex is held, two `lock()`s parked. Unlock ∥ the first locker's
+/// task is cancelled and polled. The second locker must get the lock.
+#[test]
+fn loom_sync_mutex_lock_passed_on_from_cancelled_locker() {
+    model(|| {
+        let m = std::sync::Arc::new(Mutex::new(0u32));
+        let g = m.clone().try_lock_owned().unwrap();
+        let t1 = Arc::new(FakeTask::new());
+        let t2 = FakeTask::new();
+        let (w1, w2) = (Counter::new(), Counter::new());
+        let (m1, m2) = (m.clone(), m.clone());
+        let mut l1: BoxFut<bool> = Box::pin(async move { m1.lock().await.is_ok() });
+        let mut l2: BoxFut<u32> = Box::pin(async move {
+            let mut g = m2.lock().await.expect("not cancelled");
+            *g += 1;
+            *g
+        });
+        assert!(poll_in(&t1, &mut l1, &w1.waker()).is_pending());
+        assert!(poll_in(&t2, &mut l2, &w2.waker()).is_pending());
+        let unlock = thread::spawn(move || drop(g));
+        let t = t1.clone();
+        let canc = thread::spawn(move || {
+            t.cancel();
+            let wk = Counter::new();
+            assert!(matches!(
+                poll_in(&t, &mut l1, &wk.waker()),
+                Poll::Ready(false)
+            ));
+        });
+        unlock.join().unwrap();
+        canc.join().unwrap();
+        assert_eq!(w2.count(), 1, "lock not passed on to the next locker");
+        assert!(matches!(poll_in(&t2, &mut l2, &w2.waker()), Poll::Ready(1)));
+        assert!(m.try_lock().is_ok(), "lock lost");
+    });
+}
+
+/// A reader holds the lock; a writer and then a reader are parked. The
+/// holder unlocks ∥ the writer's task is cancelled and polled. The parked
+/// reader must get in (the permits handed to the writer pass on).
+#[test]
+fn loom_sync_rwlock_cancelled_writer_passes_on() {
+    model(|| {
+        let l = std::sync::Arc::new(crate::sync::RwLock::new(0u32));
+        let t1 = Arc::new(FakeTask::new());
+        let t2 = FakeTask::new();
+        let (w1, w2) = (Counter::new(), Counter::new());
+        let (lw, lr) = (l.clone(), l.clone());
+        // This thread holds a read guard and drops it in the race below.
+        let g = l.try_read().unwrap();
+        let mut wr: BoxFut<bool> = Box::pin(async move { lw.write().await.is_ok() });
+        let mut rd: BoxFut<u32> = Box::pin(async move { *lr.read().await.expect("not cancelled") });
+        assert!(poll_in(&t1, &mut wr, &w1.waker()).is_pending());
+        assert!(poll_in(&t2, &mut rd, &w2.waker()).is_pending());
+        let t = t1.clone();
+        let canc = thread::spawn(move || {
+            t.cancel();
+            let wk = Counter::new();
+            assert!(matches!(
+                poll_in(&t, &mut wr, &wk.waker()),
+                Poll::Ready(false)
+            ));
+        });
+        drop(g);
+        canc.join().unwrap();
+        assert_eq!(
+            w2.count(),
+            1,
+            "reader behind the cancelled writer not woken"
+        );
+        assert!(matches!(poll_in(&t2, &mut rd, &w2.waker()), Poll::Ready(0)));
+        assert!(l.try_write().is_ok(), "permits lost");
+    });
+}
