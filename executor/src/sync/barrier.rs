@@ -30,8 +30,12 @@ use quell_cancel::{context, Cancelled};
 use super::waiters::{lock, wake_all, WaiterId, WaiterList};
 use crate::loom::Mutex;
 
-/// A reusable barrier for `n` tasks (see the [module docs](self) for what
-/// a cancelled wait does).
+/// A reusable barrier for `n` tasks: each [`wait`](Barrier::wait) returns
+/// once `n` waits have arrived in its generation, exactly one of them as
+/// the leader. A wait whose task's cancellation is observed before its
+/// generation tripped withdraws its arrival (the barrier then needs one
+/// more) and returns `Err(Cancelled)`; after the trip it has completed and
+/// returns `Ok` (the trip counted it and released the others).
 ///
 /// ```
 /// use std::sync::Arc;
