@@ -12,7 +12,9 @@
 //! * [`net`]: TCP, UDP and Unix sockets; every wait is a cancel point.
 //! * [`signal`]: `ctrl_c`, signal streams, and `cancel_on`, which cancels a
 //!   token when a signal arrives (from `quell-io-driver`).
-//! * [`sync`]: cancel-aware `oneshot`, `mpsc` and `Notify`.
+//! * [`sync`]: cancel-aware `oneshot`, `mpsc` (bounded, rendezvous,
+//!   unbounded), `watch`, `broadcast`, `Notify`, `Semaphore`, `Mutex`,
+//!   `RwLock`, `Barrier`.
 //!
 //! # Two builders, two names
 //!

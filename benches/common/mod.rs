@@ -16,6 +16,7 @@
 //! rows.rs       the `compare` rows of the three modules above
 //! notes.rs      the extra tables: quell vs its own wake latency, rates
 //! group.rs      task-group rows (TaskGroup / TryTaskGroup vs JoinSet)
+//! sync9.rs      sync-primitive rows (Mutex, Semaphore, broadcast, mpsc, watch)
 //! crit.rs       criterion config and the quell/tokio group of the throughput benches
 //! ```
 //!
@@ -35,6 +36,7 @@ pub mod rows;
 pub mod rt;
 pub mod scenarios;
 pub mod slot;
+pub mod sync9;
 pub mod table;
 pub mod timers;
 

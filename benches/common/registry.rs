@@ -139,5 +139,6 @@ pub fn all() -> Vec<Scenario> {
     ]
     .into_iter()
     .chain(super::group::scenarios())
+    .chain(super::sync9::scenarios())
     .collect()
 }

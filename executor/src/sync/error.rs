@@ -215,3 +215,89 @@ impl<T> fmt::Display for TrySendError<T> {
 }
 
 impl<T> Error for TrySendError<T> {}
+
+/// Why an acquire (`Semaphore::acquire`, `RwLock`…) returned no permit.
+///
+/// ```
+/// use quell_executor::sync::{AcquireError, Semaphore};
+///
+/// let rt = quell_executor::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let sem = Semaphore::new(1);
+///     sem.close();
+///     let err = sem.acquire().await.unwrap_err();
+///     assert!(matches!(err, AcquireError::Closed));
+///     assert!(err.cancelled().is_none());
+/// });
+/// ```
+#[derive(Clone, Debug)]
+pub enum AcquireError {
+    /// The semaphore was closed.
+    Closed,
+    /// The current task was cancelled; no permit is held.
+    Cancelled(Cancelled),
+}
+
+impl AcquireError {
+    /// The cancellation, if this is [`AcquireError::Cancelled`].
+    pub fn cancelled(&self) -> Option<&Cancelled> {
+        match self {
+            AcquireError::Cancelled(c) => Some(c),
+            AcquireError::Closed => None,
+        }
+    }
+
+    /// Whether this is [`AcquireError::Closed`].
+    pub fn is_closed(&self) -> bool {
+        matches!(self, AcquireError::Closed)
+    }
+}
+
+impl From<Cancelled> for AcquireError {
+    fn from(c: Cancelled) -> AcquireError {
+        AcquireError::Cancelled(c)
+    }
+}
+
+impl fmt::Display for AcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AcquireError::Closed => f.write_str("semaphore closed"),
+            AcquireError::Cancelled(c) => write!(f, "acquire {c}"),
+        }
+    }
+}
+
+impl Error for AcquireError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.cancelled().map(|c| c as _)
+    }
+}
+
+/// Why a `try_acquire` (or `try_lock`, `try_read`, `try_write`) did not
+/// succeed now. These never block and do not observe cancellation.
+///
+/// ```
+/// use quell_executor::sync::{Semaphore, TryAcquireError};
+///
+/// let sem = Semaphore::new(0);
+/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TryAcquireError {
+    /// The semaphore was closed.
+    Closed,
+    /// Not enough permits free now (or earlier acquires are waiting).
+    NoPermits,
+}
+
+impl fmt::Display for TryAcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TryAcquireError::Closed => "semaphore closed",
+            TryAcquireError::NoPermits => "no permits available",
+        })
+    }
+}
+
+impl Error for TryAcquireError {}

@@ -1,23 +1,38 @@
-//! Cancel-aware synchronization: [`oneshot`], bounded [`mpsc`], [`Notify`].
+//! Cancel-aware synchronization: [`oneshot`], [`mpsc`] (bounded,
+//! rendezvous, unbounded), [`watch`], [`broadcast`], [`Notify`],
+//! [`Semaphore`], [`Mutex`], [`RwLock`], [`Barrier`].
 //!
 //! ```text
-//! oneshot.rs  one value, one receiver; the Receiver is the future
-//! mpsc.rs     bounded multi-producer single-consumer channel
-//! notify.rs   Notify: notify_one (permit) / notify_waiters (broadcast)
-//! waiters.rs  waiter list with per-waiter ids, lock, panic-contained wake
-//! error.rs    RecvError, TryRecvError, SendError, TrySendError
+//! oneshot.rs    one value, one receiver; the Receiver is the future
+//! mpsc/         multi-producer single-consumer channels: bounded, rendezvous
+//!               (capacity 0), unbounded; reserve/permits; Stream receivers
+//! notify.rs     Notify: notify_one (permit) / notify_waiters (broadcast)
+//! semaphore.rs  Semaphore: fair FIFO, acquire_many, owned permits, close
+//! mutex.rs      Mutex: a 1-permit semaphore plus the data; owned guards
+//! rwlock.rs     RwLock: fair (FIFO) reader-writer lock on the semaphore
+//! watch.rs      one value, many receivers: send / borrow / changed
+//! broadcast.rs  every value to every receiver; laggards get Lagged(n)
+//! barrier.rs    Barrier: n tasks meet; a cancelled wait withdraws
+//! waiters.rs    waiter entries with a notified mark (on the shared list)
+//! error.rs      RecvError, TryRecvError, SendError, TrySendError,
+//!               AcquireError, TryAcquireError
 //! ```
 //!
 //! Every *wait* of these primitives — awaiting a [`oneshot::Receiver`],
-//! [`mpsc::Receiver::recv`], [`mpsc::Sender::send`], [`Notify::notified`] —
-//! is a runtime await point (contract C2): once the current task is
+//! [`mpsc::Receiver::recv`], [`mpsc::Sender::send`] / `reserve`,
+//! [`Notify::notified`], [`Semaphore::acquire`], [`Mutex::lock`],
+//! [`RwLock::read`] / `write`, [`watch::Receiver::changed`],
+//! [`broadcast::Receiver::recv`], [`Barrier::wait`] — is a runtime await
+//! point (contract C2): once the current task is
 //! cancelled (its own `JoinHandle::cancel`, or its token or any ancestor
 //! token), the wait returns `Cancelled` carrying the cause that
 //! [`quell_cancel::context::observed`] reports, at once (the executor wakes
 //! the cancelled task, and every poll checks) and at every later wait,
 //! unless inside [`quell_cancel::shield`]. A cancelled wait removes its waker
 //! from the primitive before it returns. The non-waiting operations
-//! (`try_recv`, `try_send`, `oneshot::Sender::send`, `notify_*`) never block
+//! (`try_recv`, `try_send`, `try_reserve`, `try_acquire`, `try_lock`,
+//! `oneshot::Sender::send`, `UnboundedSender::send`, `watch` and
+//! `broadcast` sends, `notify_*`, dropping a guard or permit) never block
 //! and do not observe cancellation, so shielded or cancelled cleanup code can
 //! always use them.
 //!
@@ -33,10 +48,16 @@
 //!    `notify_one` permit or a free slot that is in the primitive stays
 //!    there, whether it arrived before the cancel, raced it, or arrives
 //!    later; a cancelled `send` gives its value back
-//!    ([`SendError::Cancelled`]).
+//!    ([`SendError::Cancelled`]) — except on a rendezvous channel once a
+//!    receive has taken the value: that send has completed and answers
+//!    `Ok` (see [`mpsc`], "Rendezvous").
 //! 3. Only otherwise does it look at the primitive, and a value (permit,
 //!    slot) is removed from it **only inside the poll that returns it** to
 //!    the caller. Values are never handed to a particular receiver.
+//!    Permits and locks are: the semaphore is fair, so a release hands its
+//!    permits to the first waiter in line; a waiter that then turns out
+//!    cancelled (or whose future is dropped) gives them on to the next
+//!    waiter, or back to the free count, under the same lock.
 //!
 //! Hence nothing is lost and no receiver is charged a value it did not
 //! return: a value that races a cancelled receive is returned by the next
@@ -54,6 +75,15 @@
 //! `Cancelled` (C2), and costs nothing in safety since the value stays
 //! queued. These properties are model-checked by the loom models in
 //! `sync/tests/` (send ∥ cancel ∥ receive, for each primitive).
+//!
+//! # Streams
+//!
+//! The receivers of [`mpsc`] (bounded and unbounded), [`watch`] and
+//! [`broadcast`] implement `futures_core::Stream`. A stream item cannot
+//! carry `Cancelled` usefully (the cancel is sticky: a `while let Some(..)`
+//! loop would spin on it), so each stream **ends** (`None`) when the
+//! current task's cancellation is observed, taking nothing — as well as
+//! when its channel closes. Call `recv`/`changed` to tell the two apart.
 //!
 //! ```
 //! use quell_cancel::{shield, Cause};
@@ -79,14 +109,24 @@
 //! });
 //! ```
 
+mod barrier;
+pub mod broadcast;
 mod error;
 pub mod mpsc;
+mod mutex;
 mod notify;
 pub mod oneshot;
+mod rwlock;
+mod semaphore;
 mod waiters;
+pub mod watch;
 
-pub use error::{RecvError, SendError, TryRecvError, TrySendError};
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
+pub use error::{AcquireError, RecvError, SendError, TryAcquireError, TryRecvError, TrySendError};
+pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
+pub use rwlock::{Read, RwLock, RwLockReadGuard, RwLockWriteGuard, Write, MAX_READS};
+pub use semaphore::{Acquire, OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
 #[cfg(test)]
 mod tests;

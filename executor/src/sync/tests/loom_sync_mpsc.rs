@@ -151,3 +151,126 @@ fn loom_sync_mpsc_slot_passed_on() {
         assert_eq!(tx.parked_senders(), 0);
     });
 }
+
+/// Rendezvous: a send is parked with its value offered. A receive takes
+/// it ∥ the sender's task is cancelled ∥ the sender's poll. The value is
+/// received exactly once (and the send answers `Ok`), or given back in
+/// `Cancelled` — never both, never neither; the sender is never left
+/// asleep after its value was taken.
+#[test]
+fn loom_sync_mpsc_rendezvous_recv_vs_cancelled_send() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<u32>(0);
+        let task = Arc::new(FakeTask::new());
+        let w = Counter::new();
+        let mut send = send_fut(tx.clone(), 7);
+        assert!(poll_in(&task, &mut send, &w.waker()).is_pending());
+        let a = thread::spawn(move || {
+            let got = rx.try_recv().ok();
+            (got, rx)
+        });
+        let t = task.clone();
+        let b = thread::spawn(move || t.cancel());
+        let mut r = poll_in(&task, &mut send, &w.waker());
+        let (got, mut rx) = a.join().unwrap();
+        b.join().unwrap();
+        if r.is_pending() {
+            // Still offered at that poll: the receive took it (the offer
+            // stays until withdrawn) and must have woken the sender.
+            assert!(got.is_some(), "receive missed an offered value");
+            assert_eq!(w.count(), 1, "lost wakeup");
+            r = poll_in(&task, &mut send, &w.waker());
+        }
+        let given_back = match r {
+            Poll::Ready(Ok(())) => None,
+            Poll::Ready(Err(SendError::Cancelled(v, _))) => Some(v),
+            other => panic!("unexpected {:?}", other.map(|r| r.is_ok())),
+        };
+        match (got, given_back) {
+            (Some(7), None) | (None, Some(7)) => {}
+            other => panic!("value lost or duplicated: {other:?}"),
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+        assert_eq!(tx.parked_senders(), 0, "offer left behind");
+    });
+}
+
+/// A `reserve` and a `send` parked on a full channel. The receiver frees
+/// the slot ∥ the reserve's task is cancelled and polled. The send must be
+/// woken and succeed: a slot handed to a cancelled reserve passes on.
+#[test]
+fn loom_sync_mpsc_reserve_slot_passed_on() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<u32>(1);
+        tx.try_send(0).unwrap();
+        let t1 = Arc::new(FakeTask::new());
+        let t2 = FakeTask::new();
+        let (w1, w2) = (Counter::new(), Counter::new());
+        let tx1 = tx.clone();
+        let mut r1: BoxFut<bool> =
+            Box::pin(async move { tx1.reserve().await.map(|p| p.send(1)).is_ok() });
+        let mut s2 = send_fut(tx.clone(), 2);
+        assert!(poll_in(&t1, &mut r1, &w1.waker()).is_pending());
+        assert!(poll_in(&t2, &mut s2, &w2.waker()).is_pending());
+        let a = thread::spawn(move || {
+            assert_eq!(rx.try_recv(), Ok(0));
+            rx
+        });
+        let t = t1.clone();
+        let b = thread::spawn(move || {
+            t.cancel();
+            let wk = Counter::new();
+            assert!(matches!(
+                poll_in(&t, &mut r1, &wk.waker()),
+                Poll::Ready(false)
+            ));
+        });
+        let mut rx = a.join().unwrap();
+        b.join().unwrap();
+        assert_eq!(w2.count(), 1, "free slot not passed on to the next sender");
+        assert!(matches!(
+            poll_in(&t2, &mut s2, &w2.waker()),
+            Poll::Ready(Ok(()))
+        ));
+        assert_eq!(rx.try_recv(), Ok(2));
+        assert_eq!(tx.parked_senders(), 0);
+    });
+}
+
+/// Unbounded: the receiver is parked; send ∥ cancel ∥ the woken poll. The
+/// value is received exactly once or still in the channel.
+#[test]
+fn loom_sync_mpsc_unbounded_send_vs_cancelled_recv() {
+    model(|| {
+        let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+        let task = Arc::new(FakeTask::new());
+        let w = Counter::new();
+        let mut got = None;
+        {
+            let mut recv = rx.recv();
+            assert!(poll_in(&task, &mut recv, &w.waker()).is_pending());
+            let a = thread::spawn(move || {
+                tx.send(7).unwrap();
+                tx
+            });
+            let t = task.clone();
+            let b = thread::spawn(move || t.cancel());
+            let mut r = poll_in(&task, &mut recv, &w.waker());
+            let _tx = a.join().unwrap();
+            b.join().unwrap();
+            if r.is_pending() {
+                assert_eq!(w.count(), 1, "lost wakeup");
+                r = poll_in(&task, &mut recv, &w.waker());
+            }
+            match r {
+                Poll::Ready(Ok(v)) => got = Some(v),
+                Poll::Ready(Err(RecvError::Cancelled(_))) => {}
+                other => panic!("unexpected {:?}", other.map(|r| r.is_ok())),
+            }
+        }
+        match (got, rx.try_recv().ok()) {
+            (Some(7), None) | (None, Some(7)) => {}
+            other => panic!("value lost or duplicated: {other:?}"),
+        }
+    });
+}

@@ -5,10 +5,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Poll, Wake, Waker};
 
-use quell_cancel::context::{self, BUDGET};
 use quell_cancel::shield;
 
-use super::util::{poll_in, Counter, FakeTask};
+use super::util::{poll_exhausted, poll_in, Counter, FakeTask};
 use crate::sync::{mpsc, oneshot, Notify, RecvError, SendError, TryRecvError};
 
 fn assert_send_sync<T: Send + Sync>() {}
@@ -26,21 +25,6 @@ fn send_sync_bounds() {
     assert_send::<crate::sync::Notified<'static>>();
     assert_send_sync::<RecvError>();
     assert_send_sync::<SendError<String>>();
-}
-
-/// Polls `fut` once inside `task` after using up the whole budget.
-fn poll_exhausted<F: Future + Unpin>(task: &FakeTask, fut: &mut F) -> Poll<F::Output> {
-    let w = Counter::new();
-    let waker = w.waker();
-    let mut cx = std::task::Context::from_waker(&waker);
-    let r = context::enter(task, || {
-        for _ in 0..BUDGET {
-            assert!(context::poll_proceed(&mut cx).is_ready());
-        }
-        Pin::new(fut).poll(&mut cx)
-    });
-    assert_eq!(w.count(), 1, "budget-Pending must arrange a wake");
-    r
 }
 
 #[test]
@@ -323,12 +307,6 @@ fn receiver_drop_runs_value_destructors_unlocked() {
     tx.try_send(Msg(Some(tx.clone()))).unwrap();
     drop(rx);
     assert!(tx.is_closed());
-}
-
-#[test]
-#[should_panic(expected = "capacity must be at least 1")]
-fn zero_capacity_panics() {
-    let _ = mpsc::channel::<u8>(0);
 }
 
 #[test]

@@ -93,3 +93,19 @@ impl Wake for Counter {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
+
+/// Polls `fut` once inside `task` after using up the whole budget.
+#[cfg(not(loom))]
+pub(crate) fn poll_exhausted<F: Future + Unpin>(task: &FakeTask, fut: &mut F) -> Poll<F::Output> {
+    let w = Counter::new();
+    let waker = w.waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    let r = context::enter(task, || {
+        for _ in 0..context::BUDGET {
+            assert!(context::poll_proceed(&mut cx).is_ready());
+        }
+        Pin::new(fut).poll(&mut cx)
+    });
+    assert_eq!(w.count(), 1, "budget-Pending must arrange a wake");
+    r
+}

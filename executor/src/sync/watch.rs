@@ -1,0 +1,410 @@
+//! A single-value, multi-receiver channel: the sender replaces the value,
+//! receivers [`borrow`](Receiver::borrow) the latest one and wait for the
+//! next with [`changed`](Receiver::changed), a cancel-aware await point.
+//!
+//! ```
+//! use quell_executor::sync::watch;
+//!
+//! let rt = quell_executor::Runtime::new().unwrap();
+//! rt.block_on(async {
+//!     let (tx, mut rx) = watch::channel("starting");
+//!     let task = quell_executor::spawn(async move {
+//!         rx.changed().await.unwrap();
+//!         *rx.borrow_and_update()
+//!     });
+//!     tx.send("ready").unwrap();
+//!     assert_eq!(task.await.unwrap(), "ready");
+//! });
+//! ```
+//!
+//! # Protocol
+//!
+//! One `Mutex<State>`: the value, a version bumped by every send, the
+//! sender-dropped flag, the receiver count and the waiter list. A receiver
+//! remembers the version it has seen. `changed` poll, in order: budget;
+//! cancellation → `Cancelled`, leaving the list, **marking nothing seen**
+//! (the change stays pending for the next `changed`); under the lock: a
+//! version it has not seen → mark it seen, `Ok`; sender gone → `Closed`;
+//! else park. A send stores the value, bumps the version and takes every
+//! parked waker, woken after unlocking. There is nothing to pass on: every
+//! waiter is woken by every change.
+//!
+//! # Stream
+//!
+//! [`Receiver`] is a `futures_core::Stream` of clones of the value, one
+//! item per [`changed`](Receiver::changed) that returned `Ok` (so the
+//! current value is not yielded unless it is unseen). It ends when the
+//! sender is gone and every change was seen, or when the current task's
+//! cancellation is observed (nothing is marked seen then).
+
+use std::fmt;
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_core::Stream;
+use quell_cancel::context;
+
+use super::error::{RecvError, SendError};
+use super::waiters::{lock, wake_all, WaiterId, WaiterList};
+use crate::loom::{Arc, Mutex, MutexGuard};
+
+/// Creates a watch channel holding `init` (seen by the first receiver).
+///
+/// ```
+/// let (tx, rx) = quell_executor::sync::watch::channel(1);
+/// assert_eq!(*rx.borrow(), 1);
+/// tx.send(2).unwrap();
+/// assert_eq!(*rx.borrow(), 2);
+/// ```
+pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Mutex::new(State {
+        value: init,
+        version: 0,
+        sender_gone: false,
+        receivers: 1,
+        waiters: WaiterList::new(),
+    }));
+    (
+        Sender {
+            shared: shared.clone(),
+        },
+        Receiver {
+            shared,
+            seen: 0,
+            waiter: None,
+        },
+    )
+}
+
+struct State<T> {
+    value: T,
+    /// Bumped by every send.
+    version: u64,
+    sender_gone: bool,
+    receivers: usize,
+    waiters: WaiterList,
+}
+
+impl<T> State<T> {
+    /// Stores `value`, bumps the version; returns the old value and the
+    /// wakers of every parked receiver.
+    fn replace(&mut self, value: T) -> (T, Vec<std::task::Waker>) {
+        let old = std::mem::replace(&mut self.value, value);
+        self.version += 1;
+        (old, self.waiters.take_unnotified())
+    }
+}
+
+/// A borrow of the current value; holds the channel's lock (keep it
+/// short: a send waits for it).
+pub struct Ref<'a, T> {
+    guard: MutexGuard<'a, State<T>>,
+}
+
+impl<T> Deref for Ref<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard.value
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// The sending half (one; not `Clone`). Dropping it closes the channel:
+/// receivers see `Closed` once they have seen the last value.
+pub struct Sender<T> {
+    shared: Arc<Mutex<State<T>>>,
+}
+
+impl<T> Sender<T> {
+    /// Replaces the value and wakes every receiver waiting in `changed`.
+    /// Never blocks. `Err(SendError::Closed(value))` if no receiver is
+    /// left (the value is not stored).
+    ///
+    /// ```
+    /// let (tx, rx) = quell_executor::sync::watch::channel(0);
+    /// tx.send(1).unwrap();
+    /// drop(rx);
+    /// assert!(tx.send(2).is_err());
+    /// ```
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        let mut st = lock(&self.shared);
+        if st.receivers == 0 {
+            return Err(SendError::Closed(value));
+        }
+        let (old, ws) = st.replace(value);
+        drop(st);
+        wake_all(ws);
+        drop(old); // user destructor, unlocked
+        Ok(())
+    }
+
+    /// Replaces the value whether or not a receiver is left, and returns
+    /// the old one.
+    ///
+    /// ```
+    /// let (tx, _rx) = quell_executor::sync::watch::channel(1);
+    /// assert_eq!(tx.send_replace(2), 1);
+    /// ```
+    pub fn send_replace(&self, value: T) -> T {
+        let (old, ws) = lock(&self.shared).replace(value);
+        wake_all(ws);
+        old
+    }
+
+    /// The current value.
+    ///
+    /// ```
+    /// let (tx, _rx) = quell_executor::sync::watch::channel('a');
+    /// assert_eq!(*tx.borrow(), 'a');
+    /// ```
+    pub fn borrow(&self) -> Ref<'_, T> {
+        Ref {
+            guard: lock(&self.shared),
+        }
+    }
+
+    /// A new receiver that has seen the current value.
+    ///
+    /// ```
+    /// let (tx, _rx) = quell_executor::sync::watch::channel(0);
+    /// let rx2 = tx.subscribe();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// assert!(!rx2.has_changed().unwrap());
+    /// ```
+    pub fn subscribe(&self) -> Receiver<T> {
+        let mut st = lock(&self.shared);
+        st.receivers += 1;
+        let seen = st.version;
+        drop(st);
+        Receiver {
+            shared: self.shared.clone(),
+            seen,
+            waiter: None,
+        }
+    }
+
+    /// Number of live receivers.
+    pub fn receiver_count(&self) -> usize {
+        lock(&self.shared).receivers
+    }
+
+    /// Whether every receiver is gone.
+    pub fn is_closed(&self) -> bool {
+        self.receiver_count() == 0
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let mut st = lock(&self.shared);
+        st.sender_gone = true;
+        let ws = st.waiters.take_unnotified();
+        drop(st);
+        wake_all(ws);
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("watch::Sender").finish_non_exhaustive()
+    }
+}
+
+/// A receiving half; clone it for more receivers (the clone has seen what
+/// this one has seen).
+pub struct Receiver<T> {
+    shared: Arc<Mutex<State<T>>>,
+    /// The version this receiver has seen.
+    seen: u64,
+    /// Its entry in the waiter list while `changed` is parked.
+    waiter: Option<WaiterId>,
+}
+
+impl<T> Receiver<T> {
+    /// The current value, without marking it seen.
+    ///
+    /// ```
+    /// let (tx, rx) = quell_executor::sync::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*rx.borrow(), 2);
+    /// assert!(rx.has_changed().unwrap()); // still unseen
+    /// ```
+    pub fn borrow(&self) -> Ref<'_, T> {
+        Ref {
+            guard: lock(&self.shared),
+        }
+    }
+
+    /// The current value, marking it seen.
+    ///
+    /// ```
+    /// let (tx, mut rx) = quell_executor::sync::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*rx.borrow_and_update(), 2);
+    /// assert!(!rx.has_changed().unwrap());
+    /// ```
+    pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
+        let guard = lock(&self.shared);
+        self.seen = guard.version;
+        Ref { guard }
+    }
+
+    /// Whether a value this receiver has not seen is there. Never blocks
+    /// and does not observe cancellation. `Err(RecvError::Closed)` once the
+    /// sender is gone and everything was seen.
+    pub fn has_changed(&self) -> Result<bool, RecvError> {
+        let st = lock(&self.shared);
+        match st.version != self.seen {
+            true => Ok(true),
+            false if st.sender_gone => Err(RecvError::Closed),
+            false => Ok(false),
+        }
+    }
+
+    /// Waits for a value this receiver has not seen, and marks it seen. A
+    /// cancel-aware await point: `Err(RecvError::Cancelled)` once the
+    /// current task's cancellation is observed, marking nothing seen (the
+    /// next `changed` still reports the change). `Err(RecvError::Closed)`
+    /// once the sender is gone and every value was seen.
+    ///
+    /// ```
+    /// use quell_cancel::Cause;
+    /// use quell_executor::sync::watch;
+    ///
+    /// let rt = quell_executor::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let (tx, mut rx) = watch::channel(0);
+    ///     let task = quell_executor::spawn(async move {
+    ///         let r = rx.changed().await;
+    ///         (r.is_err(), rx)
+    ///     });
+    ///     task.cancel(Cause::explicit("stop"));
+    ///     let (cancelled, mut rx) = task.await.unwrap();
+    ///     assert!(cancelled);
+    ///     tx.send(1).unwrap();
+    ///     rx.changed().await.unwrap();
+    /// });
+    /// ```
+    pub fn changed(&mut self) -> Changed<'_, T> {
+        Changed { receiver: self }
+    }
+
+    /// [`changed`](Self::changed) as a poll function.
+    pub fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
+        self.poll_change(cx, |_| ())
+    }
+
+    /// `poll_changed`, reading the value it marks seen under the same lock
+    /// (so a send in between cannot be marked seen without being read).
+    fn poll_change<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        read: impl FnOnce(&T) -> R,
+    ) -> Poll<Result<R, RecvError>> {
+        // Step 1: budget. Step 2: cancellation first, marking nothing seen.
+        ready!(context::poll_proceed(cx));
+        if let Some(c) = context::observed() {
+            self.leave();
+            return Poll::Ready(Err(RecvError::Cancelled(c)));
+        }
+        // Step 3: under the lock.
+        let mut st = lock(&self.shared);
+        if let Some(id) = self.waiter.take() {
+            st.waiters.remove(id);
+        }
+        if st.version != self.seen {
+            self.seen = st.version;
+            return Poll::Ready(Ok(read(&st.value)));
+        }
+        if st.sender_gone {
+            return Poll::Ready(Err(RecvError::Closed));
+        }
+        st.waiters.park(&mut self.waiter, cx.waker());
+        Poll::Pending
+    }
+
+    fn leave(&mut self) {
+        if let Some(id) = self.waiter.take() {
+            lock(&self.shared).waiters.remove(id);
+        }
+    }
+
+    /// Number of entries in the waiter list (test introspection).
+    #[cfg(test)]
+    pub(crate) fn waiters(&self) -> usize {
+        lock(&self.shared).waiters.len()
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Receiver<T> {
+        lock(&self.shared).receivers += 1;
+        Receiver {
+            shared: self.shared.clone(),
+            seen: self.seen,
+            waiter: None,
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let mut st = lock(&self.shared);
+        st.receivers -= 1;
+        if let Some(id) = self.waiter.take() {
+            st.waiters.remove(id);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("watch::Receiver")
+            .field("seen", &self.seen)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Clones of the value, one per change (see the [module docs](self)).
+impl<T: Clone> Stream for Receiver<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let r = ready!(self.get_mut().poll_change(cx, T::clone));
+        Poll::Ready(r.ok())
+    }
+}
+
+/// Future returned by [`Receiver::changed`]. Dropping it leaves the
+/// waiter list.
+#[must_use = "futures do nothing unless polled"]
+pub struct Changed<'a, T> {
+    receiver: &'a mut Receiver<T>,
+}
+
+impl<T> Future for Changed<'_, T> {
+    type Output = Result<(), RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut().receiver.poll_changed(cx)
+    }
+}
+
+impl<T> Drop for Changed<'_, T> {
+    fn drop(&mut self) {
+        self.receiver.leave();
+    }
+}
+
+impl<T> fmt::Debug for Changed<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("watch::Changed").finish_non_exhaustive()
+    }
+}
