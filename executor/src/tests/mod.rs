@@ -5,6 +5,7 @@
 //! loom_task_cancel.rs    C2, C3, C8: abort / cancel / token cancel racing the idle transition
 //! loom_task_refcount.rs  C4: the last ref dropped by a waker, an AbortHandle or the JoinHandle
 //! loom_park.rs           C5: a push racing a worker going to park; Parker/Unparker
+//! loom_lifo.rs           C5, C13: LIFO fills, offered or deferred, racing searchers and parkers
 //! util.rs                a test scheduler, observable futures, drop counters, wakers
 //! ```
 //!
@@ -23,6 +24,7 @@
 //!     cargo test --release -p quell-executor --lib loom -- --test-threads=2
 //! ```
 
+mod loom_lifo;
 mod loom_park;
 mod loom_task_cancel;
 mod loom_task_refcount;

@@ -1,0 +1,169 @@
+//! The LIFO slot's notification protocol: who is told about a task that
+//! the running task woke, and when (contracts C5 and C13).
+//!
+//! A task B woken by the running task A goes to the LIFO slot of A's
+//! worker (the *owner*) and runs next, when A's poll ends. Waking another
+//! worker for B is useless if A's poll ends soon (the owner runs B before
+//! the woken worker could), and it costs a fence and usually a futex wake
+//! on the owner's thread, i.e. on B's critical path: most task-to-task
+//! wakes (a channel send, a `Notify`, a join) come right before the waker
+//! parks. It is needed only when A's poll runs on, so the owner
+//! *predicts*, from its own recent history, whether the poll that is
+//! filling the slot will run on.
+//!
+//! # Protocol
+//!
+//! Owner, filling the slot during a poll (`worker::schedule_local`):
+//! 1. if the last fills were followed by long polls ([`WakePredictor`]),
+//!    the fill is **offered**: the slot pointer carries [`OFFERED`];
+//! 2. swap the pointer into the slot (Release: publishes the `Notified`);
+//!    a displaced previous task goes to the local queue;
+//! 3. if a task was displaced, or the fill is offered: the pusher steps 2–3
+//!    of the idle protocol (`Handle::notify_parked`: `fence(SeqCst)`, load
+//!    the idle state, wake a sleeper if no one searches). Otherwise
+//!    nothing: the fill is **deferred**;
+//! 4. when the poll ends: record how long it ran after the last fill
+//!    (teaches the predictor), then take the slot before anything else
+//!    (`worker::run_task`) and run its task.
+//!
+//! Searcher (`steal.rs`, `Core::rescue_lifo`):
+//! 5. an offered task is taken at once (CAS on the exact tagged pointer);
+//! 6. a deferred task is taken only after it has stayed in the slot, with
+//!    the owner's tick unchanged, for `lifo_steal_after`; past its spin
+//!    budget a searcher keeps watching one such sighting at most.
+//!
+//! Last searcher about to park (idle.rs, parker step 2):
+//! 7. after `fence(SeqCst)`, the re-check counts queues and **offered**
+//!    slots as work (`Handle::has_work_anywhere`), not deferred slots.
+//!
+//! # Invariants
+//!
+//! * I1: only the owner fills its slot, and only while it holds its core
+//!   in a poll (or a driver turn, whose wakes bypass the slot); every swap
+//!   or CAS that empties the slot takes the `Notified`'s ref, so exactly one
+//!   thread gets it (C3).
+//! * I2: the owner never parks with its slot non-empty: `worker::park`
+//!   checks `has_local_work` (which reads the slot) before it parks, and
+//!   `run_task` empties the slot after every poll (running the task or, past
+//!   `max_lifo_polls`, moving it to the local queue, which is then popped
+//!   before the owner parks).
+//! * I3: an offered fill is followed by steps 2–3 of the idle protocol, so
+//!   the store-then-fence-then-load pairing of idle.rs applies to it as to
+//!   any queue push: either the pusher sees no searcher and wakes a sleeper,
+//!   or the last searcher's re-check (step 7) sees the offered pointer.
+//!
+//! # Why C5 holds
+//!
+//! C5 ("if a run queue is non-empty, some worker is awake or will wake"),
+//! with the LIFO slot as a run queue:
+//!
+//! * queues and the injector: unchanged (the idle protocol);
+//! * an offered slot: I3, the same argument as a queue;
+//! * a deferred slot: its owner is awake. By I1 it was filled during a poll
+//!   of the owner; that poll is running on the owner's thread, and when it
+//!   returns the owner takes the slot (step 4) and cannot park before it is
+//!   empty (I2).
+//!
+//! The exact latency claim (C13) for a task B filled into the slot by a
+//! poll of A: B is polled by the time A's poll returns plus the polls of
+//! at most `max_lifo_polls` other LIFO tasks, or earlier:
+//!
+//! * **offered**: after about one wake latency when a worker is parked
+//!   (woken at step 3, it takes B at step 5), or at a searcher's next round;
+//! * **deferred**: after `lifo_steal_after` if a worker is searching
+//!   (step 6), else when A's poll returns. This is the budgeted exception:
+//!   a *mispredicted* long poll (one whose predecessors were short) strands
+//!   B for that poll, and teaches the predictor (step 4), so the next fill
+//!   is offered. A poll that never returns strands its deferred B, as it
+//!   strands the rest of its worker's queue in any runtime.
+//!
+//! An idle runtime stays idle: nothing here wakes a worker on a timer; a
+//! deferred fill wakes no one, and a searcher parks after its spin budget
+//! plus at most one `lifo_steal_after` watch.
+
+use std::time::Duration;
+
+use crate::task::Header;
+
+/// Bit 0 of a slot pointer (headers are at least 8-byte aligned): the fill
+/// was offered (step 1), a searcher may take it at once.
+pub(crate) const OFFERED: usize = 1;
+
+/// The pointer to store in the slot for `header`, offered or not.
+pub(crate) fn tagged(header: *mut Header, offered: bool) -> *mut Header {
+    header.map_addr(|a| a | if offered { OFFERED } else { 0 })
+}
+
+/// The header a slot pointer refers to (tag removed).
+pub(crate) fn untagged(p: *mut Header) -> *mut Header {
+    p.map_addr(|a| a & !OFFERED)
+}
+
+/// Whether a (non-null) slot pointer was offered.
+pub(crate) fn is_offered(p: *mut Header) -> bool {
+    p.addr() & OFFERED != 0
+}
+
+/// Polls after a long one during which fills are offered (hysteresis:
+/// a mix of short and long polls stays offered, the stranding side).
+const OFFER_HOLD: u8 = 2;
+
+/// Predicts, per worker, whether the poll that fills the LIFO slot will
+/// run on for longer than `lifo_steal_after` (steps 1 and 4).
+///
+/// A long observation offers the next [`OFFER_HOLD`] fills; each short one
+/// counts down. Under loom the prediction is fixed by the config
+/// (`lifo_offer`) and nothing is timed, so models explore both branches
+/// deterministically.
+pub(crate) struct WakePredictor {
+    offer_next: u8,
+    /// When the last fill of the current poll happened.
+    #[cfg(not(loom))]
+    filled_at: Option<std::time::Instant>,
+}
+
+impl WakePredictor {
+    #[cfg(not(loom))]
+    pub(crate) fn new(_config: &super::Config) -> WakePredictor {
+        WakePredictor {
+            offer_next: 0,
+            filled_at: None,
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new(config: &super::Config) -> WakePredictor {
+        WakePredictor {
+            offer_next: if config.lifo_offer { u8::MAX } else { 0 },
+        }
+    }
+
+    /// Step 1: offer this fill?
+    pub(crate) fn offer(&self) -> bool {
+        self.offer_next > 0
+    }
+
+    /// A fill happened in the current poll.
+    #[cfg(not(loom))]
+    pub(crate) fn filled(&mut self) {
+        self.filled_at = Some(std::time::Instant::now());
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn filled(&mut self) {}
+
+    /// Step 4: the poll ended; `long` is `lifo_steal_after`.
+    #[cfg(not(loom))]
+    pub(crate) fn poll_ended(&mut self, long: Duration) {
+        if let Some(at) = self.filled_at.take() {
+            if at.elapsed() >= long {
+                self.offer_next = OFFER_HOLD;
+            } else {
+                self.offer_next = self.offer_next.saturating_sub(1);
+            }
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn poll_ended(&mut self, _long: Duration) {}
+}
