@@ -14,8 +14,10 @@
 //! # Protocol
 //!
 //! Owner, filling the slot during a poll (`worker::schedule_local`):
-//! 1. if the last fills were followed by long polls ([`WakePredictor`]),
-//!    the fill is **offered**: the slot pointer carries [`OFFERED`];
+//! 1. unless each of this worker's last [`OFFER_HOLD`] fills was followed
+//!    by a short poll ([`WakePredictor`]; a fresh worker has no such
+//!    history), the fill is **offered**: the slot pointer carries
+//!    [`OFFERED`];
 //! 2. swap the pointer into the slot (Release: publishes the `Notified`);
 //!    a displaced previous task goes to the local queue;
 //! 3. if a task was displaced, or the fill is offered: the pusher steps 2–3
@@ -72,10 +74,12 @@
 //!   (woken at step 3, it takes B at step 5), or at a searcher's next round;
 //! * **deferred**: after `lifo_steal_after` if a worker is searching
 //!   (step 6), else when A's poll returns. This is the budgeted exception:
-//!   a *mispredicted* long poll (one whose predecessors were short) strands
-//!   B for that poll, and teaches the predictor (step 4), so the next fill
-//!   is offered. A poll that never returns strands its deferred B, as it
-//!   strands the rest of its worker's queue in any runtime.
+//!   a fill is deferred only after the worker's last [`OFFER_HOLD`] fills
+//!   were each followed by a short poll, so only a long poll that breaks
+//!   such a run (a *misprediction*) strands its B, for that one poll; it
+//!   teaches the predictor (step 4), and the next fills are offered. A
+//!   mispredicted poll that never returns strands its B, as it strands the
+//!   rest of its worker's local queue.
 //!
 //! An idle runtime stays idle: nothing here wakes a worker on a timer; a
 //! deferred fill wakes no one, and a searcher parks after its spin budget
@@ -112,7 +116,7 @@ const OFFER_HOLD: u8 = 2;
 /// run on for longer than `lifo_steal_after` (steps 1 and 4).
 ///
 /// A long observation offers the next [`OFFER_HOLD`] fills; each short one
-/// counts down. Under loom the prediction is fixed by the config
+/// counts down; a fresh worker offers its first [`OFFER_HOLD`]. Under loom the prediction is fixed by the config
 /// (`lifo_offer`) and nothing is timed, so models explore both branches
 /// deterministically.
 pub(crate) struct WakePredictor {
@@ -123,10 +127,11 @@ pub(crate) struct WakePredictor {
 }
 
 impl WakePredictor {
+    /// A fresh worker offers (no evidence that its polls end soon).
     #[cfg(not(loom))]
     pub(crate) fn new(_config: &super::Config) -> WakePredictor {
         WakePredictor {
-            offer_next: 0,
+            offer_next: OFFER_HOLD,
             filled_at: None,
         }
     }

@@ -92,6 +92,9 @@ fn loom_lifo_deferred_runs_on_owner() {
     lifo_model(
         Config {
             lifo_offer: false,
+            // Two rounds: a searcher sees B, then (the sighting unchanged)
+            // takes it, racing the owner (step 6).
+            spin_before_park: 2,
             ..config()
         },
         After::Return,
