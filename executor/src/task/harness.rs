@@ -459,7 +459,8 @@ pub(crate) fn cancel(raw: RawTask, cause: Cause) -> bool {
 /// task at once (`transition_to_running` sees ABORTED; the future is never
 /// polled). Only the join waiter's wake then crosses threads, instead of a
 /// trip through the injector to a worker first. The future's destructor
-/// therefore runs here, as it does at shutdown: I/O resources deregister
+/// therefore runs here, as it does at shutdown (so the caller must not hold
+/// a lock that destructor takes): I/O resources deregister
 /// through their own driver handle, wakes it makes go to the injector (or,
 /// on a worker, its own queue), a panic in it is caught and reported to
 /// the join (`abort_and_complete`). A running or queued task is only
