@@ -122,8 +122,8 @@ impl Core {
     }
 
     /// Lifo.rs step 4, first half: a poll just ended.
-    fn poll_ended(&mut self, handle: &Handle) {
-        self.predictor.poll_ended(handle.config.lifo_steal_after);
+    fn poll_ended(&mut self) {
+        self.predictor.poll_ended();
     }
 
     fn begin_poll(&mut self, handle: &Handle) {
@@ -230,7 +230,7 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
             .take()
             .expect("worker core lost during poll");
         // Lifo.rs step 4: learn from the poll, then the slot comes first.
-        core.poll_ended(handle);
+        core.poll_ended();
         let Some(task) = core.take_lifo(handle) else {
             return core;
         };
@@ -384,14 +384,31 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool)
         handle.notify_parked();
         return;
     }
-    // Lifo.rs steps 1–3.
-    let offer = core.predictor.offer();
+    // Lifo.rs steps 1–3. The prediction only matters when a worker sleeps
+    // and none searches: otherwise a notification would wake no one (and
+    // an awake searcher rescues a stuck task by itself), so skip it and its
+    // clock reads.
+    let predict = handle.idle.sleeper_and_no_searcher();
+    let offer = predict && core.predictor.offer();
     let p = lifo::tagged(task.into_raw().header_ptr().as_ptr(), offer);
-    // AcqRel: Release publishes the Notified to whoever swaps it out (us
-    // in `take_lifo`, or a stealer's CAS in `rescue_lifo`); Acquire pairs
-    // with the Release of the fill that put the previous pointer there.
-    let prev = handle.remotes[core.index].lifo.swap(p, AcqRel);
-    core.predictor.filled();
+    let slot = &handle.remotes[core.index].lifo;
+    // Relaxed: only we fill the slot (lifo.rs, I1), so if it is empty now
+    // it stays empty until our store; a stealer only ever empties it.
+    let prev = if slot.load(Relaxed).is_null() {
+        // Release: publishes the Notified to whoever takes it (us in
+        // `take_lifo`, or a stealer's CAS in `rescue_lifo`, both Acquire).
+        // A plain store, not a swap: the common fill pays no RMW.
+        slot.store(p, Release);
+        ptr::null_mut()
+    } else {
+        // AcqRel: Release as above; Acquire pairs with the Release of the
+        // fill that put the previous pointer there (we take its ref), and
+        // the swap races a stealer's CAS for it (exactly one gets it).
+        slot.swap(p, AcqRel)
+    };
+    if predict {
+        core.predictor.filled();
+    }
     let displaced = NonNull::new(lifo::untagged(prev));
     if let Some(prev) = displaced {
         // SAFETY: the previous slot content was a Notified's ref.
