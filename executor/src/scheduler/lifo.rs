@@ -19,8 +19,10 @@
 //!    of this worker's last [`OFFER_HOLD`] predicted fills was followed by a
 //!    short poll ([`WakePredictor`]; a fresh worker has no such history),
 //!    the fill is **offered**: the slot pointer carries [`OFFERED`];
-//! 2. swap the pointer into the slot (Release: publishes the `Notified`);
-//!    a displaced previous task goes to the local queue;
+//! 2. put the pointer in the slot (a Release store if the slot is empty —
+//!    only the owner fills it, so it stays empty until then — else a swap,
+//!    which races a stealer for the previous task); a displaced previous
+//!    task goes to the local queue;
 //! 3. if a task was displaced, or the fill is offered: the pusher steps 2–3
 //!    of the idle protocol (`Handle::notify_parked`: `fence(SeqCst)`, load
 //!    the idle state, wake a sleeper if no one searches). Otherwise
@@ -33,7 +35,8 @@
 //! 5. an offered task is taken at once (CAS on the exact tagged pointer);
 //! 6. a deferred task is taken only after it has stayed in the slot, with
 //!    the owner's tick unchanged, for `lifo_steal_after`; past its spin
-//!    budget a searcher keeps watching one such sighting at most.
+//!    budget a searcher keeps watching a sighting, for at most a few new
+//!    sightings (steal.rs), then parks.
 //!
 //! Last searcher about to park (idle.rs, parker step 2):
 //! 7. after `fence(SeqCst)`, the re-check counts queues and **offered**
@@ -73,14 +76,20 @@
 //!
 //! * **offered**: after about one wake latency when a worker is parked
 //!   (woken at step 3, it takes B at step 5), or at a searcher's next round;
-//! * **deferred**: after `lifo_steal_after` if a worker is searching
-//!   (step 6), else when A's poll returns. This is the budgeted exception:
-//!   a fill is deferred only after the worker's last [`OFFER_HOLD`] fills
-//!   were each followed by a short poll, so only a long poll that breaks
-//!   such a run (a *misprediction*) strands its B, for that one poll; it
-//!   teaches the predictor (step 4), and the next fills are offered. A
-//!   mispredicted poll that never returns strands its B, as it strands the
-//!   rest of its worker's local queue.
+//! * **deferred**, some other worker awake: a searcher takes B after
+//!   `lifo_steal_after` (step 6); a busy worker does when its poll ends and
+//!   it searches (searching always comes before parking);
+//! * **deferred**, every other worker parked: the fill was deferred because
+//!   the worker's last [`OFFER_HOLD`] predicted fills were each followed by
+//!   a short poll. B waits for A's poll: this is the budgeted exception. Only
+//!   a long poll that breaks such a run (a *misprediction*) strands its B,
+//!   for that one poll; it teaches the predictor (step 4), and the next
+//!   fills are offered. A mispredicted poll that never returns strands its
+//!   B, as it strands the rest of its worker's local queue. The second,
+//!   rarer form: the idle-state hint of step 1 is a Relaxed load without a
+//!   fence, so a fill racing the last searcher's park (a window of a few
+//!   hundred ns) can read "someone searches", skip the prediction, and
+//!   leave B to A's poll.
 //!
 //! An idle runtime stays idle: nothing here wakes a worker on a timer; a
 //! deferred fill wakes no one, and a searcher parks after its spin budget

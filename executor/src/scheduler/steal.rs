@@ -9,10 +9,11 @@
 //! within a few hundred ns).
 //!
 //! A searcher spins up to `spin_before_park` rounds before it parks. Past
-//! that budget it keeps going only while one sighting of a deferred task
-//! stays unchanged (at most `lifo_steal_after` more): an owner whose tick
-//! moves is alive and runs its slot itself, so a neighbour that ping-pongs
-//! through its slot does not keep an idle worker spinning.
+//! that budget it keeps going only while it watches a sighting of a
+//! deferred task, and for at most `LATE_SIGHTINGS` new sightings (each
+//! lasts at most `lifo_steal_after`): an owner whose tick moves is alive
+//! and runs its slot itself, so a neighbour that ping-pongs through its
+//! slot does not keep an idle worker spinning.
 
 use std::ptr::{self, NonNull};
 
@@ -43,6 +44,8 @@ impl Core {
         }
         let rounds = handle.config.spin_before_park.max(1);
         let mut round = 0u32;
+        // New sightings watched past the spin budget (bounded, see below).
+        let mut late_sightings = 0u32;
         loop {
             let watch = match self.steal_round(handle) {
                 Round::Found(t) => {
@@ -56,10 +59,21 @@ impl Core {
                 return None;
             }
             round += 1;
-            // Past the spin budget, keep going only while the same LIFO
-            // sighting is being watched (it is ours within
-            // `lifo_steal_after`, or its owner moved on).
-            if round >= rounds && watch != Watch::Same {
+            // Past the spin budget, keep going only while a LIFO sighting
+            // is being watched (it is ours within `lifo_steal_after`, or its
+            // owner moved on): the same one, or one of at most
+            // `LATE_SIGHTINGS` new ones (a task filled just as we were
+            // giving up is still watched; a neighbour whose slot changes at
+            // every poll does not keep us spinning).
+            let keep = match watch {
+                Watch::Same => true,
+                Watch::New if late_sightings < LATE_SIGHTINGS => {
+                    late_sightings += u32::from(round >= rounds);
+                    true
+                }
+                _ => false,
+            };
+            if round >= rounds && !keep {
                 self.lifo_watch = None;
                 return None;
             }
@@ -146,6 +160,9 @@ impl Core {
         Round::Watching(Watch::None)
     }
 }
+
+/// New LIFO sightings a searcher watches past its spin budget.
+const LATE_SIGHTINGS: u32 = 3;
 
 /// The outcome of one search round.
 enum Round {
