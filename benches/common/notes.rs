@@ -118,7 +118,7 @@ pub fn print() {
              factor = median of per-rep ratios, lower is better"
         );
         println!();
-        println!("| quell metric | value | quell wake p50 | factor | budget | |");
+        println!("| quell metric | value | quell wake (p50 unless named) | factor | budget | |");
         println!("|---|---:|---:|---:|---:|---|");
         for l in own {
             println!("{l}");

@@ -77,14 +77,14 @@ impl Idle {
         Some(worker)
     }
 
-    /// A hint for the LIFO predictor (lifo.rs step 1): some worker is on
+    /// A hint for the LIFO predictor (lifo.rs step 4): some worker is on
     /// the sleeper list and none is searching, i.e. a notification now
     /// would wake someone.
     pub(crate) fn sleeper_and_no_searcher(&self) -> bool {
-        // Relaxed: a hint only. A stale answer changes whether a fill is
-        // offered, never C5: deferred fills are covered by their owner
-        // (lifo.rs, "Why C5 holds"), offered ones by `notify_parked`'s own
-        // fence and load.
+        // Relaxed: a hint that only steers the predictor's learning. A
+        // stale answer can cause a misprediction, never break C5: deferred
+        // fills are covered by their owner (lifo.rs, "Why C5 holds"),
+        // offered ones by `notify_parked`'s own fence and load.
         let s = self.state.load(Relaxed);
         s & SEARCH_MASK == 0 && (s >> UNPARK_SHIFT) < self.num_workers
     }
@@ -120,11 +120,14 @@ impl Idle {
 
     /// A worker wants to search (steal). Refused when half already search.
     pub(crate) fn transition_worker_to_searching(&self) -> bool {
-        // Relaxed: only a cap on the number of searchers (no task hand-over
-        // depends on it); a stale value admits or refuses one searcher too
-        // many. A refused worker parks as a non-searcher, which C5 allows:
-        // the searchers it saw (or their last-searcher re-check) cover it.
-        let s = self.state.load(Relaxed);
+        // SeqCst: a refused worker parks as a non-searcher, without the
+        // last-searcher re-check, relying on the searcher it saw here, so
+        // that searcher must not already be gone: this load is in the same
+        // total order as the searchers' decrements. With Relaxed, a stale
+        // count refuses the search while the last searcher has already
+        // re-checked, and an offered LIFO task is stranded (loom:
+        // `loom_lifo_offered_busy_waker` deadlocks).
+        let s = self.state.load(SeqCst);
         if 2 * (s & SEARCH_MASK) >= self.num_workers {
             return false;
         }

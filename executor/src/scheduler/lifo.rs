@@ -14,11 +14,10 @@
 //! # Protocol
 //!
 //! Owner, filling the slot during a poll (`worker::schedule_local`):
-//! 1. if a worker sleeps and none searches (`Idle::sleeper_and_no_searcher`,
-//!    a hint; otherwise a notification would wake no one), and unless each
-//!    of this worker's last [`OFFER_HOLD`] predicted fills was followed by a
-//!    short poll ([`WakePredictor`]; a fresh worker has no such history),
-//!    the fill is **offered**: the slot pointer carries [`OFFERED`];
+//! 1. unless each of this worker's last [`OFFER_HOLD`] fills was followed
+//!    by a short poll or needed no notification ([`WakePredictor`]; a
+//!    fresh worker has no such history), the fill is **offered**: the slot
+//!    pointer carries [`OFFERED`];
 //! 2. put the pointer in the slot (a Release store if the slot is empty —
 //!    only the owner fills it, so it stays empty until then — else a swap,
 //!    which races a stealer for the previous task); a displaced previous
@@ -27,9 +26,12 @@
 //!    of the idle protocol (`Handle::notify_parked`: `fence(SeqCst)`, load
 //!    the idle state, wake a sleeper if no one searches). Otherwise
 //!    nothing: the fill is **deferred**;
-//! 4. when the poll ends: record how long it ran after the last predicted
-//!    fill (teaches the predictor), then take the slot before anything else
-//!    (`worker::run_task`) and run its task.
+//! 4. teach the predictor: if a worker sleeps and none searches
+//!    (`Idle::sleeper_and_no_searcher`, a plain load: a hint), time the
+//!    fill and, when the poll ends, record whether it ran on for
+//!    `lifo_steal_after`; otherwise a notification would have woken no one,
+//!    and the fill counts as short, untimed. When the poll ends, take the
+//!    slot before anything else (`worker::run_task`) and run its task.
 //!
 //! Searcher (`steal.rs`, `Core::rescue_lifo`):
 //! 5. an offered task is taken at once (CAS on the exact tagged pointer);
@@ -80,16 +82,15 @@
 //!   `lifo_steal_after` (step 6); a busy worker does when its poll ends and
 //!   it searches (searching always comes before parking);
 //! * **deferred**, every other worker parked: the fill was deferred because
-//!   the worker's last [`OFFER_HOLD`] predicted fills were each followed by
-//!   a short poll. B waits for A's poll: this is the budgeted exception. Only
-//!   a long poll that breaks such a run (a *misprediction*) strands its B,
-//!   for that one poll; it teaches the predictor (step 4), and the next
-//!   fills are offered. A mispredicted poll that never returns strands its
-//!   B, as it strands the rest of its worker's local queue. The second,
-//!   rarer form: the idle-state hint of step 1 is a Relaxed load without a
-//!   fence, so a fill racing the last searcher's park (a window of a few
-//!   hundred ns) can read "someone searches", skip the prediction, and
-//!   leave B to A's poll.
+//!   each of the worker's last [`OFFER_HOLD`] fills was followed by a short
+//!   poll or needed no notification. B waits for A's poll: this is the
+//!   budgeted exception. Only a long poll that breaks such a run (a
+//!   *misprediction*) strands its B, for that one poll; it teaches the
+//!   predictor (step 4), and the next fills are offered. A mispredicted
+//!   poll that never returns strands its B, as it strands the rest of its
+//!   worker's local queue. The hint of step 4 only steers learning: an
+//!   offered fill always runs the fenced pusher protocol (I3), so a stale
+//!   hint can cause a misprediction, never a lost offered task.
 //!
 //! An idle runtime stays idle: nothing here wakes a worker on a timer; a
 //! deferred fill wakes no one, and a searcher parks after its spin budget
@@ -123,8 +124,9 @@ const OFFER_HOLD: u8 = 2;
 /// Predicts, per worker, whether the poll that fills the LIFO slot will
 /// run on for longer than `lifo_steal_after` (steps 1 and 4).
 ///
-/// A long observation offers the next [`OFFER_HOLD`] fills; each short one
-/// counts down; a fresh worker offers its first [`OFFER_HOLD`]. Under loom the prediction is fixed by the config
+/// A long observation offers the next [`OFFER_HOLD`] fills; each short or
+/// not-needed one counts down; a fresh worker offers its first
+/// [`OFFER_HOLD`]. Under loom the prediction is fixed by the config
 /// (`lifo_offer`) and nothing is timed, so models explore both branches
 /// deterministically.
 pub(crate) struct WakePredictor {
@@ -168,6 +170,16 @@ impl WakePredictor {
 
     #[cfg(loom)]
     pub(crate) fn filled(&mut self) {}
+
+    /// A fill at a moment when no notification could wake anyone (no
+    /// worker sleeps, or one searches): counts as a short one, untimed.
+    #[cfg(not(loom))]
+    pub(crate) fn not_needed(&mut self) {
+        self.offer_next = self.offer_next.saturating_sub(1);
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn not_needed(&mut self) {}
 
     /// Step 4: the poll ended.
     #[cfg(not(loom))]

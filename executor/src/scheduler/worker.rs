@@ -384,12 +384,8 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool)
         handle.notify_parked();
         return;
     }
-    // Lifo.rs steps 1–3. The prediction only matters when a worker sleeps
-    // and none searches: otherwise a notification would wake no one (and
-    // an awake searcher rescues a stuck task by itself), so skip it and its
-    // clock reads.
-    let predict = handle.idle.sleeper_and_no_searcher();
-    let offer = predict && core.predictor.offer();
+    // Lifo.rs steps 1–3.
+    let offer = core.predictor.offer();
     let p = lifo::tagged(task.into_raw().header_ptr().as_ptr(), offer);
     let slot = &handle.remotes[core.index].lifo;
     // Relaxed: only we fill the slot (lifo.rs, I1), so if it is empty now
@@ -406,8 +402,13 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool)
         // the swap races a stealer's CAS for it (exactly one gets it).
         slot.swap(p, AcqRel)
     };
-    if predict {
+    // Learn (step 4) only when the answer matters: a worker sleeps and
+    // none searches. Otherwise a notification wakes no one, so count the
+    // fill as one that needed none, without reading the clock.
+    if handle.idle.sleeper_and_no_searcher() {
         core.predictor.filled();
+    } else {
+        core.predictor.not_needed();
     }
     let displaced = NonNull::new(lifo::untagged(prev));
     if let Some(prev) = displaced {
