@@ -26,9 +26,10 @@
 //!    of the idle protocol (`Handle::notify_parked`: `fence(SeqCst)`, load
 //!    the idle state, wake a sleeper if no one searches). Otherwise
 //!    nothing: the fill is **deferred**;
-//! 4. teach the predictor: if a worker sleeps and none searches
-//!    (`Idle::sleeper_and_no_searcher`, a plain load: a hint), time the
-//!    fill and, when the poll ends, record whether it ran on for
+//! 4. teach the predictor: if a worker slept and none searched before step
+//!    3 (`Idle::sleeper_and_no_searcher`, a plain load: a hint), stamp the
+//!    time after step 3 (a notification's own syscall is not "the poll
+//!    running on") and, when the poll ends, record whether it ran on for
 //!    `lifo_steal_after`; otherwise a notification would have woken no one,
 //!    and the fill counts as short, untimed. When the poll ends, take the
 //!    slot before anything else (`worker::run_task`) and run its task.

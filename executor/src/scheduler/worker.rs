@@ -384,8 +384,10 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool)
         handle.notify_parked();
         return;
     }
-    // Lifo.rs steps 1–3.
+    // Lifo.rs steps 1–3 (the hint of step 4 is read before the notify
+    // below changes the idle state).
     let offer = core.predictor.offer();
+    let learn = handle.idle.sleeper_and_no_searcher();
     let p = lifo::tagged(task.into_raw().header_ptr().as_ptr(), offer);
     let slot = &handle.remotes[core.index].lifo;
     // Relaxed: only we fill the slot (lifo.rs, I1), so if it is empty now
@@ -402,14 +404,6 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool)
         // the swap races a stealer's CAS for it (exactly one gets it).
         slot.swap(p, AcqRel)
     };
-    // Learn (step 4) only when the answer matters: a worker sleeps and
-    // none searches. Otherwise a notification wakes no one, so count the
-    // fill as one that needed none, without reading the clock.
-    if handle.idle.sleeper_and_no_searcher() {
-        core.predictor.filled();
-    } else {
-        core.predictor.not_needed();
-    }
     let displaced = NonNull::new(lifo::untagged(prev));
     if let Some(prev) = displaced {
         // SAFETY: the previous slot content was a Notified's ref.
@@ -421,4 +415,15 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool)
         handle.notify_parked();
     }
     // Else deferred: we run it when this poll ends (lifo.rs, step 4).
+
+    // Step 4, first half: learn only when the answer matters (a worker
+    // sleeps and none searches); otherwise a notification wakes no one, so
+    // the fill counts as one that needed none, untimed. The stamp is taken
+    // after the notify: its futex wake must not count as the poll running
+    // on (that would keep a worker offering on its own syscalls).
+    if learn {
+        core.predictor.filled();
+    } else {
+        core.predictor.not_needed();
+    }
 }
