@@ -105,7 +105,13 @@ fn busy_waker_does_not_strand_the_woken_task() {
     for g in 1..=ROUNDS {
         let deadline = Instant::now() + HANG;
         while !(kick.is_armed(g) && b.is_armed(g)) {
-            assert!(Instant::now() < deadline, "round {g}: tasks did not park");
+            assert!(
+                Instant::now() < deadline,
+                "round {g}: tasks did not park (kick armed {}, b armed {}, b ran {})",
+                kick.armed.load(Ordering::Relaxed),
+                b.armed.load(Ordering::Relaxed),
+                b_ran.load(Ordering::Relaxed)
+            );
             std::thread::sleep(Duration::from_micros(50));
         }
         // Let the workers park (see the module docs).

@@ -77,18 +77,6 @@ impl Idle {
         Some(worker)
     }
 
-    /// A hint for the LIFO predictor (lifo.rs step 4): some worker is on
-    /// the sleeper list and none is searching, i.e. a notification now
-    /// would wake someone.
-    pub(crate) fn sleeper_and_no_searcher(&self) -> bool {
-        // Relaxed: a hint that only steers the predictor's learning. A
-        // stale answer can cause a misprediction, never break C5: deferred
-        // fills are covered by their owner (lifo.rs, "Why C5 holds"),
-        // offered ones by `notify_parked`'s own fence and load.
-        let s = self.state.load(Relaxed);
-        s & SEARCH_MASK == 0 && (s >> UNPARK_SHIFT) < self.num_workers
-    }
-
     fn notify_should_wakeup(&self) -> bool {
         // Pairs with the fence in `fence_before_recheck` (parker, step 2):
         // orders our queue push before this state load.

@@ -15,9 +15,9 @@
 //!
 //! Owner, filling the slot during a poll (`worker::schedule_local`):
 //! 1. unless each of this worker's last [`OFFER_HOLD`] fills was followed
-//!    by a short poll or needed no notification ([`WakePredictor`]; a
-//!    fresh worker has no such history), the fill is **offered**: the slot
-//!    pointer carries [`OFFERED`];
+//!    by a short poll ([`WakePredictor`]; a fresh worker has no such
+//!    history), the fill is **offered**: the slot pointer carries
+//!    [`OFFERED`];
 //! 2. put the pointer in the slot (a Release store if the slot is empty —
 //!    only the owner fills it, so it stays empty until then — else a swap,
 //!    which races a stealer for the previous task); a displaced previous
@@ -26,13 +26,14 @@
 //!    of the idle protocol (`Handle::notify_parked`: `fence(SeqCst)`, load
 //!    the idle state, wake a sleeper if no one searches). Otherwise
 //!    nothing: the fill is **deferred**;
-//! 4. teach the predictor: if a worker slept and none searched before step
-//!    3 (`Idle::sleeper_and_no_searcher`, a plain load: a hint), stamp the
-//!    time after step 3 (a notification's own syscall is not "the poll
-//!    running on") and, when the poll ends, record whether it ran on for
-//!    `lifo_steal_after`; otherwise a notification would have woken no one,
-//!    and the fill counts as short, untimed. When the poll ends, take the
-//!    slot before anything else (`worker::run_task`) and run its task.
+//! 4. when the poll ends, take the slot before anything else
+//!    (`worker::run_task`) and run its task; and teach the predictor: the
+//!    fill was stamped after step 3 (a notification's own syscall is not
+//!    "the poll running on"); the poll counts as long if it ran on for
+//!    `lifo_steal_after` after the stamp (two TSC reads per fill), or if
+//!    the slot was already empty (another worker took the task: offering
+//!    was useful, even if the poll then ended soon *because* the task ran
+//!    elsewhere, as for a waker that spins until its wakee has run).
 //!
 //! Searcher (`steal.rs`, `Core::rescue_lifo`):
 //! 5. an offered task is taken at once (CAS on the exact tagged pointer);
@@ -84,14 +85,16 @@
 //!   it searches (searching always comes before parking);
 //! * **deferred**, every other worker parked: the fill was deferred because
 //!   each of the worker's last [`OFFER_HOLD`] fills was followed by a short
-//!   poll or needed no notification. B waits for A's poll: this is the
-//!   budgeted exception. Only a long poll that breaks such a run (a
+//!   poll. B waits for A's poll: this is the budgeted exception. Only a long poll that breaks such a run (a
 //!   *misprediction*) strands its B, for that one poll; it teaches the
 //!   predictor (step 4), and the next fills are offered. A mispredicted
 //!   poll that never returns strands its B, as it strands the rest of its
-//!   worker's local queue. The hint of step 4 only steers learning: an
-//!   offered fill always runs the fenced pusher protocol (I3), so a stale
-//!   hint can cause a misprediction, never a lost offered task.
+//!   worker's local queue. (Two shortcuts were measured and dropped:
+//!   gating the offer on a plain load of the idle state loses offered
+//!   tasks — loom — and counting fills made while no notification could
+//!   wake anyone as short, untimed, stranded a busy waker's task in
+//!   `tests/rt_lifo_busy_waker.rs`, as did counting a quickly rescued fill
+//!   as short.)
 //!
 //! An idle runtime stays idle: nothing here wakes a worker on a timer; a
 //! deferred fill wakes no one, and a searcher parks after its spin budget
@@ -125,9 +128,8 @@ const OFFER_HOLD: u8 = 2;
 /// Predicts, per worker, whether the poll that fills the LIFO slot will
 /// run on for longer than `lifo_steal_after` (steps 1 and 4).
 ///
-/// A long observation offers the next [`OFFER_HOLD`] fills; each short or
-/// not-needed one counts down; a fresh worker offers its first
-/// [`OFFER_HOLD`]. Under loom the prediction is fixed by the config
+/// A long observation offers the next [`OFFER_HOLD`] fills; each short one
+/// counts down; a fresh worker offers its first [`OFFER_HOLD`]. Under loom the prediction is fixed by the config
 /// (`lifo_offer`) and nothing is timed, so models explore both branches
 /// deterministically.
 pub(crate) struct WakePredictor {
@@ -172,21 +174,14 @@ impl WakePredictor {
     #[cfg(loom)]
     pub(crate) fn filled(&mut self) {}
 
-    /// A fill at a moment when no notification could wake anyone (no
-    /// worker sleeps, or one searches): counts as a short one, untimed.
+    /// Step 4: the poll ended; `taken`: the slot was empty then, so
+    /// another worker took the task (offering was useful, whatever the
+    /// poll's length: it may have ended soon only because the task ran
+    /// elsewhere, e.g. a waker that spins until its wakee has run).
     #[cfg(not(loom))]
-    pub(crate) fn not_needed(&mut self) {
-        self.offer_next = self.offer_next.saturating_sub(1);
-    }
-
-    #[cfg(loom)]
-    pub(crate) fn not_needed(&mut self) {}
-
-    /// Step 4: the poll ended.
-    #[cfg(not(loom))]
-    pub(crate) fn poll_ended(&mut self) {
+    pub(crate) fn poll_ended(&mut self, taken: bool) {
         if let Some(at) = self.filled_at.take() {
-            if stamp::now().wrapping_sub(at) >= self.long {
+            if taken || stamp::now().wrapping_sub(at) >= self.long {
                 self.offer_next = OFFER_HOLD;
             } else {
                 self.offer_next = self.offer_next.saturating_sub(1);
@@ -195,7 +190,7 @@ impl WakePredictor {
     }
 
     #[cfg(loom)]
-    pub(crate) fn poll_ended(&mut self) {}
+    pub(crate) fn poll_ended(&mut self, _taken: bool) {}
 }
 
 /// The predictor's clock: a fill and the end of its poll are timed on

@@ -122,8 +122,8 @@ impl Core {
     }
 
     /// Lifo.rs step 4, first half: a poll just ended.
-    fn poll_ended(&mut self) {
-        self.predictor.poll_ended();
+    fn poll_ended(&mut self, slot_was_empty: bool) {
+        self.predictor.poll_ended(slot_was_empty);
     }
 
     fn begin_poll(&mut self, handle: &Handle) {
@@ -229,9 +229,11 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
             .borrow_mut()
             .take()
             .expect("worker core lost during poll");
-        // Lifo.rs step 4: learn from the poll, then the slot comes first.
-        core.poll_ended();
-        let Some(task) = core.take_lifo(handle) else {
+        // Lifo.rs step 4: the slot comes first; learn from the poll (an
+        // empty slot after a fill means someone else took the task).
+        let task = core.take_lifo(handle);
+        core.poll_ended(task.is_none());
+        let Some(task) = task else {
             return core;
         };
         if lifo_polls >= handle.config.max_lifo_polls {
@@ -384,10 +386,8 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool)
         handle.notify_parked();
         return;
     }
-    // Lifo.rs steps 1–3 (the hint of step 4 is read before the notify
-    // below changes the idle state).
+    // Lifo.rs steps 1–3.
     let offer = core.predictor.offer();
-    let learn = handle.idle.sleeper_and_no_searcher();
     let p = lifo::tagged(task.into_raw().header_ptr().as_ptr(), offer);
     let slot = &handle.remotes[core.index].lifo;
     // Relaxed: only we fill the slot (lifo.rs, I1), so if it is empty now
@@ -416,14 +416,8 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool)
     }
     // Else deferred: we run it when this poll ends (lifo.rs, step 4).
 
-    // Step 4, first half: learn only when the answer matters (a worker
-    // sleeps and none searches); otherwise a notification wakes no one, so
-    // the fill counts as one that needed none, untimed. The stamp is taken
-    // after the notify: its futex wake must not count as the poll running
-    // on (that would keep a worker offering on its own syscalls).
-    if learn {
-        core.predictor.filled();
-    } else {
-        core.predictor.not_needed();
-    }
+    // Step 4, first half: stamp the fill. After the notify: its futex
+    // wake must not count as the poll running on (that would keep a
+    // worker offering on its own syscalls).
+    core.predictor.filled();
 }
