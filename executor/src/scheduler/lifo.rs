@@ -36,7 +36,11 @@
 //!    elsewhere, as for a waker that spins until its wakee has run).
 //!
 //! Searcher (`steal.rs`, `Core::rescue_lifo`):
-//! 5. an offered task is taken at once (CAS on the exact tagged pointer);
+//! 5. an offered task is taken when a second search round still sees it,
+//!    with the owner's tick unchanged (CAS on the exact tagged pointer):
+//!    one round later than at once, so that an owner whose poll was about
+//!    to end takes it back first (a spinning searcher does not pull a
+//!    ping-pong pair apart);
 //! 6. a deferred task is taken only after it has stayed in the slot, with
 //!    the owner's tick unchanged, for `lifo_steal_after`; past its spin
 //!    budget a searcher keeps watching a sighting, for at most a few new
@@ -79,7 +83,8 @@
 //! at most `max_lifo_polls` other LIFO tasks, or earlier:
 //!
 //! * **offered**: after about one wake latency when a worker is parked
-//!   (woken at step 3, it takes B at step 5), or at a searcher's next round;
+//!   (woken at step 3, it takes B at step 5), or within two rounds of an
+//!   awake searcher;
 //! * **deferred**, some other worker awake: a searcher takes B after
 //!   `lifo_steal_after` (step 6); a busy worker does when its poll ends and
 //!   it searches (searching always comes before parking);
@@ -103,7 +108,7 @@
 use crate::task::Header;
 
 /// Bit 0 of a slot pointer (headers are at least 8-byte aligned): the fill
-/// was offered (step 1), a searcher may take it at once.
+/// was offered (step 1), a searcher may take it without waiting (step 5).
 pub(crate) const OFFERED: usize = 1;
 
 /// The pointer to store in the slot for `header`, offered or not.

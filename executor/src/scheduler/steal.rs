@@ -3,10 +3,10 @@
 //! One search round: steal a batch (about half) from each other worker in
 //! a random order, then a batch from the injector, then "LIFO rescue"
 //! (lifo.rs steps 5–6): an *offered* task in another worker's LIFO slot is
-//! taken at once; a *deferred* one is watched and taken once it has stayed
-//! there, with the owner's tick unchanged, for `lifo_steal_after` (the
-//! owner is stuck in one long poll; otherwise it would have run the task
-//! within a few hundred ns).
+//! taken when a second round sees it still there with the owner's tick
+//! unchanged; a *deferred* one once it has stayed there so for
+//! `lifo_steal_after` (the owner is stuck in one long poll; otherwise it
+//! would have run the task within a few hundred ns).
 //!
 //! A searcher spins up to `spin_before_park` rounds before it parks. Past
 //! that budget it keeps going only while it watches a sighting of a
@@ -122,22 +122,17 @@ impl Core {
             if task.is_null() {
                 continue;
             }
-            if lifo::is_offered(task) {
-                // Step 5: the owner expects a long poll and woke us for it.
-                self.lifo_watch = None;
-                return match take_if(handle, v, task) {
-                    Some(t) => Round::Found(t),
-                    None => Round::Watching(Watch::None),
-                };
-            }
             // Relaxed: a hint, like the slot load.
             let tick = r.ticks.load(Relaxed);
             match &self.lifo_watch {
                 Some(w) if w.victim == v && w.task == task.addr() && w.tick == tick => {
-                    if !w.ripe(handle) {
+                    // Step 5: an offered task on its second sighting (one
+                    // round: an owner whose poll was about to end takes it
+                    // back first, so a spinning searcher does not pull a
+                    // ping-pong pair apart); step 6: a deferred one once ripe.
+                    if !lifo::is_offered(task) && !w.ripe(handle) {
                         return Round::Watching(Watch::Same);
                     }
-                    // Step 6: stuck for `lifo_steal_after`.
                     self.lifo_watch = None;
                     return match take_if(handle, v, task) {
                         Some(t) => Round::Found(t),
