@@ -14,6 +14,8 @@
 //! echo.rs       TCP echo over loopback (`NetRt`: from_std/read/write_all)
 //! timers.rs     timer churn and sleep overshoot (`TimeRt`: sleep)
 //! rows.rs       the `compare` rows of the three modules above
+//! lifo.rs       task-to-task wake, busy waker per wake, abort → join, CPU use
+//! sched_rows.rs the `compare` rows of `lifo.rs`
 //! notes.rs      the extra tables: quell vs its own wake latency, rates
 //! group.rs      task-group rows (TaskGroup / TryTaskGroup vs JoinSet)
 //! sync9.rs      sync-primitive rows (Mutex, Semaphore, broadcast, mpsc, watch)
@@ -29,12 +31,14 @@ pub mod crit;
 pub mod echo;
 pub mod group;
 pub mod harness;
+pub mod lifo;
 pub mod notes;
 pub mod probe;
 pub mod registry;
 pub mod rows;
 pub mod rt;
 pub mod scenarios;
+pub mod sched_rows;
 pub mod slot;
 pub mod sync9;
 pub mod table;

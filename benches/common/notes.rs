@@ -1,4 +1,4 @@
-//! Two small tables `compare` prints after the main one, for what the
+//! Small tables `compare` prints after the main one, for what the
 //! `Row` table cannot show:
 //!
 //! * **quell vs its own wake latency**: budgets of the form "quell's X p50
@@ -6,7 +6,9 @@
 //!   alternating repetitions (factor = median of the per-repetition
 //!   ratios X / wake);
 //! * **rates**: throughput rows restated as operations per second (from
-//!   the median run time of each side).
+//!   the median run time of each side);
+//! * **CPU use**: CPU-seconds per wall-second of the process (idle runtime,
+//!   one busy worker).
 //!
 //! Scenarios push formatted lines here while they run; `print` empties it.
 
@@ -17,6 +19,7 @@ use super::table::fmt_ns;
 
 static SELF_ROWS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 static RATES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static CPU: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 fn push(v: &Mutex<Vec<String>>, line: String) {
     v.lock().unwrap_or_else(|e| e.into_inner()).push(line);
@@ -73,6 +76,28 @@ pub fn rate(name: &str, unit: &str, per_run: f64, quell: &Outcome, tokio: &Outco
     );
 }
 
+/// A CPU-use line: values are CPU-seconds per wall-second × 1e9 (as the
+/// harness stores them); budget: quell's median at most `max`.
+pub fn cpu(name: &str, quell: &Outcome, tokio: &Outcome, max: f64) {
+    let c = |o: &Outcome| match o {
+        Ok(s) => format!("{:.3}", s.median / 1e9),
+        Err(_) => "FAILED".into(),
+    };
+    let verdict = match quell {
+        Ok(s) if s.median / 1e9 <= max => "ok",
+        Ok(_) => "MISS",
+        Err(_) => "FAILED",
+    };
+    push(
+        &CPU,
+        format!(
+            "| {name} | {} | {} | ≤ {max:.2} | {verdict} |",
+            c(quell),
+            c(tokio)
+        ),
+    );
+}
+
 /// "1.23 M", "456 k", "789".
 pub fn fmt_rate(x: f64) -> String {
     if x >= 1e6 {
@@ -93,9 +118,23 @@ pub fn print() {
              factor = median of per-rep ratios, lower is better"
         );
         println!();
-        println!("| quell metric | value | quell wake p50 | factor | budget | |");
+        println!("| quell metric | value | quell wake (p50 unless named) | factor | budget | |");
         println!("|---|---:|---:|---:|---:|---|");
         for l in own {
+            println!("{l}");
+        }
+        println!();
+    }
+    let cpu = take(&CPU);
+    if !cpu.is_empty() {
+        println!(
+            "CPU use of the whole process (getrusage user+system) over a fixed window, \
+             CPU-seconds per wall-second, median over reps"
+        );
+        println!();
+        println!("| runtime load | quell | tokio | budget (quell) | |");
+        println!("|---|---:|---:|---:|---|");
+        for l in cpu {
             println!("{l}");
         }
         println!();

@@ -11,6 +11,7 @@ use super::harness::{self, Settings};
 use super::rows;
 use super::rt::{Quell, Tokio};
 use super::scenarios as sc;
+use super::sched_rows;
 use super::table::Row;
 
 /// A named group of rows.
@@ -89,8 +90,20 @@ pub fn all() -> Vec<Scenario> {
             },
         },
         Scenario {
+            name: "busy_waker_per_wake",
+            run: sched_rows::busy_waker_per_wake,
+        },
+        Scenario {
             name: "wake_latency",
             run: harness::wake_vs_tokio,
+        },
+        Scenario {
+            name: "task_to_task",
+            run: sched_rows::task_to_task,
+        },
+        Scenario {
+            name: "abort_join",
+            run: sched_rows::abort_join,
         },
         Scenario {
             name: "cancel_channel",
@@ -115,6 +128,10 @@ pub fn all() -> Vec<Scenario> {
         Scenario {
             name: "sleep_overshoot",
             run: rows::sleep_overshoot,
+        },
+        Scenario {
+            name: "cpu_use",
+            run: sched_rows::cpu_use,
         },
         Scenario {
             name: "binding_spawn_many_local",

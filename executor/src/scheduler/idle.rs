@@ -90,7 +90,11 @@ impl Idle {
     pub(crate) fn transition_worker_to_parked(&self, worker: usize, is_searching: bool) -> bool {
         let mut sleepers = self.sleepers.lock().unwrap();
         let dec = (1 << UNPARK_SHIFT) | usize::from(is_searching);
-        // SeqCst: in the total order with the pushers' fences.
+        // SeqCst: this is the parker's store of the store-buffering pair
+        // (state write, then fence, then queue loads in step 2); it pairs
+        // with the pushers' fence-then-load in `notify_should_wakeup`. The
+        // fences carry the ordering; SeqCst keeps every access to `state`
+        // in the one total order the module docs' argument uses.
         let prev = self.state.fetch_sub(dec, SeqCst);
         sleepers.push(worker);
         is_searching && prev & SEARCH_MASK == 1
@@ -104,18 +108,30 @@ impl Idle {
 
     /// A worker wants to search (steal). Refused when half already search.
     pub(crate) fn transition_worker_to_searching(&self) -> bool {
+        // SeqCst: a refused worker parks as a non-searcher, without the
+        // last-searcher re-check, relying on the searcher it saw here, so
+        // that searcher must not already be gone: this load is in the same
+        // total order as the searchers' decrements. With Relaxed, a stale
+        // count refuses the search while the last searcher has already
+        // re-checked, and an offered LIFO task is stranded (loom:
+        // `loom_lifo_offered_busy_waker` deadlocks).
         let s = self.state.load(SeqCst);
         if 2 * (s & SEARCH_MASK) >= self.num_workers {
             return false;
         }
-        // SeqCst: same total order as above.
+        // SeqCst: pushers' loads in `notify_should_wakeup` (after their
+        // fence) see this searcher and skip the wake; that is safe because
+        // this searcher, before it parks, is a last searcher that re-checks
+        // after its own fence. Same total order as every `state` access.
         self.state.fetch_add(1, SeqCst);
         true
     }
 
     /// A searcher found work. True if it was the last searcher.
     pub(crate) fn transition_worker_from_searching(&self) -> bool {
-        // SeqCst: same total order as above.
+        // SeqCst: like the parker's decrement: a state write followed (for
+        // the last searcher) by `fence_before_recheck` and the queue loads,
+        // pairing with the pushers' fence-then-load.
         let prev = self.state.fetch_sub(1, SeqCst);
         debug_assert!(prev & SEARCH_MASK > 0);
         prev & SEARCH_MASK == 1
@@ -127,7 +143,9 @@ impl Idle {
         let mut sleepers = self.sleepers.lock().unwrap();
         if let Some(pos) = sleepers.iter().position(|&w| w == worker) {
             sleepers.swap_remove(pos);
-            // SeqCst: same total order as above. Counted as unparked, not searching.
+            // SeqCst: same total order as every `state` access (the pushers'
+            // `num_unparked` check reads it after their fence). Counted as
+            // unparked, not searching.
             self.state.fetch_add(1 << UNPARK_SHIFT, SeqCst);
             true
         } else {

@@ -18,9 +18,11 @@
 //! * `idle.rs`: who searches, who sleeps, whom to wake (C5, with the proof).
 //! * `park.rs`: thread parker / driver parking and unparking.
 //! * `worker.rs`: the run loop, LIFO slot, fairness, budget.
+//! * `lifo.rs`: whom a LIFO fill notifies, and when (C5, C13, with the proof).
 //! * `steal.rs`: searching other workers (batch steal, LIFO rescue).
 
 mod idle;
+mod lifo;
 pub(crate) mod park;
 pub(crate) mod queue;
 mod steal;
@@ -48,7 +50,14 @@ pub(crate) struct Config {
     pub(crate) lifo_slot: bool,
     pub(crate) max_lifo_polls: u32,
     pub(crate) spin_before_park: u32,
+    /// A deferred LIFO task that stayed this long in a busy owner's slot
+    /// is taken by a searcher; a poll that runs this long after filling
+    /// the slot makes the next fills offered (lifo.rs).
     pub(crate) lifo_steal_after: std::time::Duration,
+    /// loom only: whether every LIFO fill is offered (lifo.rs step 1;
+    /// outside loom the predictor decides from measured poll times).
+    #[cfg(loom)]
+    pub(crate) lifo_offer: bool,
     /// Every `event_interval` ticks a worker gives the I/O driver a
     /// non-blocking turn, so I/O and timers progress while all are busy.
     pub(crate) event_interval: u32,
@@ -57,9 +66,10 @@ pub(crate) struct Config {
 /// What other threads can reach of one worker.
 pub(crate) struct Remote {
     pub(crate) steal: Steal<Notif>,
-    /// The LIFO slot: a `Notified` (as a raw header pointer) or null. Owned
-    /// by whoever swaps it out; stealable by a searcher when the owner is
-    /// stuck in a long poll (see `steal.rs`).
+    /// The LIFO slot: a `Notified` (as a raw header pointer, tagged with
+    /// `lifo::OFFERED`) or null. Owned by whoever swaps it out; stealable by
+    /// a searcher when offered or when the owner is stuck in a long poll
+    /// (lifo.rs).
     pub(crate) lifo: AtomicPtr<crate::task::Header>,
     /// Incremented by the owner at each poll; lets a searcher tell that the
     /// owner has not moved on since it last looked.
@@ -118,7 +128,8 @@ impl Handle {
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
-        // Acquire pairs with the SeqCst store in `begin_shutdown`.
+        // Acquire pairs with the SeqCst store in `begin_shutdown`: a worker
+        // that sees the flag also sees what shutdown wrote before it.
         self.shutdown.load(Acquire)
     }
 
@@ -126,10 +137,16 @@ impl Handle {
     pub(crate) fn push_remote(&self, task: Notif) {
         self.inject.push(task);
         // Shutdown race: if shutdown's final drain may already have run,
-        // drain ourselves so the task's ref is not stranded. SeqCst fence
-        // pairs with the one in `drain_after_shutdown` (store/load on both
-        // sides: inject push / flag load vs. flag store / inject drain).
+        // drain ourselves so the task's ref is not stranded. This fence
+        // pairs with the SeqCst store of the flag in `begin_shutdown` and
+        // the fence in `finish_shutdown` before its `drain_inject` (a
+        // store/load pair on each side: inject push / flag load here, flag
+        // store / inject drain there). In their total order, either our
+        // load sees the flag (we drain), or shutdown's drain, which comes
+        // after its fence, sees our push. With weaker orderings both could
+        // miss and the task's ref would leak.
         fence(SeqCst);
+        // SeqCst: part of the same total order (see above).
         if self.shutdown.load(SeqCst) {
             self.drain_inject();
             return;
@@ -159,18 +176,27 @@ impl Handle {
         }
     }
 
-    /// Any queue non-empty (for the last searcher's re-check, parker step 2).
+    /// Any queue non-empty, or any LIFO slot holding an *offered* task
+    /// (the last searcher's re-check, idle.rs parker step 2, lifo.rs step
+    /// 7). A deferred LIFO task is not work for a searcher: its owner is
+    /// awake and runs it (lifo.rs, "Why C5 holds"); counting it would keep
+    /// an idle worker spinning while its neighbour ping-pongs.
     pub(crate) fn has_work_anywhere(&self) -> bool {
         !self.inject.is_empty()
-            || self
-                .remotes
-                .iter()
-                .any(|r| !r.steal.is_empty() || !r.lifo.load(Acquire).is_null())
+            || self.remotes.iter().any(|r| {
+                // Relaxed: ordered by the caller's `fence(SeqCst)`, which
+                // pairs with the fence of the pusher that offered it
+                // (`Idle::notify_should_wakeup`); the CAS in `rescue_lifo`
+                // is what takes the task.
+                let p = r.lifo.load(Relaxed);
+                !r.steal.is_empty() || (!p.is_null() && lifo::is_offered(p))
+            })
     }
 
     /// Step 1 of shutdown: stop the workers.
     pub(crate) fn begin_shutdown(&self) {
-        // SeqCst: total order with `push_remote`'s fence/load (see there).
+        // SeqCst: in the total order with `push_remote`'s fence and load
+        // (see there) and with `finish_shutdown`'s fence.
         self.shutdown.store(true, SeqCst);
         for i in 0..self.num_workers() {
             self.idle.unpark_worker_by_id(i);
@@ -181,11 +207,17 @@ impl Handle {
     /// After the workers have exited: drop every future, drain every queue.
     pub(crate) fn finish_shutdown(&self) {
         self.owned.close_and_shutdown_all();
+        // Pairs with the fence in `push_remote`: a pusher whose load missed
+        // the flag pushed before this fence in the total order, so the
+        // drain below sees its task.
         fence(SeqCst);
         self.drain_inject();
         for r in self.remotes.iter() {
+            // AcqRel: Acquire pairs with the Release of the fill
+            // (`worker::schedule_local`); the workers have exited, so no
+            // one else touches the slot now.
             let p = r.lifo.swap(ptr::null_mut(), AcqRel);
-            if let Some(p) = NonNull::new(p) {
+            if let Some(p) = NonNull::new(lifo::untagged(p)) {
                 // SAFETY: a non-null LIFO pointer is a Notified's ref.
                 drop(unsafe { Notified::<Arc<Handle>>::from_raw(RawTask::from_raw(p)) });
             }

@@ -160,6 +160,9 @@ impl Parker {
 
     fn park_thread(&self, timeout: Option<Duration>) {
         let inner = &*self.inner;
+        // AcqRel: Release publishes PARKED_THREAD to the unparker's AcqRel
+        // swap (it must then `thread.unpark()` us); on failure, Acquire sees
+        // what the unparker wrote before its NOTIFIED (a queued task).
         match inner
             .state
             .compare_exchange(EMPTY, PARKED_THREAD, AcqRel, Acquire)

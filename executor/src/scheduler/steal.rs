@@ -1,15 +1,23 @@
 //! Searching for work when the local queues are empty.
 //!
 //! One search round: steal a batch (about half) from each other worker in
-//! a random order, then a batch from the injector, then "LIFO rescue".
-//! A searcher spins up to `spin_before_park` rounds before it parks, and
-//! does not park while another worker's LIFO slot is occupied: it watches
-//! that slot and takes the task once it has stayed there, with the owner's
-//! tick unchanged, for `lifo_steal_after` (the owner is stuck in one long
-//! poll; otherwise the owner would have run it within a few hundred ns).
+//! a random order, then a batch from the injector, then "LIFO rescue"
+//! (lifo.rs steps 5–6): an *offered* task in another worker's LIFO slot is
+//! taken when a second round sees it still there with the owner's tick
+//! unchanged; a *deferred* one once it has stayed there so for
+//! `lifo_steal_after` (the owner is stuck in one long poll; otherwise it
+//! would have run the task within a few hundred ns).
+//!
+//! A searcher spins up to `spin_before_park` rounds before it parks. Past
+//! that budget it keeps going only while it watches a sighting of a
+//! deferred task, and for at most `LATE_SIGHTINGS` new sightings (each
+//! lasts at most `lifo_steal_after`): an owner whose tick moves is alive
+//! and runs its slot itself, so a neighbour that ping-pongs through its
+//! slot does not keep an idle worker spinning.
 
 use std::ptr::{self, NonNull};
 
+use super::lifo;
 use super::worker::Core;
 use super::{Handle, Notif};
 use crate::loom::atomic::Ordering::*;
@@ -36,18 +44,37 @@ impl Core {
         }
         let rounds = handle.config.spin_before_park.max(1);
         let mut round = 0u32;
+        // New sightings watched past the spin budget (bounded, see below).
+        let mut late_sightings = 0u32;
         loop {
-            if let Some(t) = self.steal_round(handle) {
-                self.lifo_watch = None;
-                return Some(t);
-            }
+            let watch = match self.steal_round(handle) {
+                Round::Found(t) => {
+                    self.lifo_watch = None;
+                    return Some(t);
+                }
+                Round::Watching(w) => w,
+            };
             if handle.is_shutdown() {
+                self.lifo_watch = None;
                 return None;
             }
             round += 1;
-            // Past the spin budget, keep going only while a LIFO task is
-            // being watched (it is ours within `lifo_steal_after`).
-            if round >= rounds && self.lifo_watch.is_none() {
+            // Past the spin budget, keep going only while a LIFO sighting
+            // is being watched (it is ours within `lifo_steal_after`, or its
+            // owner moved on): the same one, or one of at most
+            // `LATE_SIGHTINGS` new ones (a task filled just as we were
+            // giving up is still watched; a neighbour whose slot changes at
+            // every poll does not keep us spinning).
+            let keep = match watch {
+                Watch::Same => true,
+                Watch::New if late_sightings < LATE_SIGHTINGS => {
+                    late_sightings += u32::from(round >= rounds);
+                    true
+                }
+                _ => false,
+            };
+            if round >= rounds && !keep {
+                self.lifo_watch = None;
                 return None;
             }
             // No `thread::yield_now` here: on a loaded machine it hands the
@@ -62,7 +89,7 @@ impl Core {
         }
     }
 
-    fn steal_round(&mut self, handle: &Handle) -> Option<Notif> {
+    fn steal_round(&mut self, handle: &Handle) -> Round {
         let n = handle.num_workers();
         let start = self.rand.next(n);
         for i in 0..n {
@@ -71,17 +98,18 @@ impl Core {
                 continue;
             }
             if let Some(t) = handle.remotes[v].steal.steal_into(&self.run_queue) {
-                return Some(t);
+                return Round::Found(t);
             }
         }
         if let Some(t) = handle.inject.pop_batch_into(&self.run_queue) {
-            return Some(t);
+            return Round::Found(t);
         }
         self.rescue_lifo(handle, start)
     }
 
-    /// Takes a victim's LIFO task if it has been stuck there (see module docs).
-    fn rescue_lifo(&mut self, handle: &Handle, start: usize) -> Option<Notif> {
+    /// Takes a victim's LIFO task if it was offered or has been stuck there
+    /// (lifo.rs steps 5–6); otherwise says what we are watching.
+    fn rescue_lifo(&mut self, handle: &Handle, start: usize) -> Round {
         let n = handle.num_workers();
         for i in 0..n {
             let v = (start + i) % n;
@@ -89,44 +117,79 @@ impl Core {
                 continue;
             }
             let r = &handle.remotes[v];
-            // Relaxed: a hint; the swap below decides ownership.
+            // Relaxed: a hint; the CAS below decides ownership.
             let task = r.lifo.load(Relaxed);
             if task.is_null() {
                 continue;
             }
+            // Relaxed: a hint, like the slot load.
             let tick = r.ticks.load(Relaxed);
             match &self.lifo_watch {
-                Some(w) if w.victim == v && w.task == task as usize && w.tick == tick => {
-                    if !w.ripe(handle) {
-                        return None;
+                Some(w) if w.victim == v && w.task == task.addr() && w.tick == tick => {
+                    // Step 5: an offered task on its second sighting (one
+                    // round: an owner whose poll was about to end takes it
+                    // back first, so a spinning searcher does not pull a
+                    // ping-pong pair apart); step 6: a deferred one once ripe.
+                    if !lifo::is_offered(task) && !w.ripe(handle) {
+                        return Round::Watching(Watch::Same);
                     }
                     self.lifo_watch = None;
-                    // Take it only if it is still that task. AcqRel: see
-                    // `Core::take_lifo`; exactly one swap/CAS gets the ref.
-                    return match r
-                        .lifo
-                        .compare_exchange(task, ptr::null_mut(), AcqRel, Relaxed)
-                    {
-                        // SAFETY: a non-null slot pointer is a Notified's ref, now ours.
-                        Ok(p) => NonNull::new(p)
-                            .map(|p| unsafe { Notified::from_raw(RawTask::from_raw(p)) }),
-                        Err(_) => None,
+                    return match take_if(handle, v, task) {
+                        Some(t) => Round::Found(t),
+                        None => Round::Watching(Watch::None),
                     };
                 }
                 _ => {
                     self.lifo_watch = Some(LifoWatch {
                         victim: v,
-                        task: task as usize,
+                        task: task.addr(),
                         tick,
                         #[cfg(not(loom))]
                         since: std::time::Instant::now(),
                     });
-                    return None;
+                    return Round::Watching(Watch::New);
                 }
             }
         }
         self.lifo_watch = None;
-        None
+        Round::Watching(Watch::None)
+    }
+}
+
+/// New LIFO sightings a searcher watches past its spin budget.
+const LATE_SIGHTINGS: u32 = 3;
+
+/// The outcome of one search round.
+enum Round {
+    Found(Notif),
+    Watching(Watch),
+}
+
+/// What a round left `Core::lifo_watch` watching.
+#[derive(PartialEq, Eq)]
+enum Watch {
+    /// Nothing.
+    None,
+    /// A sighting made this round (a new task, or its owner moved on).
+    New,
+    /// The sighting of an earlier round, unchanged and not yet ripe.
+    Same,
+}
+
+/// Takes worker `v`'s LIFO task if the slot still holds exactly `tagged`.
+fn take_if(handle: &Handle, v: usize, tagged: *mut crate::task::Header) -> Option<Notif> {
+    // AcqRel: Acquire pairs with the Release of the owner's fill
+    // (`worker::schedule_local`), so the task's writes are visible; the
+    // owner's swap in `Core::take_lifo` races us: exactly one RMW gets the
+    // pointer (lifo.rs, I1).
+    match handle.remotes[v]
+        .lifo
+        .compare_exchange(tagged, ptr::null_mut(), AcqRel, Relaxed)
+    {
+        // SAFETY: a non-null slot pointer is a Notified's ref, now ours.
+        Ok(p) => NonNull::new(lifo::untagged(p))
+            .map(|p| unsafe { Notified::from_raw(RawTask::from_raw(p)) }),
+        Err(_) => None,
     }
 }
 

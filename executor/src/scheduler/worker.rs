@@ -17,9 +17,9 @@
 //! (message passing stays on one core, hot in cache). At most
 //! `max_lifo_polls` LIFO polls run back to back; then the slot's task goes
 //! to the back of the local queue so ping-pong cannot starve the queue.
-//! Unlike tokio's, the slot is stealable: a searcher that sees the same
-//! task in a victim's slot while the victim's tick has not moved for
-//! `lifo_steal_after` takes it, so a busy waker does not strand it.
+//! Whether a fill wakes another worker is predicted from this worker's
+//! recent polls, and the slot is stealable: lifo.rs has the protocol
+//! (numbered steps, invariants, why C5 holds).
 //!
 //! # The core in the thread-local context
 //!
@@ -30,6 +30,7 @@
 use std::cell::{Cell, RefCell};
 use std::ptr::{self, NonNull};
 
+use super::lifo::{self, WakePredictor};
 use super::park::Parker;
 use super::queue::Local;
 use super::{Config, Handle, Notif};
@@ -46,6 +47,8 @@ pub(crate) struct Core {
     pub(crate) rand: FastRand,
     parker: Option<Parker>,
     pub(crate) lifo_watch: Option<super::steal::LifoWatch>,
+    /// Whether LIFO fills are offered (lifo.rs, steps 1 and 4).
+    predictor: WakePredictor,
     /// True while this worker turns the I/O driver (maintenance or park):
     /// tasks its dispatch wakes go to the local queue without a
     /// notification, which is sent once after the turn if needed.
@@ -53,7 +56,7 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub(crate) fn new(index: usize, run_queue: Local<Notif>, _config: &Config) -> Core {
+    pub(crate) fn new(index: usize, run_queue: Local<Notif>, config: &Config) -> Core {
         Core {
             index,
             run_queue,
@@ -62,6 +65,7 @@ impl Core {
             rand: FastRand::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
             parker: None,
             lifo_watch: None,
+            predictor: WakePredictor::new(config),
             in_driver: false,
         }
     }
@@ -79,12 +83,15 @@ impl Core {
         if slot.load(Relaxed).is_null() {
             return None;
         }
-        // AcqRel: Acquire pairs with the Release half of the swap that put
-        // the pointer there (possibly from a stealer racing us: exactly one
-        // swap gets it).
+        // AcqRel: Acquire pairs with the Release half of the swap in
+        // `schedule_local` that put the pointer there (the task's header
+        // writes are visible to us); Release is not needed by anyone but
+        // keeps one ordering for every slot RMW. A stealer's CAS races this
+        // swap: exactly one of them gets the pointer (lifo.rs, I1).
         let p = slot.swap(ptr::null_mut(), AcqRel);
-        // SAFETY: a non-null slot pointer is a Notified's ref, now ours.
-        NonNull::new(p).map(|p| unsafe { Notified::from_raw(RawTask::from_raw(p)) })
+        // SAFETY: a non-null slot pointer is a Notified's ref (tagged,
+        // lifo.rs), now ours.
+        NonNull::new(lifo::untagged(p)).map(|p| unsafe { Notified::from_raw(RawTask::from_raw(p)) })
     }
 
     fn next_task(&mut self, handle: &Handle) -> Option<Notif> {
@@ -106,8 +113,17 @@ impl Core {
         self.take_lifo(handle).or_else(|| self.run_queue.pop())
     }
 
+    /// Own queue or own LIFO slot non-empty (lifo.rs, I2).
     fn has_local_work(&self, handle: &Handle) -> bool {
-        !self.run_queue.is_empty() || !handle.remotes[self.index].lifo.load(Acquire).is_null()
+        // Relaxed: only this thread fills its own slot (I1), so the load
+        // sees our last fill; a stealer emptying it concurrently only
+        // makes the answer conservative (we look once more).
+        !self.run_queue.is_empty() || !handle.remotes[self.index].lifo.load(Relaxed).is_null()
+    }
+
+    /// Lifo.rs step 4, first half: a poll just ended.
+    fn poll_ended(&mut self, slot_was_empty: bool) {
+        self.predictor.poll_ended(slot_was_empty);
     }
 
     fn begin_poll(&mut self, handle: &Handle) {
@@ -237,7 +253,11 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
             .borrow_mut()
             .take()
             .expect("worker core lost during poll");
-        let Some(task) = core.take_lifo(handle) else {
+        // Lifo.rs step 4: the slot comes first; learn from the poll (an
+        // empty slot after a fill means someone else took the task).
+        let task = core.take_lifo(handle);
+        core.poll_ended(task.is_none());
+        let Some(task) = task else {
             return core;
         };
         if lifo_polls >= handle.config.max_lifo_polls {
@@ -387,17 +407,43 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool)
     }
     if is_yield || !handle.config.lifo_slot {
         core.run_queue.push(task);
-    } else {
-        let p = task.into_raw().header_ptr().as_ptr();
-        // AcqRel: Release publishes the Notified to whoever swaps it out
-        // (us later, or a stealer); Acquire takes ownership of the old one.
-        let prev = handle.remotes[core.index].lifo.swap(p, AcqRel);
-        if let Some(prev) = NonNull::new(prev) {
-            // SAFETY: the previous slot content was a Notified's ref.
-            core.run_queue
-                .push(unsafe { Notified::from_raw(RawTask::from_raw(prev)) });
-        }
+        // Pusher steps 2–3 of the idle protocol (C5): a queued task is
+        // work another worker can take.
+        handle.notify_parked();
+        return;
     }
-    // Pusher steps 2–3 of the idle protocol (C5).
-    handle.notify_parked();
+    // Lifo.rs steps 1–3.
+    let offer = core.predictor.offer();
+    let p = lifo::tagged(task.into_raw().header_ptr().as_ptr(), offer);
+    let slot = &handle.remotes[core.index].lifo;
+    // Relaxed: only we fill the slot (lifo.rs, I1), so if it is empty now
+    // it stays empty until our store; a stealer only ever empties it.
+    let prev = if slot.load(Relaxed).is_null() {
+        // Release: publishes the Notified to whoever takes it (us in
+        // `take_lifo`, or a stealer's CAS in `rescue_lifo`, both Acquire).
+        // A plain store, not a swap: the common fill pays no RMW.
+        slot.store(p, Release);
+        ptr::null_mut()
+    } else {
+        // AcqRel: Release as above; Acquire pairs with the Release of the
+        // fill that put the previous pointer there (we take its ref), and
+        // the swap races a stealer's CAS for it (exactly one gets it).
+        slot.swap(p, AcqRel)
+    };
+    let displaced = NonNull::new(lifo::untagged(prev));
+    if let Some(prev) = displaced {
+        // SAFETY: the previous slot content was a Notified's ref.
+        core.run_queue
+            .push(unsafe { Notified::from_raw(RawTask::from_raw(prev)) });
+    }
+    if displaced.is_some() || offer {
+        // Pusher steps 2–3 of the idle protocol (lifo.rs, I3).
+        handle.notify_parked();
+    }
+    // Else deferred: we run it when this poll ends (lifo.rs, step 4).
+
+    // Step 4, first half: stamp the fill. After the notify: its futex
+    // wake must not count as the poll running on (that would keep a
+    // worker offering on its own syscalls).
+    core.predictor.filled();
 }

@@ -518,9 +518,28 @@ pub(crate) fn cancel(raw: RawTask, cause: Cause) -> bool {
     first
 }
 
-/// `abort()`.
+/// `abort()`. An idle task is aborted on the calling thread: the
+/// transition that sets ABORTED hands us a `Notified` (the task is not
+/// queued anywhere), and polling it drops the future and completes the
+/// task at once (`transition_to_running` sees ABORTED; the future is never
+/// polled). Only the join waiter's wake then crosses threads, instead of a
+/// trip through the injector to a worker first. The future's destructor
+/// therefore runs here, as it does at shutdown (so the caller must not hold
+/// a lock that destructor takes): I/O resources deregister
+/// through their own driver handle, wakes it makes go to the injector (or,
+/// on a worker, its own queue), a panic in it is caught and reported to
+/// the join (`abort_and_complete`). A running or queued task is only
+/// flagged; its worker drops it at its next scheduling point.
 pub(crate) fn abort(raw: RawTask) -> bool {
-    notify_with(raw, super::state::ABORTED)
+    let (first, action) = raw
+        .header()
+        .state
+        .transition_to_notified_and_flag(super::state::ABORTED);
+    if action == TransitionToNotified::Submit {
+        // The Notified's ref (taken by the transition) moves into the poll.
+        raw.poll();
+    }
+    first
 }
 
 fn notify_with(raw: RawTask, flag: usize) -> bool {

@@ -25,19 +25,20 @@ use crate::scheduler::park::{loom_driver_pair, Parker, SharedDriver};
 use crate::scheduler::{worker, Config, Handle, Notif};
 use crate::task::{new_task, Binding, JoinHandle, Meta};
 
-fn config() -> Config {
+pub(super) fn config() -> Config {
     Config {
         global_queue_interval: 31,
         lifo_slot: true,
         max_lifo_polls: 3,
         spin_before_park: 0,
         lifo_steal_after: Duration::ZERO,
+        lifo_offer: false,
         event_interval: 61,
     }
 }
 
 /// Starts `n` workers, each on a loom thread with a core from `handle.cores`.
-fn start_workers(handle: &Arc<Handle>, n: usize) -> Vec<thread::JoinHandle<()>> {
+pub(super) fn start_workers(handle: &Arc<Handle>, n: usize) -> Vec<thread::JoinHandle<()>> {
     (0..n)
         .map(|_| {
             let core = handle.cores.lock().unwrap().pop().expect("a free core");
@@ -49,7 +50,7 @@ fn start_workers(handle: &Arc<Handle>, n: usize) -> Vec<thread::JoinHandle<()>> 
 
 /// The runtime's shutdown sequence: stop the workers, join them, drop
 /// what is left.
-fn stop(handle: &Arc<Handle>, workers: Vec<thread::JoinHandle<()>>) {
+pub(super) fn stop(handle: &Arc<Handle>, workers: Vec<thread::JoinHandle<()>>) {
     handle.begin_shutdown();
     for w in workers {
         w.join().unwrap();
@@ -60,7 +61,7 @@ fn stop(handle: &Arc<Handle>, workers: Vec<thread::JoinHandle<()>>) {
 /// Spawns `future` from off-worker: bind, then push to the injector (the
 /// pusher side of the idle protocol, as `Handle::push_remote` does it).
 #[track_caller]
-fn spawn_remote<F>(handle: &Arc<Handle>, future: F) -> JoinHandle<F::Output>
+pub(super) fn spawn_remote<F>(handle: &Arc<Handle>, future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -73,7 +74,7 @@ where
 /// Spawns `future` the way a task running on a worker does: to that
 /// worker's local queue (`worker::schedule`, then `notify_parked`).
 #[track_caller]
-fn spawn_from_worker<F>(handle: &Arc<Handle>, future: F) -> JoinHandle<F::Output>
+pub(super) fn spawn_from_worker<F>(handle: &Arc<Handle>, future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -100,17 +101,17 @@ where
 }
 
 /// A one-shot event that blocks a loom thread (a condvar).
-struct Event(Mutex<bool>, Condvar);
+pub(super) struct Event(Mutex<bool>, Condvar);
 
 impl Event {
-    fn new() -> Arc<Event> {
+    pub(super) fn new() -> Arc<Event> {
         Arc::new(Event(Mutex::new(false), Condvar::new()))
     }
-    fn set(&self) {
+    pub(super) fn set(&self) {
         *self.0.lock().unwrap() = true;
         self.1.notify_all();
     }
-    fn wait(&self) {
+    pub(super) fn wait(&self) {
         let mut set = self.0.lock().unwrap();
         while !*set {
             set = self.1.wait(set).unwrap();

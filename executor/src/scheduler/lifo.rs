@@ -1,0 +1,243 @@
+//! The LIFO slot's notification protocol: who is told about a task that
+//! the running task woke, and when (contracts C5 and C13).
+//!
+//! A task B woken by the running task A goes to the LIFO slot of A's
+//! worker (the *owner*) and runs next, when A's poll ends. Waking another
+//! worker for B is useless if A's poll ends soon (the owner runs B before
+//! the woken worker could), and it costs a fence and usually a futex wake
+//! on the owner's thread, i.e. on B's critical path: most task-to-task
+//! wakes (a channel send, a `Notify`, a join) come right before the waker
+//! parks. It is needed only when A's poll runs on, so the owner
+//! *predicts*, from its own recent history, whether the poll that is
+//! filling the slot will run on.
+//!
+//! # Protocol
+//!
+//! Owner, filling the slot during a poll (`worker::schedule_local`):
+//! 1. unless each of this worker's last [`OFFER_HOLD`] fills was followed
+//!    by a short poll ([`WakePredictor`]; a fresh worker has no such
+//!    history), the fill is **offered**: the slot pointer carries
+//!    [`OFFERED`];
+//! 2. put the pointer in the slot (a Release store if the slot is empty —
+//!    only the owner fills it, so it stays empty until then — else a swap,
+//!    which races a stealer for the previous task); a displaced previous
+//!    task goes to the local queue;
+//! 3. if a task was displaced, or the fill is offered: the pusher steps 2–3
+//!    of the idle protocol (`Handle::notify_parked`: `fence(SeqCst)`, load
+//!    the idle state, wake a sleeper if no one searches). Otherwise
+//!    nothing: the fill is **deferred**;
+//! 4. when the poll ends, take the slot before anything else
+//!    (`worker::run_task`) and run its task; and teach the predictor: the
+//!    fill was stamped after step 3 (a notification's own syscall is not
+//!    "the poll running on"); the poll counts as long if it ran on for
+//!    `lifo_steal_after` after the stamp (two TSC reads per fill), or if
+//!    the slot was already empty (another worker took the task: offering
+//!    was useful, even if the poll then ended soon *because* the task ran
+//!    elsewhere, as for a waker that spins until its wakee has run).
+//!
+//! Searcher (`steal.rs`, `Core::rescue_lifo`):
+//! 5. an offered task is taken when a second search round still sees it,
+//!    with the owner's tick unchanged (CAS on the exact tagged pointer):
+//!    one round later than at once, so that an owner whose poll was about
+//!    to end takes it back first (a spinning searcher does not pull a
+//!    ping-pong pair apart);
+//! 6. a deferred task is taken only after it has stayed in the slot, with
+//!    the owner's tick unchanged, for `lifo_steal_after`; past its spin
+//!    budget a searcher keeps watching a sighting, for at most a few new
+//!    sightings (steal.rs), then parks.
+//!
+//! Last searcher about to park (idle.rs, parker step 2):
+//! 7. after `fence(SeqCst)`, the re-check counts queues and **offered**
+//!    slots as work (`Handle::has_work_anywhere`), not deferred slots.
+//!
+//! # Invariants
+//!
+//! * I1: only the owner fills its slot, and only while it holds its core
+//!   in a poll (or a driver turn, whose wakes bypass the slot); every swap
+//!   or CAS that empties the slot takes the `Notified`'s ref, so exactly one
+//!   thread gets it (C3).
+//! * I2: the owner never parks with its slot non-empty: `worker::park`
+//!   checks `has_local_work` (which reads the slot) before it parks, and
+//!   `run_task` empties the slot after every poll (running the task or, past
+//!   `max_lifo_polls`, moving it to the local queue, which is then popped
+//!   before the owner parks).
+//! * I3: an offered fill is followed by steps 2–3 of the idle protocol, so
+//!   the store-then-fence-then-load pairing of idle.rs applies to it as to
+//!   any queue push: either the pusher sees no searcher and wakes a sleeper,
+//!   or the last searcher's re-check (step 7) sees the offered pointer.
+//!
+//! # Why C5 holds
+//!
+//! C5 ("if a run queue is non-empty, some worker is awake or will wake"),
+//! with the LIFO slot as a run queue:
+//!
+//! * queues and the injector: unchanged (the idle protocol);
+//! * an offered slot: I3, the same argument as a queue;
+//! * a deferred slot: its owner is awake. By I1 it was filled during a poll
+//!   of the owner; that poll is running on the owner's thread, and when it
+//!   returns the owner takes the slot (step 4) and cannot park before it is
+//!   empty (I2).
+//!
+//! The exact latency claim (C13) for a task B filled into the slot by a
+//! poll of A: B is polled by the time A's poll returns plus the polls of
+//! at most `max_lifo_polls` other LIFO tasks, or earlier:
+//!
+//! * **offered**: after about one wake latency when a worker is parked
+//!   (woken at step 3, it takes B at step 5), or within two rounds of an
+//!   awake searcher;
+//! * **deferred**, some other worker awake: a searcher takes B after
+//!   `lifo_steal_after` (step 6); a busy worker does when its poll ends and
+//!   it searches (searching always comes before parking);
+//! * **deferred**, every other worker parked: the fill was deferred because
+//!   each of the worker's last [`OFFER_HOLD`] fills was followed by a short
+//!   poll. B waits for A's poll: this is the budgeted exception. Only a long poll that breaks such a run (a
+//!   *misprediction*) strands its B, for that one poll; it teaches the
+//!   predictor (step 4), and the next fills are offered. A mispredicted
+//!   poll that never returns strands its B, as it strands the rest of its
+//!   worker's local queue. (Two shortcuts were measured and dropped:
+//!   gating the offer on a plain load of the idle state loses offered
+//!   tasks — loom — and counting fills made while no notification could
+//!   wake anyone as short, untimed, stranded a busy waker's task in
+//!   `tests/rt_lifo_busy_waker.rs`, as did counting a quickly rescued fill
+//!   as short.)
+//!
+//! An idle runtime stays idle: nothing here wakes a worker on a timer; a
+//! deferred fill wakes no one, and a searcher parks after its spin budget
+//! plus at most one `lifo_steal_after` watch.
+
+use crate::task::Header;
+
+/// Bit 0 of a slot pointer (headers are at least 8-byte aligned): the fill
+/// was offered (step 1), a searcher may take it without waiting (step 5).
+pub(crate) const OFFERED: usize = 1;
+
+/// The pointer to store in the slot for `header`, offered or not.
+pub(crate) fn tagged(header: *mut Header, offered: bool) -> *mut Header {
+    header.map_addr(|a| a | if offered { OFFERED } else { 0 })
+}
+
+/// The header a slot pointer refers to (tag removed).
+pub(crate) fn untagged(p: *mut Header) -> *mut Header {
+    p.map_addr(|a| a & !OFFERED)
+}
+
+/// Whether a (non-null) slot pointer was offered.
+pub(crate) fn is_offered(p: *mut Header) -> bool {
+    p.addr() & OFFERED != 0
+}
+
+/// Polls after a long one during which fills are offered (hysteresis:
+/// a mix of short and long polls stays offered, the stranding side).
+const OFFER_HOLD: u8 = 2;
+
+/// Predicts, per worker, whether the poll that fills the LIFO slot will
+/// run on for longer than `lifo_steal_after` (steps 1 and 4).
+///
+/// A long observation offers the next [`OFFER_HOLD`] fills; each short one
+/// counts down; a fresh worker offers its first [`OFFER_HOLD`]. Under loom the prediction is fixed by the config
+/// (`lifo_offer`) and nothing is timed, so models explore both branches
+/// deterministically.
+pub(crate) struct WakePredictor {
+    offer_next: u8,
+    /// When the last predicted fill of the current poll happened.
+    #[cfg(not(loom))]
+    filled_at: Option<u64>,
+    /// `lifo_steal_after` in [`stamp`] units.
+    #[cfg(not(loom))]
+    long: u64,
+}
+
+impl WakePredictor {
+    /// A fresh worker offers (no evidence that its polls end soon).
+    #[cfg(not(loom))]
+    pub(crate) fn new(config: &super::Config) -> WakePredictor {
+        WakePredictor {
+            offer_next: OFFER_HOLD,
+            filled_at: None,
+            long: stamp::units(config.lifo_steal_after),
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new(config: &super::Config) -> WakePredictor {
+        WakePredictor {
+            offer_next: if config.lifo_offer { u8::MAX } else { 0 },
+        }
+    }
+
+    /// Step 1: offer this fill?
+    pub(crate) fn offer(&self) -> bool {
+        self.offer_next > 0
+    }
+
+    /// A fill happened in the current poll.
+    #[cfg(not(loom))]
+    pub(crate) fn filled(&mut self) {
+        self.filled_at = Some(stamp::now());
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn filled(&mut self) {}
+
+    /// Step 4: the poll ended; `taken`: the slot was empty then, so
+    /// another worker took the task (offering was useful, whatever the
+    /// poll's length: it may have ended soon only because the task ran
+    /// elsewhere, e.g. a waker that spins until its wakee has run).
+    #[cfg(not(loom))]
+    pub(crate) fn poll_ended(&mut self, taken: bool) {
+        if let Some(at) = self.filled_at.take() {
+            if taken || stamp::now().wrapping_sub(at) >= self.long {
+                self.offer_next = OFFER_HOLD;
+            } else {
+                self.offer_next = self.offer_next.saturating_sub(1);
+            }
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn poll_ended(&mut self, _taken: bool) {}
+}
+
+/// The predictor's clock: a fill and the end of its poll are timed on
+/// every predicted fill, so it must be cheap. On x86_64 the time-stamp
+/// counter (`rdtsc`, ~7 ns here against ~20 ns for `Instant::now`),
+/// calibrated once per process against `Instant`; elsewhere `Instant`.
+/// Only ever compared with the threshold: an inexact stamp (an unsynchronised
+/// TSC across a migration) costs one misprediction, nothing else.
+#[cfg(not(loom))]
+mod stamp {
+    use std::time::{Duration, Instant};
+
+    #[cfg(target_arch = "x86_64")]
+    pub(super) fn now() -> u64 {
+        // SAFETY: `rdtsc` has no preconditions: it reads the time-stamp
+        // counter, which every x86_64 CPU has; no memory is accessed.
+        unsafe { core::arch::x86_64::_rdtsc() }
+    }
+
+    /// `d` in counter ticks (ticks per µs measured once, over ~50 µs).
+    #[cfg(target_arch = "x86_64")]
+    pub(super) fn units(d: Duration) -> u64 {
+        static PER_US: crate::loom::OnceLock<f64> = crate::loom::OnceLock::new();
+        let per_us = *PER_US.get_or_init(|| {
+            let (t0, c0) = (Instant::now(), now());
+            while t0.elapsed() < Duration::from_micros(50) {
+                std::hint::spin_loop();
+            }
+            let (us, c1) = (t0.elapsed().as_secs_f64() * 1e6, now());
+            (c1.wrapping_sub(c0) as f64 / us).max(1.0)
+        });
+        (d.as_secs_f64() * 1e6 * per_us) as u64
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    pub(super) fn now() -> u64 {
+        static BASE: crate::loom::OnceLock<Instant> = crate::loom::OnceLock::new();
+        BASE.get_or_init(Instant::now).elapsed().as_nanos() as u64
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    pub(super) fn units(d: Duration) -> u64 {
+        d.as_nanos() as u64
+    }
+}

@@ -1,0 +1,102 @@
+//! The LIFO slot's notification protocol (scheduler/lifo.rs): a task B
+//! woken by a running task A goes to A's worker's LIFO slot, offered (the
+//! owner expects a long poll and notifies) or deferred (no notification).
+//!
+//! Shape of both models: two workers; B is spawned from outside and, on
+//! its first poll, stores its waker and spawns A (so B is idle, or about
+//! to be, when A wakes it); A wakes B from a worker (a LIFO fill), then:
+//!
+//! * `loom_lifo_offered_busy_waker`: A blocks its worker until B has run.
+//!   Only the other worker can run B, so it must be woken or, if it was
+//!   searching, must see B before it parks (lifo.rs I3, step 7). If not,
+//!   every thread blocks and loom reports a deadlock.
+//! * `loom_lifo_deferred_runs_on_owner`: A returns at once. Nobody was
+//!   notified; B runs on A's worker when A's poll ends (I2), or a searcher
+//!   takes it (step 6; under loom a watched task is ripe at once), never
+//!   both (I1: the owner's swap and the stealer's CAS race for one ref).
+
+use std::future::poll_fn;
+use std::task::{Poll, Waker};
+
+use super::loom_park::{config, spawn_from_worker, spawn_remote, start_workers, stop, Event};
+use super::model;
+use super::util::block_on;
+use crate::loom::{Arc, Mutex};
+use crate::scheduler::park::SharedDriver;
+use crate::scheduler::{Config, Handle};
+
+/// What A does after waking B.
+#[derive(Clone, Copy)]
+enum After {
+    /// Block the worker until B has run (a busy waker).
+    BlockUntilBRan,
+    /// Return (a waker that parks right after waking).
+    Return,
+}
+
+fn lifo_model(cfg: Config, after: After) {
+    model(move || {
+        let handle = Handle::new(2, cfg.clone(), SharedDriver::new(None));
+        let ran = Event::new();
+        let b = {
+            let handle = handle.clone();
+            let ran = ran.clone();
+            let mut a_join = None;
+            let slot: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
+            poll_fn(move |cx| {
+                if a_join.is_some() {
+                    // Woken by A (or polled again after a wake while running).
+                    ran.set();
+                    return Poll::Ready(a_join.take());
+                }
+                *slot.lock().unwrap() = Some(cx.waker().clone());
+                let slot = slot.clone();
+                let ran = ran.clone();
+                a_join = Some(spawn_from_worker(
+                    &handle,
+                    poll_fn(move |_| {
+                        let waker = slot.lock().unwrap().take().expect("B's waker");
+                        // A LIFO fill of this worker's slot.
+                        waker.wake();
+                        if let After::BlockUntilBRan = after {
+                            ran.wait();
+                        }
+                        Poll::Ready(())
+                    }),
+                ));
+                Poll::Pending
+            })
+        };
+        let join_b = spawn_remote(&handle, b);
+        let workers = start_workers(&handle, 2);
+
+        let join_a = block_on(join_b).unwrap().expect("A's handle");
+        block_on(join_a).unwrap();
+        stop(&handle, workers);
+    });
+}
+
+#[test]
+fn loom_lifo_offered_busy_waker() {
+    lifo_model(
+        Config {
+            lifo_offer: true,
+            ..config()
+        },
+        After::BlockUntilBRan,
+    );
+}
+
+#[test]
+fn loom_lifo_deferred_runs_on_owner() {
+    lifo_model(
+        Config {
+            lifo_offer: false,
+            // Two rounds: a searcher sees B, then (the sighting unchanged)
+            // takes it, racing the owner (step 6).
+            spin_before_park: 2,
+            ..config()
+        },
+        After::Return,
+    );
+}
