@@ -35,21 +35,22 @@ fn vs(name: &str, q: Outcome, t: Outcome, b: Budget) -> Row {
     Row::new(Section::VsTokio, name, q, t, b)
 }
 
-/// Task A wakes task B (B parked on a probe), then parks; B runs next on
-/// A's worker. p50 and p99, head to head.
-pub fn task_to_task(s: &Settings) -> Vec<Row> {
+/// Two rows, quell vs tokio, from one alternation: quantiles p50 and p99
+/// of the latencies `q` and `t` measure, named and budgeted by `rows`.
+fn p50_p99_rows(
+    s: &Settings,
+    q: impl Fn(&Quell, usize) -> Result<Vec<Duration>, Failed>,
+    t: impl Fn(&Tokio, usize) -> Result<Vec<Duration>, Failed>,
+    rows: [(&str, Budget); 2],
+) -> Vec<Row> {
     let quell = Quell::new();
     let tokio = Tokio::new();
     let n = scaled(s, SAMPLES);
-    let q = [0.5, 0.99];
+    let qs = [0.5, 0.99];
     let out = {
         let mut cs = [
-            Contender::new("quell", || {
-                of(lifo::wake_then(&quell, n, Duration::ZERO), &q)
-            }),
-            Contender::new("tokio", || {
-                of(lifo::wake_then(&tokio, n, Duration::ZERO), &q)
-            }),
+            Contender::new("quell", || of(q(&quell, n), &qs)),
+            Contender::new("tokio", || of(t(&tokio, n), &qs)),
         ];
         alternate(s.wake_reps, &mut cs, 2)
     };
@@ -58,20 +59,26 @@ pub fn task_to_task(s: &Settings) -> Vec<Row> {
     dispose(tokio, &to);
     let mut qo = qo.into_iter();
     let mut to = to.into_iter();
-    vec![
-        vs(
-            "task-to-task wake p50 (A wakes B, then parks; B on A's worker)",
-            qo.next().unwrap(),
-            to.next().unwrap(),
-            Budget::RatioAtLeast(1.0),
-        ),
-        vs(
-            "task-to-task wake p99",
-            qo.next().unwrap(),
-            to.next().unwrap(),
-            Budget::RatioAtLeast(1.0),
-        ),
-    ]
+    rows.into_iter()
+        .map(|(name, b)| vs(name, qo.next().unwrap(), to.next().unwrap(), b))
+        .collect()
+}
+
+/// Task A wakes task B (B parked on a probe), then parks; B runs next on
+/// A's worker. p50 and p99, head to head.
+pub fn task_to_task(s: &Settings) -> Vec<Row> {
+    p50_p99_rows(
+        s,
+        |rt, n| lifo::wake_then(rt, n, Duration::ZERO),
+        |rt, n| lifo::wake_then(rt, n, Duration::ZERO),
+        [
+            (
+                "task-to-task wake p50 (A wakes B, then parks; B on A's worker)",
+                Budget::RatioAtLeast(1.0),
+            ),
+            ("task-to-task wake p99", Budget::RatioAtLeast(1.0)),
+        ],
+    )
 }
 
 /// Task A wakes task B, then spins [`BUSY`]; how long B waits, per wake
@@ -120,36 +127,18 @@ pub fn busy_waker_per_wake(s: &Settings) -> Vec<Row> {
 /// A plain thread aborts a parked task; until the task awaiting its
 /// `JoinHandle` sees the aborted join. p50/p99 head to head.
 pub fn abort_join(s: &Settings) -> Vec<Row> {
-    let quell = Quell::new();
-    let tokio = Tokio::new();
-    let n = scaled(s, SAMPLES);
-    let q = [0.5, 0.99];
-    let out = {
-        let mut cs = [
-            Contender::new("quell", || of(lifo::quell_abort_join(&quell, n), &q)),
-            Contender::new("tokio", || of(lifo::tokio_abort_join(&tokio, n), &q)),
-        ];
-        alternate(s.wake_reps, &mut cs, 2)
-    };
-    let [qo, to]: [Vec<Outcome>; 2] = out.try_into().expect("two contenders");
-    dispose(quell, &qo);
-    dispose(tokio, &to);
-    let mut qo = qo.into_iter();
-    let mut to = to.into_iter();
-    vec![
-        vs(
-            "abort → join observed p50 (plain thread aborts; awaiting task sees it)",
-            qo.next().unwrap(),
-            to.next().unwrap(),
-            Budget::RatioAtLeast(2.0),
-        ),
-        vs(
-            "abort → join observed p99",
-            qo.next().unwrap(),
-            to.next().unwrap(),
-            Budget::None,
-        ),
-    ]
+    p50_p99_rows(
+        s,
+        lifo::quell_abort_join,
+        lifo::tokio_abort_join,
+        [
+            (
+                "abort → join observed p50 (plain thread aborts; awaiting task sees it)",
+                Budget::RatioAtLeast(2.0),
+            ),
+            ("abort → join observed p99", Budget::None),
+        ],
+    )
 }
 
 /// CPU-seconds per wall-second of the process: an idle runtime, and one

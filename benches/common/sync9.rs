@@ -16,6 +16,7 @@
 //!   sender sends, then yields until all 16 have seen the value, [`ROUNDS`]
 //!   times.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -35,75 +36,55 @@ pub const UNBOUNDED: usize = 20_000;
 /// Watch updates per run.
 pub const ROUNDS: usize = 200;
 
+/// One scenario of this module: a single [`harness::time_vs_tokio`] row.
+macro_rules! row {
+    ($name:literal, $label:literal, $q:expr, $t:expr) => {
+        Scenario {
+            name: $name,
+            run: |s| vec![harness::time_vs_tokio(s, $label, $q, $t)],
+        }
+    };
+}
+
 /// The scenarios of this module, appended to `registry::all()`.
 pub fn scenarios() -> Vec<Scenario> {
     vec![
-        Scenario {
-            name: "sync_mutex_uncontended",
-            run: |s| {
-                vec![harness::time_vs_tokio(
-                    s,
-                    "sync mutex uncontended (10k lock/unlock, one task)",
-                    |rt| q_mutex(rt, 1),
-                    |rt| t_mutex(rt, 1),
-                )]
-            },
-        },
-        Scenario {
-            name: "sync_mutex_contended",
-            run: |s| {
-                vec![harness::time_vs_tokio(
-                    s,
-                    "sync mutex 4-task contended (4 × 2.5k lock/unlock)",
-                    |rt| q_mutex(rt, 4),
-                    |rt| t_mutex(rt, 4),
-                )]
-            },
-        },
-        Scenario {
-            name: "sync_semaphore",
-            run: |s| {
-                vec![harness::time_vs_tokio(
-                    s,
-                    "sync semaphore 4-task acquire/release (2 permits, 4 × 2.5k)",
-                    q_semaphore,
-                    t_semaphore,
-                )]
-            },
-        },
-        Scenario {
-            name: "sync_broadcast",
-            run: |s| {
-                vec![harness::time_vs_tokio(
-                    s,
-                    "sync broadcast 1→16 fan-out (1k values)",
-                    q_broadcast,
-                    t_broadcast,
-                )]
-            },
-        },
-        Scenario {
-            name: "sync_unbounded_mpsc",
-            run: |s| {
-                vec![harness::time_vs_tokio(
-                    s,
-                    "sync unbounded mpsc (4 producers, 20k values)",
-                    q_unbounded,
-                    t_unbounded,
-                )]
-            },
-        },
-        Scenario {
-            name: "sync_watch",
-            run: |s| {
-                vec![harness::time_vs_tokio(
-                    s,
-                    "sync watch update → 16 receivers woken (200 rounds)",
-                    q_watch,
-                    t_watch,
-                )]
-            },
-        },
+        row!(
+            "sync_mutex_uncontended",
+            "sync mutex uncontended (10k lock/unlock, one task)",
+            |rt| q_mutex(rt, 1),
+            |rt| t_mutex(rt, 1)
+        ),
+        row!(
+            "sync_mutex_contended",
+            "sync mutex 4-task contended (4 × 2.5k lock/unlock)",
+            |rt| q_mutex(rt, 4),
+            |rt| t_mutex(rt, 4)
+        ),
+        row!(
+            "sync_semaphore",
+            "sync semaphore 4-task acquire/release (2 permits, 4 × 2.5k)",
+            q_semaphore,
+            t_semaphore
+        ),
+        row!(
+            "sync_broadcast",
+            "sync broadcast 1→16 fan-out (1k values)",
+            q_broadcast,
+            t_broadcast
+        ),
+        row!(
+            "sync_unbounded_mpsc",
+            "sync unbounded mpsc (4 producers, 20k values)",
+            q_unbounded,
+            t_unbounded
+        ),
+        row!(
+            "sync_watch",
+            "sync watch update → 16 receivers woken (200 rounds)",
+            q_watch,
+            t_watch
+        ),
     ]
 }
 
@@ -115,8 +96,100 @@ fn check(what: &str, got: usize, want: usize) -> Result<(), Failed> {
     }
 }
 
+/// Runs `body` as one task spawned on quell (`block_on(spawn(..))`) and
+/// checks the count it returns against `want`.
+#[track_caller]
+fn on_quell(
+    rt: &Quell,
+    what: &str,
+    want: usize,
+    body: impl Future<Output = usize> + Send + 'static,
+) -> Result<(), Failed> {
+    let n = rt.0.block_on(rt.0.spawn(body));
+    check(what, n.map_err(|e| Failed(e.to_string()))?, want)
+}
+
+/// [`on_quell`] on tokio.
+#[track_caller]
+fn on_tokio(
+    rt: &Tokio,
+    what: &str,
+    want: usize,
+    body: impl Future<Output = usize> + Send + 'static,
+) -> Result<(), Failed> {
+    let n = rt.0.block_on(rt.0.spawn(body));
+    check(what, n.map_err(|e| Failed(e.to_string()))?, want)
+}
+
+/// The broadcast fan-out workload on runtime crate `$rt` (`quell` or
+/// `tokio`, whose `broadcast` and `spawn` are used the same way): the total
+/// of values all receivers saw.
+macro_rules! broadcast_fanout {
+    ($rt:ident) => {
+        async {
+            let (tx, rx) = $rt::sync::broadcast::channel::<usize>(FANOUT + 1);
+            let mut hs = Vec::new();
+            for _ in 0..RECEIVERS {
+                let mut rx = rx.resubscribe();
+                hs.push($rt::spawn(async move {
+                    let mut n = 0;
+                    while rx.recv().await.is_ok() {
+                        n += 1;
+                    }
+                    n
+                }));
+            }
+            drop(rx);
+            for i in 0..FANOUT {
+                tx.send(i).expect("receivers alive");
+            }
+            drop(tx);
+            let mut total = 0;
+            for h in hs {
+                total += h.await.expect("joined");
+            }
+            total
+        }
+    };
+}
+
+/// The watch workload on runtime crate `$rt` (`quell` or `tokio`): the
+/// number of acknowledged updates.
+macro_rules! watch_all_woken {
+    ($rt:ident) => {
+        async {
+            let (tx, rx) = $rt::sync::watch::channel(0usize);
+            let acks = Arc::new(AtomicUsize::new(0));
+            let mut hs = Vec::new();
+            for _ in 0..RECEIVERS {
+                let (mut rx, acks) = (rx.clone(), acks.clone());
+                hs.push($rt::spawn(async move {
+                    while rx.changed().await.is_ok() {
+                        let v = *rx.borrow_and_update();
+                        acks.fetch_add(1, Ordering::Release);
+                        if v == ROUNDS {
+                            break;
+                        }
+                    }
+                }));
+            }
+            drop(rx);
+            for i in 1..=ROUNDS {
+                tx.send(i).expect("receivers alive");
+                while acks.load(Ordering::Acquire) < i * RECEIVERS {
+                    $rt::task::yield_now().await;
+                }
+            }
+            for h in hs {
+                h.await.expect("joined");
+            }
+            acks.load(Ordering::Acquire)
+        }
+    };
+}
+
 fn q_mutex(rt: &Quell, tasks: usize) -> Result<(), Failed> {
-    let n = rt.0.block_on(rt.0.spawn(async move {
+    on_quell(rt, "mutex quell", OPS, async move {
         let m = Arc::new(quell::sync::Mutex::new(0usize));
         let mut hs = Vec::new();
         for _ in 0..tasks {
@@ -132,12 +205,11 @@ fn q_mutex(rt: &Quell, tasks: usize) -> Result<(), Failed> {
         }
         let n = *m.lock().await.expect("not cancelled");
         n
-    }));
-    check("mutex quell", n.map_err(|e| Failed(e.to_string()))?, OPS)
+    })
 }
 
 fn t_mutex(rt: &Tokio, tasks: usize) -> Result<(), Failed> {
-    let n = rt.0.block_on(rt.0.spawn(async move {
+    on_tokio(rt, "mutex tokio", OPS, async move {
         let m = Arc::new(tokio::sync::Mutex::new(0usize));
         let mut hs = Vec::new();
         for _ in 0..tasks {
@@ -153,12 +225,11 @@ fn t_mutex(rt: &Tokio, tasks: usize) -> Result<(), Failed> {
         }
         let n = *m.lock().await;
         n
-    }));
-    check("mutex tokio", n.map_err(|e| Failed(e.to_string()))?, OPS)
+    })
 }
 
 fn q_semaphore(rt: &Quell) -> Result<(), Failed> {
-    let n = rt.0.block_on(rt.0.spawn(async {
+    on_quell(rt, "semaphore quell", OPS, async {
         let sem = Arc::new(quell::sync::Semaphore::new(2));
         let done = Arc::new(AtomicUsize::new(0));
         let mut hs = Vec::new();
@@ -175,16 +246,11 @@ fn q_semaphore(rt: &Quell) -> Result<(), Failed> {
             h.await.expect("joined");
         }
         done.load(Ordering::Relaxed)
-    }));
-    check(
-        "semaphore quell",
-        n.map_err(|e| Failed(e.to_string()))?,
-        OPS,
-    )
+    })
 }
 
 fn t_semaphore(rt: &Tokio) -> Result<(), Failed> {
-    let n = rt.0.block_on(rt.0.spawn(async {
+    on_tokio(rt, "semaphore tokio", OPS, async {
         let sem = Arc::new(tokio::sync::Semaphore::new(2));
         let done = Arc::new(AtomicUsize::new(0));
         let mut hs = Vec::new();
@@ -201,80 +267,29 @@ fn t_semaphore(rt: &Tokio) -> Result<(), Failed> {
             h.await.expect("joined");
         }
         done.load(Ordering::Relaxed)
-    }));
-    check(
-        "semaphore tokio",
-        n.map_err(|e| Failed(e.to_string()))?,
-        OPS,
-    )
+    })
 }
 
 fn q_broadcast(rt: &Quell) -> Result<(), Failed> {
-    let n = rt.0.block_on(rt.0.spawn(async {
-        let (tx, rx) = quell::sync::broadcast::channel::<usize>(FANOUT + 1);
-        let mut hs = Vec::new();
-        for _ in 0..RECEIVERS {
-            let mut rx = rx.resubscribe();
-            hs.push(quell::spawn(async move {
-                let mut n = 0;
-                while rx.recv().await.is_ok() {
-                    n += 1;
-                }
-                n
-            }));
-        }
-        drop(rx);
-        for i in 0..FANOUT {
-            tx.send(i).expect("receivers alive");
-        }
-        drop(tx);
-        let mut total = 0;
-        for h in hs {
-            total += h.await.expect("joined");
-        }
-        total
-    }));
-    check(
+    on_quell(
+        rt,
         "broadcast quell",
-        n.map_err(|e| Failed(e.to_string()))?,
         FANOUT * RECEIVERS,
+        broadcast_fanout!(quell),
     )
 }
 
 fn t_broadcast(rt: &Tokio) -> Result<(), Failed> {
-    let n = rt.0.block_on(rt.0.spawn(async {
-        let (tx, rx) = tokio::sync::broadcast::channel::<usize>(FANOUT + 1);
-        let mut hs = Vec::new();
-        for _ in 0..RECEIVERS {
-            let mut rx = rx.resubscribe();
-            hs.push(tokio::spawn(async move {
-                let mut n = 0;
-                while rx.recv().await.is_ok() {
-                    n += 1;
-                }
-                n
-            }));
-        }
-        drop(rx);
-        for i in 0..FANOUT {
-            tx.send(i).expect("receivers alive");
-        }
-        drop(tx);
-        let mut total = 0;
-        for h in hs {
-            total += h.await.expect("joined");
-        }
-        total
-    }));
-    check(
+    on_tokio(
+        rt,
         "broadcast tokio",
-        n.map_err(|e| Failed(e.to_string()))?,
         FANOUT * RECEIVERS,
+        broadcast_fanout!(tokio),
     )
 }
 
 fn q_unbounded(rt: &Quell) -> Result<(), Failed> {
-    let n = rt.0.block_on(rt.0.spawn(async {
+    on_quell(rt, "unbounded quell", UNBOUNDED, async {
         let (tx, mut rx) = quell::sync::mpsc::unbounded_channel::<usize>();
         for _ in 0..4 {
             let tx = tx.clone();
@@ -290,16 +305,11 @@ fn q_unbounded(rt: &Quell) -> Result<(), Failed> {
             n += 1;
         }
         n
-    }));
-    check(
-        "unbounded quell",
-        n.map_err(|e| Failed(e.to_string()))?,
-        UNBOUNDED,
-    )
+    })
 }
 
 fn t_unbounded(rt: &Tokio) -> Result<(), Failed> {
-    let n = rt.0.block_on(rt.0.spawn(async {
+    on_tokio(rt, "unbounded tokio", UNBOUNDED, async {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<usize>();
         for _ in 0..4 {
             let tx = tx.clone();
@@ -315,82 +325,23 @@ fn t_unbounded(rt: &Tokio) -> Result<(), Failed> {
             n += 1;
         }
         n
-    }));
-    check(
-        "unbounded tokio",
-        n.map_err(|e| Failed(e.to_string()))?,
-        UNBOUNDED,
-    )
+    })
 }
 
 fn q_watch(rt: &Quell) -> Result<(), Failed> {
-    let n = rt.0.block_on(rt.0.spawn(async {
-        let (tx, rx) = quell::sync::watch::channel(0usize);
-        let acks = Arc::new(AtomicUsize::new(0));
-        let mut hs = Vec::new();
-        for _ in 0..RECEIVERS {
-            let (mut rx, acks) = (rx.clone(), acks.clone());
-            hs.push(quell::spawn(async move {
-                while rx.changed().await.is_ok() {
-                    let v = *rx.borrow_and_update();
-                    acks.fetch_add(1, Ordering::Release);
-                    if v == ROUNDS {
-                        break;
-                    }
-                }
-            }));
-        }
-        drop(rx);
-        for i in 1..=ROUNDS {
-            tx.send(i).expect("receivers alive");
-            while acks.load(Ordering::Acquire) < i * RECEIVERS {
-                quell::task::yield_now().await;
-            }
-        }
-        for h in hs {
-            h.await.expect("joined");
-        }
-        acks.load(Ordering::Acquire)
-    }));
-    check(
+    on_quell(
+        rt,
         "watch quell",
-        n.map_err(|e| Failed(e.to_string()))?,
         ROUNDS * RECEIVERS,
+        watch_all_woken!(quell),
     )
 }
 
 fn t_watch(rt: &Tokio) -> Result<(), Failed> {
-    let n = rt.0.block_on(rt.0.spawn(async {
-        let (tx, rx) = tokio::sync::watch::channel(0usize);
-        let acks = Arc::new(AtomicUsize::new(0));
-        let mut hs = Vec::new();
-        for _ in 0..RECEIVERS {
-            let (mut rx, acks) = (rx.clone(), acks.clone());
-            hs.push(tokio::spawn(async move {
-                while rx.changed().await.is_ok() {
-                    let v = *rx.borrow_and_update();
-                    acks.fetch_add(1, Ordering::Release);
-                    if v == ROUNDS {
-                        break;
-                    }
-                }
-            }));
-        }
-        drop(rx);
-        for i in 1..=ROUNDS {
-            tx.send(i).expect("receivers alive");
-            while acks.load(Ordering::Acquire) < i * RECEIVERS {
-                tokio::task::yield_now().await;
-            }
-        }
-        for h in hs {
-            h.await.expect("joined");
-        }
-        acks.load(Ordering::Acquire)
-    }));
-    check(
+    on_tokio(
+        rt,
         "watch tokio",
-        n.map_err(|e| Failed(e.to_string()))?,
         ROUNDS * RECEIVERS,
+        watch_all_woken!(tokio),
     )
 }

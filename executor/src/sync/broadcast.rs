@@ -210,15 +210,7 @@ impl<T> Sender<T> {
     /// assert_eq!(late.try_recv(), Ok(2));
     /// ```
     pub fn subscribe(&self) -> Receiver<T> {
-        let mut st = lock(&self.shared);
-        st.receivers += 1;
-        let next = st.tail();
-        drop(st);
-        Receiver {
-            shared: self.shared.clone(),
-            next,
-            waiter: None,
-        }
+        Receiver::at_tail(&self.shared)
     }
 
     /// Number of live receivers.
@@ -375,15 +367,7 @@ impl<T> Receiver<T> {
     /// assert!(rx2.try_recv().is_err());
     /// ```
     pub fn resubscribe(&self) -> Receiver<T> {
-        let mut st = lock(&self.shared);
-        st.receivers += 1;
-        let next = st.tail();
-        drop(st);
-        Receiver {
-            shared: self.shared.clone(),
-            next,
-            waiter: None,
-        }
+        Receiver::at_tail(&self.shared)
     }
 
     /// Values sent that this receiver has not received yet (kept ones).
@@ -395,6 +379,20 @@ impl<T> Receiver<T> {
     /// Whether [`len`](Self::len) is 0.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// A new receiver of `shared`, counted, at the tail: the values sent
+    /// from now on.
+    fn at_tail(shared: &Arc<Mutex<State<T>>>) -> Receiver<T> {
+        let mut st = lock(shared);
+        st.receivers += 1;
+        let next = st.tail();
+        drop(st);
+        Receiver {
+            shared: shared.clone(),
+            next,
+            waiter: None,
+        }
     }
 
     fn leave(&mut self) {
