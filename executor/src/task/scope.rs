@@ -176,7 +176,7 @@ impl TaskScope {
         // SAFETY: RUNNING gives this thread exclusive access (contract).
         let bind = self.bind.with(|p| unsafe { *p });
         let own = self.own.get();
-        let next = match bind {
+        match bind {
             Bind::Done | Bind::Registered { on_own: true, .. } => return false,
             Bind::Registered { on_own: false, .. } if own.is_none() => return false,
             Bind::Registered { key, on_own: false } => {
@@ -184,11 +184,9 @@ impl TaskScope {
                 if let Some(t) = self.inherited(root) {
                     t.deregister_waker(key);
                 }
-                Bind::Unbound
             }
-            Bind::Unbound => Bind::Unbound,
-        };
-        debug_assert_eq!(next, Bind::Unbound);
+            Bind::Unbound => {}
+        }
         let (next, cancelled) = match self.token(root) {
             None => (Bind::Done, false),
             Some(t) => match t.register_waker(waker) {
