@@ -84,8 +84,53 @@
 /// Under `--cfg loom` the deadline scopes are compiled out (they need the
 /// driver's timer wheel, and a loom model has no runtime); the rest is
 /// there and loom-aware (docs/loom.md).
+///
+/// # Not here: the runtime's seams
+///
+/// Which task a thread is polling (the context the executor enters around
+/// each poll) and the cooperative budget are the runtime's business: code
+/// that could enter the context could make [`current`](cancel::current)
+/// answer with a token of its choosing, and code that could refill the
+/// budget could monopolise a worker. Neither is reachable from `quell`:
+///
+/// ```compile_fail
+/// use quell::cancel::context::enter; // no `context` module: not re-exported
+/// ```
+///
+/// ```compile_fail
+/// struct Fake(quell::cancel::CancelToken);
+/// impl quell::cancel::TaskCancel for Fake { // no such trait
+///     fn token(&self) -> &quell::cancel::CancelToken { &self.0 }
+/// }
+/// ```
+///
+/// ```compile_fail
+/// let token = quell::cancel::CancelToken::new();
+/// quell::cancel::enter_scope(&token, || ()); // no such function
+/// ```
+///
+/// ```compile_fail
+/// let _ = quell::cancel::BUDGET; // the budget is not in the cancel API
+/// ```
+///
+/// ```compile_fail
+/// let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// let _ = quell::cancel::poll_proceed(&mut cx);
+/// ```
+///
+/// What a task *can* do with its own cancellation is here: read it
+/// ([`current`](cancel::current), [`checkpoint`](cancel::checkpoint)), hide
+/// it from a cleanup section ([`shield`](cancel::shield)), or run a future
+/// under a token of its own ([`with_token`](cancel::with_token), a deadline
+/// scope), which narrows the scope and never widens it.
 pub mod cancel {
-    pub use quell_cancel::*;
+    // Explicit, never a glob: quell-cancel's runtime seams (entering a
+    // task context, the waiter lists) stay in its hidden `rt_internal`.
+    pub use quell_cancel::{
+        checkpoint, current, is_cancelled, shield, with_token, CancelToken, Cancellable,
+        CancellableExt, Cancelled, Cause, CauseKind, Checkpoint, DropGuard, Shield, WaitForCancel,
+        WaiterKey, WithToken,
+    };
     #[cfg(not(loom))]
     pub use quell_io_driver::time::{with_deadline, with_timeout, DeadlineScope, DEFAULT_GRACE};
 }
@@ -183,8 +228,8 @@ pub use quell_macros::main;
 #[cfg(not(loom))]
 pub use quell_macros::test;
 
-/// What the expansions of [`macro@main`] and [`macro@test`] call; not
-/// public API.
+/// What the expansions of [`macro@main`] and [`macro@test`] call.
+/// **Not API**: hidden from the docs, and it may change in any release.
 #[doc(hidden)]
 #[cfg(not(loom))]
 pub mod __private {

@@ -8,8 +8,8 @@ use std::task::{Context, Poll};
 use crate::{context, CancelToken, Cancelled};
 
 /// A future that is ready at once: `Err(Cancelled)` if the current task's
-/// cancellation is observed here ([`context::observed`]), else `Ok(())`. It
-/// does not yield.
+/// cancellation is observed here (the same answer as every runtime await
+/// point), else `Ok(())`. It does not yield.
 ///
 /// ```
 /// # let waker = std::task::Waker::noop();

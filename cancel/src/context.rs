@@ -1,5 +1,9 @@
 //! The current-task context: which task this thread is polling, its token,
-//! the shield depth and the cooperative budget.
+//! and the shield depth. Runtime-internal: the other quell crates reach it
+//! through [`rt_internal`](crate::rt_internal); the `quell` facade does not
+//! re-export it, so user code can neither enter a task context nor
+//! impersonate one. (The cooperative budget is not here: it is a scheduling
+//! matter and lives in quell-io-driver's `coop`, docs/architecture.md.)
 //!
 //! The executor calls [`enter`] around every poll of a task, passing the task
 //! as a `&dyn TaskCancel`. Everything in this crate that asks "is the current
@@ -12,7 +16,6 @@
 
 use std::cell::Cell;
 use std::ptr::NonNull;
-use std::task::{Context, Poll};
 
 use crate::{CancelToken, Cancelled};
 
@@ -51,20 +54,15 @@ pub trait TaskCancel {
     }
 }
 
-/// Operations per poll before a runtime resource forces a yield.
-pub const BUDGET: u32 = 128;
-
 #[derive(Clone, Copy)]
 struct Frame {
     task: Option<NonNull<dyn TaskCancel>>,
     shield: u32,
-    budget: u32,
 }
 
 const NO_TASK: Frame = Frame {
     task: None,
     shield: 0,
-    budget: u32::MAX,
 };
 
 // Under loom, threads are coroutines on one OS thread: the context must be
@@ -79,16 +77,19 @@ loom::thread_local! {
     static CURRENT: Cell<Frame> = Cell::new(NO_TASK);
 }
 
-/// Runs `f` with `task` as the current task (fresh shield depth, full budget),
+/// Puts the saved frame back on drop, also on unwind.
+struct Restore(Frame);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let prev = self.0;
+        let _ = CURRENT.try_with(|c| c.set(prev));
+    }
+}
+
+/// Runs `f` with `task` as the current task (fresh shield depth),
 /// restoring the previous context afterwards, also on unwind.
 pub fn enter<R>(task: &dyn TaskCancel, f: impl FnOnce() -> R) -> R {
-    struct Restore(Frame);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let prev = self.0;
-            let _ = CURRENT.try_with(|c| c.set(prev));
-        }
-    }
     // Erase the lifetime: the pointer is only reachable through `CURRENT`,
     // which `Restore` resets before `task`'s borrow ends (also on unwind).
     let ptr: NonNull<dyn TaskCancel + '_> = NonNull::from(task);
@@ -99,7 +100,6 @@ pub fn enter<R>(task: &dyn TaskCancel, f: impl FnOnce() -> R) -> R {
     let frame = Frame {
         task: Some(ptr),
         shield: 0,
-        budget: BUDGET,
     };
     let _restore = Restore(CURRENT.with(|c| c.replace(frame)));
     f()
@@ -109,22 +109,11 @@ pub fn enter<R>(task: &dyn TaskCancel, f: impl FnOnce() -> R) -> R {
 /// the current token (what [`current`](crate::current) returns, what
 /// `spawn` inherits, what await points check), the task's own cancellation
 /// still applies — unless the scope was opened inside a shield, where only
-/// `token` counts — and the cooperative budget carries through.
+/// `token` counts.
 ///
 /// Used by deadline scopes (`with_timeout`): the caller makes `token` a
 /// child of the current token (or of a fresh root inside a shield).
 pub fn enter_scope<R>(token: &CancelToken, f: impl FnOnce() -> R) -> R {
-    struct Restore(Frame);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let mut prev = self.0;
-            let _ = CURRENT.try_with(|c| {
-                // Carry the budget consumed inside the scope outwards.
-                prev.budget = c.get().budget;
-                c.set(prev)
-            });
-        }
-    }
     let outer = CURRENT.with(|c| c.get());
     let scoped = Scoped {
         outer: if outer.shield > 0 { None } else { outer.task },
@@ -137,7 +126,6 @@ pub fn enter_scope<R>(token: &CancelToken, f: impl FnOnce() -> R) -> R {
     let frame = Frame {
         task: Some(ptr),
         shield: 0,
-        budget: outer.budget,
     };
     let _restore = Restore(CURRENT.with(|c| c.replace(frame)));
     f()
@@ -232,40 +220,4 @@ pub fn observed() -> Option<Cancelled> {
         return None;
     }
     with_current(|task| task?.cancelled())
-}
-
-/// Cooperative budget: called by runtime resources (channels, sockets,
-/// timers) before doing work. Returns `Pending` (after arranging a wake) once
-/// the task has used up [`BUDGET`] operations in this poll, so one task that
-/// is always ready cannot monopolise a worker. Outside a task it always
-/// proceeds.
-pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    let exhausted = CURRENT
-        .try_with(|c| {
-            let mut fr = c.get();
-            if fr.budget == 0 {
-                return true;
-            }
-            if fr.budget != u32::MAX {
-                fr.budget -= 1;
-                c.set(fr);
-            }
-            false
-        })
-        .unwrap_or(false);
-    if exhausted {
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    } else {
-        Poll::Ready(())
-    }
-}
-
-/// The remaining cooperative budget of the current poll (`None` outside a task).
-pub fn remaining_budget() -> Option<u32> {
-    CURRENT
-        .try_with(|c| c.get())
-        .ok()
-        .filter(|fr| fr.task.is_some())
-        .map(|fr| fr.budget)
 }

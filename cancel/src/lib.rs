@@ -14,8 +14,10 @@
 //!   `min(parent's, own)`; the I/O driver arms the timer.
 //! - [`CancelToken::register_waker`]: how the runtime binds a parked task to
 //!   its token (contract C8: registered, or sees the flag, never neither).
-//! - [`context`]: which task this thread is polling, so [`checkpoint`],
-//!   [`Cancellable`], [`current`] and [`is_cancelled`] need no `select!`.
+//! - The current-task context (internal): which task this thread is
+//!   polling, so [`checkpoint`], [`Cancellable`], [`current`] and
+//!   [`is_cancelled`] need no `select!`. The executor enters it around each
+//!   poll through [`rt_internal`], which is not API.
 //! - [`shield`]: a section (async cleanup) that does not observe the cancel.
 //! - [`with_token`]: run a future under an explicit token, with or without
 //!   a runtime (the entry point of a user's loom model, docs/loom.md).
@@ -70,14 +72,15 @@ pub(crate) mod loom;
 
 mod cause;
 mod checkpoint;
-pub mod context;
+mod context;
 mod error;
 mod guard;
+#[doc(hidden)]
+pub mod rt_internal;
 mod shield;
 mod token;
 mod tree;
-#[doc(hidden)]
-pub mod waiters;
+mod waiters;
 mod with_token;
 
 #[cfg(test)]

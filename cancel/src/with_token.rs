@@ -74,7 +74,8 @@ pub fn with_token<F: IntoFuture>(token: CancelToken, fut: F) -> WithToken<F::Int
 ///    `token` ([`CancelToken::register_waker`]; again only when the waker
 ///    changes), so that a cancel of `token` or of an ancestor wakes it;
 /// 2. polls the inner future inside
-///    [`enter_scope(&token, ..)`](crate::context::enter_scope).
+///    a cancel scope of `token` (the current token becomes `token`, the
+///    enclosing scope still applies).
 ///
 /// A cancel that lands after step 1 wakes the task, and the next poll's
 /// await points see it; one that lands before step 1 is seen by step 2's

@@ -21,7 +21,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
-use quell_cancel::waiters;
+use quell_cancel::rt_internal::waiters;
 
 use crate::loom::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::{Arc, Mutex};

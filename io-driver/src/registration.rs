@@ -4,8 +4,6 @@ use std::future::poll_fn;
 use std::io;
 use std::task::{ready, Context, Poll};
 
-use quell_cancel::context as cancel_cx;
-
 use crate::driver::{sys, Handle};
 use crate::loom::Arc;
 use crate::scheduled_io::{Direction, ReadyEvent, ScheduledIo, WaitError};
@@ -60,7 +58,7 @@ impl Registration {
         dir: Direction,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        ready!(cancel_cx::poll_proceed(cx));
+        ready!(crate::coop::poll_proceed(cx));
         loop {
             let ev = ready!(self.poll_ready(cx, dir))?;
             match op() {
@@ -110,13 +108,13 @@ impl Registration {
 
     /// The shared readiness state, for a test probe that must outlive a
     /// borrow of the owner (see `net::IoProbe`).
-    #[cfg(not(loom))]
+    #[cfg(all(not(loom), feature = "test-util"))]
     pub(crate) fn scheduled_io(&self) -> Arc<ScheduledIo> {
         self.io.clone()
     }
 
     /// Whether a waiter is stored for `dir` (C7 checks in tests).
-    #[allow(dead_code)]
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn has_waiter(&self, dir: Direction) -> bool {
         self.io.has_waiter(dir)
     }

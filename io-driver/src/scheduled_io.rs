@@ -82,7 +82,8 @@
 
 use std::task::{Context, Poll, Waker};
 
-use quell_cancel::{context, waiters, Cancelled};
+use quell_cancel::rt_internal::{self as context, waiters};
+use quell_cancel::Cancelled;
 
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::{Mutex, MutexGuard};
@@ -163,7 +164,7 @@ impl ReadyEvent {
 pub(crate) const WAITERS_INITIAL_LIMIT: usize = 32;
 
 /// The wakers waiting in one direction (protocol steps 2, 4 and 6): the
-/// shared runtime waiter list (`quell_cancel::waiters`) plus this
+/// shared runtime waiter list (`quell_cancel::rt_internal::waiters`) plus this
 /// direction's bound.
 struct WaiterList {
     list: waiters::WaiterList<Waker>,
@@ -227,7 +228,7 @@ impl WaiterList {
 struct NeedClone;
 
 /// Wakers taken from the waiter lists, to wake *after* the waiter lock is
-/// released (`quell_cancel::waiters::wake_all`).
+/// released (`quell_cancel::rt_internal::waiters::wake_all`).
 pub(crate) type Wakers = waiters::Taken<Waker>;
 
 struct Waiters {
@@ -236,6 +237,7 @@ struct Waiters {
 }
 
 impl Waiters {
+    #[cfg(any(test, feature = "test-util"))]
     fn list(&self, dir: Direction) -> &WaiterList {
         match dir {
             Direction::Read => &self.reader,
@@ -423,6 +425,7 @@ impl ScheduledIo {
     }
 
     /// Whether any waker is stored for `dir` (tests, C7).
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn has_waiter(&self, dir: Direction) -> bool {
         self.lock().list(dir).len() != 0
     }
@@ -453,7 +456,7 @@ mod tests {
     use std::sync::Arc;
     use std::task::Wake;
 
-    use quell_cancel::context::TaskCancel;
+    use quell_cancel::rt_internal::TaskCancel;
     use quell_cancel::{CancelToken, Cause};
 
     use super::*;

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 
-use quell_cancel::{context as cancel_cx, CancelToken};
+use quell_cancel::{rt_internal as cancel_cx, CancelToken};
+use quell_io_driver::rt_internal::coop;
 
 use super::{context, Handle};
 
@@ -76,7 +77,9 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, fut: F) -> Result<F::Output, 
     let mut key = None;
     let mut bound = !handle.inner.cancel_binding;
     let out = loop {
-        if let Poll::Ready(v) = cancel_cx::enter(&root, || fut.as_mut().poll(&mut cx)) {
+        if let Poll::Ready(v) =
+            cancel_cx::enter(&root, || coop::budget(|| fut.as_mut().poll(&mut cx)))
+        {
             break v;
         }
         if !bound {

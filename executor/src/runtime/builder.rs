@@ -124,7 +124,7 @@ impl Builder {
     /// Measurement switch: `false` spawns tasks without a cancel token
     /// binding (no token clone, no registration), to measure what the
     /// binding costs. Tasks then do not observe token cancellation.
-    #[doc(hidden)]
+    #[cfg(feature = "test-util")]
     pub fn cancel_binding(&mut self, on: bool) -> &mut Self {
         self.cancel_binding = on;
         self

@@ -16,13 +16,13 @@ thread_local! {
 pub(crate) struct EnterGuard {
     prev: Option<Handle>,
     prev_driving: bool,
-    _io: quell_io_driver::context::EnterGuard,
+    _io: quell_io_driver::rt_internal::context::EnterGuard,
 }
 
 /// Makes `handle` current; `driving` marks the thread as running a runtime.
 pub(crate) fn enter(handle: Handle, driving: bool) -> EnterGuard {
     super::resolve::register();
-    let io = quell_io_driver::context::enter(handle.inner.io.clone());
+    let io = quell_io_driver::rt_internal::context::enter(handle.inner.io.clone());
     let prev = CURRENT.with(|c| c.borrow_mut().replace(handle));
     let prev_driving = DRIVING.with(|d| d.replace(driving || d.get()));
     EnterGuard {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 
-use quell_cancel::{context as cancel_cx, CancelToken};
+use quell_cancel::{rt_internal as cancel_cx, CancelToken};
 
 use super::blocking::BlockingSpawner;
 use super::context;
@@ -26,7 +26,7 @@ pub(crate) struct Inner {
     pub(crate) sched: Arc<scheduler::Handle>,
     pub(crate) blocking: BlockingSpawner,
     pub(crate) root: CancelToken,
-    pub(crate) io: quell_io_driver::Handle,
+    pub(crate) io: quell_io_driver::rt_internal::Handle,
     pub(crate) cancel_binding: bool,
 }
 
@@ -123,8 +123,10 @@ impl Handle {
         v
     }
 
-    /// The I/O driver's handle (registration, timers).
-    pub fn io(&self) -> &quell_io_driver::Handle {
+    /// The I/O driver's handle: its source and timer counts, and its
+    /// shutdown. A test seam (feature `test-util`), not for production code.
+    #[cfg(feature = "test-util")]
+    pub fn io(&self) -> &quell_io_driver::rt_internal::Handle {
         &self.inner.io
     }
 

@@ -59,7 +59,7 @@ impl Runtime {
     }
 
     pub(crate) fn start(b: &Builder, num_workers: usize) -> io::Result<Runtime> {
-        let io_driver = quell_io_driver::Driver::new()?;
+        let io_driver = quell_io_driver::rt_internal::Driver::new()?;
         let io = io_driver.handle().clone();
         let shared = SharedDriver::new(Some((io_driver, io.clone())));
         let sched = scheduler::Handle::new(num_workers, b.config(), shared);

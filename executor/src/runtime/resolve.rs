@@ -4,12 +4,12 @@
 //! its context on a thread (`context::enter`); the hook looks up the
 //! runtime current on the calling thread, so one registration serves all.
 
-use quell_io_driver::context::BlockingJob;
+use quell_io_driver::rt_internal::context::BlockingJob;
 
 /// Registers [`run_on_pool`] as the io-driver's blocking hook (the first
 /// registration of the process stays; later calls are a no-op).
 pub(crate) fn register() {
-    quell_io_driver::context::set_blocking_hook(run_on_pool);
+    quell_io_driver::rt_internal::context::set_blocking_hook(run_on_pool);
 }
 
 /// Spawns `job` on the current runtime's blocking pool (detached: the job

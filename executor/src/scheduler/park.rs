@@ -31,7 +31,7 @@ pub(crate) use loom_driver::{IoDriver, IoUnpark};
 /// the next timer as the timeout) and the handle that interrupts its wait.
 /// Under loom, a stand-in (`loom_driver`): mio is invisible to loom.
 #[cfg(not(loom))]
-pub(crate) use quell_io_driver::{Driver as IoDriver, Handle as IoUnpark};
+pub(crate) use quell_io_driver::rt_internal::{Driver as IoDriver, Handle as IoUnpark};
 
 /// The driver shared by all workers of a runtime (one parks in it at a time).
 pub(crate) struct SharedDriver {

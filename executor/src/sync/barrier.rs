@@ -25,7 +25,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use quell_cancel::{context, Cancelled};
+use quell_cancel::{rt_internal as context, Cancelled};
+use quell_io_driver::rt_internal::coop;
 
 use super::waiters::{lock, wake_all, WaiterId, WaiterList};
 use crate::loom::Mutex;
@@ -174,7 +175,7 @@ impl Future for BarrierWait<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         // Step 1: budget.
-        ready!(context::poll_proceed(cx));
+        ready!(coop::poll_proceed(cx));
         // Step 2: cancellation first; withdraw unless already tripped.
         if let Some(c) = context::observed() {
             let tripped = this.leave();

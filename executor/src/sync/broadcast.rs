@@ -46,7 +46,8 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
-use quell_cancel::{context, Cancelled};
+use quell_cancel::{rt_internal as context, Cancelled};
+use quell_io_driver::rt_internal::coop;
 
 use super::error::SendError;
 use super::waiters::{lock, wake_all, WaiterId, WaiterList};
@@ -310,7 +311,7 @@ impl<T: Clone> Receiver<T> {
     /// [`recv`](Self::recv) as a poll function.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         // Step 1: budget. Step 2: cancellation first, taking nothing.
-        ready!(context::poll_proceed(cx));
+        ready!(coop::poll_proceed(cx));
         if let Some(c) = context::observed() {
             self.leave();
             return Poll::Ready(Err(RecvError::Cancelled(c)));

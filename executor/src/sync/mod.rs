@@ -26,7 +26,7 @@
 //! point (contract C2): once the current task is
 //! cancelled (its own `JoinHandle::cancel`, or its token or any ancestor
 //! token), the wait returns `Cancelled` carrying the cause that
-//! [`quell_cancel::context::observed`] reports, at once (the executor wakes
+//! the task context reports (`quell_cancel::current()`), at once (the executor wakes
 //! the cancelled task, and every poll checks) and at every later wait,
 //! unless inside [`quell_cancel::shield`]. A cancelled wait removes its waker
 //! from the primitive before it returns. The non-waiting operations
@@ -41,8 +41,8 @@
 //! The rule, exactly:
 //!
 //! 1. Every poll of a wait first spends the cooperative budget
-//!    ([`quell_cancel::context::poll_proceed`]); if that says `Pending`, the
-//!    poll has taken nothing.
+//!    (`coop::poll_proceed` of quell-io-driver); if that says `Pending`,
+//!    the poll has taken nothing.
 //! 2. It then checks the current task's cancellation. If it is observed, the
 //!    wait returns `Cancelled` **and takes nothing**: a value, a stored
 //!    `notify_one` permit or a free slot that is in the primitive stays

@@ -33,7 +33,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use quell_cancel::{context, Cancelled};
+use quell_cancel::{rt_internal as context, Cancelled};
+use quell_io_driver::rt_internal::coop;
 
 use super::waiters::{lock, wake_all, WaiterId, WaiterList};
 use crate::loom::Mutex;
@@ -232,7 +233,7 @@ impl Future for Notified<'_> {
             return Poll::Ready(Ok(()));
         }
         // Step 1: budget. Pending here has consumed nothing.
-        ready!(context::poll_proceed(cx));
+        ready!(coop::poll_proceed(cx));
         // Step 2: cancellation first; a permit we were handed is passed on.
         if let Some(c) = context::observed() {
             this.leave();

@@ -34,7 +34,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll, Waker};
 
-use quell_cancel::context;
+use quell_cancel::rt_internal as context;
+use quell_io_driver::rt_internal::coop;
 
 pub use super::error::{RecvError, TryRecvError};
 use super::waiters::{lock, wake_all};
@@ -229,7 +230,7 @@ impl<T> Future for Receiver<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // Step 1: budget. Pending here has taken nothing.
-        ready!(context::poll_proceed(cx));
+        ready!(coop::poll_proceed(cx));
         // Step 2: cancellation first. Take nothing; leave no waker behind.
         if let Some(c) = context::observed() {
             let stale = lock(&self.shared).rx_waker.take();

@@ -45,8 +45,9 @@ use std::pin::Pin;
 use std::sync::Arc as StdArc;
 use std::task::{ready, Context, Poll, Waker};
 
-use quell_cancel::context;
-use quell_cancel::waiters::{Key, WaiterList};
+use quell_cancel::rt_internal as context;
+use quell_cancel::rt_internal::waiters::{Key, WaiterList};
+use quell_io_driver::rt_internal::coop;
 
 pub use super::error::{AcquireError, TryAcquireError};
 use super::waiters::{lock, wake_all};
@@ -553,7 +554,7 @@ impl<'a> Future for Acquire<'a> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         // Step 1: budget. Pending here has taken nothing.
-        ready!(context::poll_proceed(cx));
+        ready!(coop::poll_proceed(cx));
         // Step 2: cancellation first; permits we were handed pass on.
         if let Some(c) = context::observed() {
             this.leave();

@@ -1,5 +1,5 @@
 //! The sync primitives' waiter bookkeeping, over the runtime's one waiter
-//! list (`quell_cancel::waiters`), whose lock and wake helpers are used here
+//! list (`quell_cancel::rt_internal::waiters`), whose lock and wake helpers are used here
 //! too.
 //!
 //! # Waiter list
@@ -30,8 +30,8 @@
 
 use std::task::Waker;
 
-pub(crate) use quell_cancel::waiters::{lock, wake_all};
-use quell_cancel::waiters::{Key, WaiterList as List};
+pub(crate) use quell_cancel::rt_internal::waiters::{lock, wake_all};
+use quell_cancel::rt_internal::waiters::{Key, WaiterList as List};
 
 /// Identifies one waiting future's entry within one [`WaiterList`].
 pub(crate) type WaiterId = Key;

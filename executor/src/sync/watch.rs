@@ -44,7 +44,8 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
-use quell_cancel::context;
+use quell_cancel::rt_internal as context;
+use quell_io_driver::rt_internal::coop;
 
 use super::error::{RecvError, SendError};
 use super::waiters::{lock, wake_all, WaiterId, WaiterList};
@@ -309,7 +310,7 @@ impl<T> Receiver<T> {
         read: impl FnOnce(&T) -> R,
     ) -> Poll<Result<R, RecvError>> {
         // Step 1: budget. Step 2: cancellation first, marking nothing seen.
-        ready!(context::poll_proceed(cx));
+        ready!(coop::poll_proceed(cx));
         if let Some(c) = context::observed() {
             self.leave();
             return Poll::Ready(Err(RecvError::Cancelled(c)));

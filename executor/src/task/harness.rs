@@ -8,7 +8,8 @@ use std::ptr::NonNull;
 use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 
-use quell_cancel::{context, CancelToken, Cancelled, Cause};
+use quell_cancel::{rt_internal as context, CancelToken, Cancelled, Cause};
+use quell_io_driver::rt_internal::coop;
 
 use super::error::JoinError;
 use super::header::{Cell, Header, ScopeRef, Stage, Trailer};
@@ -63,25 +64,27 @@ where
         unsafe { RawTask::from_raw(self.header_ptr()) }
     }
 
-    /// The future's poll, with the cancel context entered and panics caught.
-    /// Caller holds RUNNING.
+    /// The future's poll, with the cancel context entered, a fresh
+    /// cooperative budget, and panics caught. Caller holds RUNNING.
     fn poll_future(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
         let ctx = TaskCtx(self.scope());
         let res = context::enter(&ctx, || {
-            catch_unwind(AssertUnwindSafe(|| {
-                self.cell().stage.with_mut(|stage| {
-                    // SAFETY: RUNNING gives this thread exclusive access to
-                    // the stage; the future is pinned in the heap cell and
-                    // never moved until dropped in place.
-                    match unsafe { &mut *stage } {
-                        Stage::Running(fut) => {
-                            // SAFETY: see above: the future never moves.
-                            unsafe { std::pin::Pin::new_unchecked(fut) }.poll(cx)
+            coop::budget(|| {
+                catch_unwind(AssertUnwindSafe(|| {
+                    self.cell().stage.with_mut(|stage| {
+                        // SAFETY: RUNNING gives this thread exclusive access to
+                        // the stage; the future is pinned in the heap cell and
+                        // never moved until dropped in place.
+                        match unsafe { &mut *stage } {
+                            Stage::Running(fut) => {
+                                // SAFETY: see above: the future never moves.
+                                unsafe { std::pin::Pin::new_unchecked(fut) }.poll(cx)
+                            }
+                            _ => unreachable!("polled a task that is not running"),
                         }
-                        _ => unreachable!("polled a task that is not running"),
-                    }
-                })
-            }))
+                    })
+                }))
+            })
         });
         match res {
             Ok(Poll::Pending) => Poll::Pending,

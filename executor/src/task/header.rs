@@ -194,7 +194,7 @@ impl Trailer {
         self.waker.with(|p| {
             // SAFETY: read access per the contract (rule 4).
             if let Some(w) = unsafe { &*p } {
-                quell_cancel::waiters::wake_by_ref(w);
+                quell_cancel::rt_internal::waiters::wake_by_ref(w);
             }
         });
     }

@@ -141,7 +141,7 @@ impl<T> Future for JoinHandle<T> {
         // for a task outside its scope; one inside it is being cancelled
         // too, so we wait for its own result.
         if let Some(raw) = self.raw {
-            if let Some(c) = quell_cancel::context::observed() {
+            if let Some(c) = quell_cancel::rt_internal::observed() {
                 if !raw.header().state.load().is_complete() && !awaiter_scope_covers(raw) {
                     return Poll::Ready(Err(JoinError::awaiter_cancelled(self.id, c)));
                 }
@@ -175,7 +175,7 @@ impl<T> JoinHandle<T> {
 /// awaiter's scope cancels it too. Only asked once the awaiter is
 /// cancelled; the walk up the tree is as deep as the nesting.
 fn awaiter_scope_covers(raw: RawTask) -> bool {
-    quell_cancel::context::with_current(|awaiter| {
+    quell_cancel::rt_internal::with_current(|awaiter| {
         let Some(awaiter) = awaiter else { return false };
         let mine = awaiter.token();
         let mut covered = false;

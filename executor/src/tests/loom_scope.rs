@@ -14,7 +14,7 @@ use std::sync::Mutex as StdMutex;
 use std::task::{Poll, Waker};
 
 use loom::thread;
-use quell_cancel::context::{self, TaskCancel};
+use quell_cancel::rt_internal::{self as context, TaskCancel};
 use quell_cancel::{CancelToken, Cause};
 
 use super::model;

@@ -16,7 +16,7 @@ use std::future::poll_fn;
 use std::task::{Poll, Waker};
 
 use loom::thread;
-use quell_cancel::{context, CancelToken, Cause};
+use quell_cancel::{rt_internal as context, CancelToken, Cause};
 
 use super::model;
 use super::util::{poll_join, spawn, Polls, TestSched, Tracked};

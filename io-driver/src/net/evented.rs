@@ -15,10 +15,9 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::task::{Context, Poll};
 
 use crate::driver::sys;
-use crate::loom::Arc;
 use crate::net::{Interest, Partial};
 use crate::registration::Registration;
-use crate::scheduled_io::{Direction, Ready, ScheduledIo};
+use crate::scheduled_io::{Direction, Ready};
 
 /// What `read_buf` reserves when the `Vec` has no spare capacity.
 const READ_BUF_RESERVE: usize = 8 * 1024;
@@ -47,15 +46,15 @@ impl<E: sys::Source> Evented<E> {
     }
 
     /// Whether a task's waker is parked on `dir` (C7 checks in tests).
+    #[cfg(feature = "test-util")]
     pub(crate) fn has_waiter(&self, dir: Direction) -> bool {
         self.reg.has_waiter(dir)
     }
 
     /// A probe of this source's waiter slots that other threads can hold.
-    pub(crate) fn probe(&self) -> IoProbe {
-        IoProbe {
-            io: self.reg.scheduled_io(),
-        }
+    #[cfg(feature = "test-util")]
+    pub(crate) fn probe(&self) -> super::IoProbe {
+        super::IoProbe::new(self.reg.scheduled_io())
     }
 
     /// Waits until the source is ready for `interest` (either direction
@@ -389,34 +388,4 @@ pub fn is_resource_exhaustion(e: &io::Error) -> bool {
         e.raw_os_error(),
         Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM)
     )
-}
-
-/// Observes whether tasks are parked on a socket, from any thread, while a
-/// task owns the socket (tests of contract C7: a cancelled wait leaves no
-/// waker behind). Not part of the stable API.
-#[doc(hidden)]
-#[derive(Clone)]
-pub struct IoProbe {
-    io: Arc<ScheduledIo>,
-}
-
-impl IoProbe {
-    /// Whether a waker is stored for reading (or accepting).
-    pub fn has_read_waiter(&self) -> bool {
-        self.io.has_waiter(Direction::Read)
-    }
-
-    /// Whether a waker is stored for writing (or connecting).
-    pub fn has_write_waiter(&self) -> bool {
-        self.io.has_waiter(Direction::Write)
-    }
-}
-
-impl std::fmt::Debug for IoProbe {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IoProbe")
-            .field("read_waiter", &self.has_read_waiter())
-            .field("write_waiter", &self.has_write_waiter())
-            .finish()
-    }
 }

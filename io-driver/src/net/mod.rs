@@ -90,8 +90,8 @@
 //! # use std::future::Future;
 //! # use std::task::{Context, Poll, Waker};
 //! # fn block_on<F: Future>(f: F) -> F::Output {
-//! #     let mut driver = quell_io_driver::Driver::new().unwrap();
-//! #     let _enter = quell_io_driver::context::enter(driver.handle().clone());
+//! #     let mut driver = quell_io_driver::rt_internal::Driver::new().unwrap();
+//! #     let _enter = quell_io_driver::rt_internal::context::enter(driver.handle().clone());
 //! #     let mut f = std::pin::pin!(f);
 //! #     let mut cx = Context::from_waker(Waker::noop());
 //! #     loop {
@@ -370,6 +370,8 @@ macro_rules! stream_io_methods {
 mod evented;
 mod interest;
 mod partial;
+#[cfg(feature = "test-util")]
+mod probe;
 mod resolve;
 mod tcp;
 #[cfg(feature = "tokio-io")]
@@ -382,10 +384,10 @@ mod tests;
 
 pub use crate::scheduled_io::Ready;
 pub use evented::is_resource_exhaustion;
-#[doc(hidden)]
-pub use evented::IoProbe;
 pub use interest::Interest;
 pub use partial::Partial;
+#[cfg(feature = "test-util")]
+pub use probe::IoProbe;
 pub use resolve::{lookup_host, ToSocketAddrs};
 pub use tcp::{
     OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpSocket, TcpStream,

@@ -18,7 +18,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::task::{Context, Poll, Waker};
 
-use quell_cancel::waiters;
+use quell_cancel::rt_internal::waiters;
 
 use crate::loom::{Arc, Mutex};
 
@@ -173,7 +173,7 @@ pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAd
 /// Runs the blocking lookup of `query` elsewhere and waits for it.
 async fn lookup(query: Addrs) -> io::Result<Vec<SocketAddr>> {
     // Cancel first: an already-cancelled task starts no lookup at all.
-    if let Some(c) = quell_cancel::context::observed() {
+    if let Some(c) = quell_cancel::rt_internal::observed() {
         return Err(c.into());
     }
     let slot = Arc::new(Mutex::new(Slot {
@@ -245,7 +245,7 @@ impl Drop for Reply {
 /// taken: the answer is left to be dropped with the slot), then the
 /// answer, else park.
 fn poll_reply(slot: &Mutex<Slot>, cx: &mut Context<'_>) -> Poll<io::Result<Vec<SocketAddr>>> {
-    if let Some(c) = quell_cancel::context::observed() {
+    if let Some(c) = quell_cancel::rt_internal::observed() {
         // C7: our waker leaves the slot before we answer.
         let old = waiters::lock(slot).waker.take();
         drop(old);

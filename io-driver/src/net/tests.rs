@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
+use crate::driver::Driver;
 use crate::net::{TcpListener, TcpStream, UnixStream};
-use crate::Driver;
 
 /// Polls `f` to completion, turning the driver between polls.
 fn block_on<F: Future>(f: F) -> F::Output {

@@ -50,7 +50,8 @@ pub struct Signal {
 /// ```
 /// use std::task::{Context, Waker};
 /// use std::time::Duration;
-/// use quell_io_driver::{context, signal::{self, SignalKind}, Driver};
+/// use quell_io_driver::rt_internal::{context, Driver}; // what the executor does
+/// use quell_io_driver::signal::{self, SignalKind};
 ///
 /// let mut driver = Driver::new()?;
 /// let _enter = context::enter(driver.handle().clone());

@@ -9,11 +9,12 @@ use std::io;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use quell_cancel::context::{self as cancel_cx, TaskCancel};
+use quell_cancel::rt_internal::{self as cancel_cx, TaskCancel};
 use quell_cancel::{CancelToken, Cancelled, Cause, CauseKind};
 
 use super::{signal, Signal, SignalKind};
-use crate::{context, Driver};
+use crate::context;
+use crate::driver::Driver;
 
 /// Real-time signal number `n` (distinct per test).
 fn rt_signal(n: i32) -> SignalKind {

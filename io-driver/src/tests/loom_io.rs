@@ -19,7 +19,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use loom::sync::atomic::{AtomicBool, Ordering::*};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
-use quell_cancel::context::{self, TaskCancel};
+use quell_cancel::rt_internal::{self as context, TaskCancel};
 use quell_cancel::{CancelToken, Cause};
 
 use crate::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo, WaitError, Wakers};

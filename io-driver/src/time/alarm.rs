@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::entry::Action;
 use super::wheel::Insert;
-use quell_cancel::waiters;
+use quell_cancel::rt_internal::waiters;
 
 use crate::driver::Handle;
 
@@ -30,7 +30,7 @@ impl Handle {
     /// impl Wake for Flag {
     ///     fn wake(self: Arc<Self>) { self.0.store(true, Ordering::SeqCst) }
     /// }
-    /// let mut driver = quell_io_driver::Driver::new().unwrap();
+    /// let mut driver = quell_io_driver::rt_internal::Driver::new().unwrap();
     /// let flag = Arc::new(Flag(AtomicBool::new(false)));
     /// let at = Instant::now() + Duration::from_millis(2);
     /// assert!(driver.handle().wake_at(at, Waker::from(flag.clone())).is_ok());

@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use quell_cancel::{context as cancel_cx, CancelToken, Cancelled, Cause, WaiterKey};
+use quell_cancel::{rt_internal as cancel_cx, CancelToken, Cancelled, Cause, WaiterKey};
 
 use super::entry::{Action, TimerKey};
 use super::sleep::deadline_after;
@@ -69,7 +69,7 @@ pub const DEFAULT_GRACE: Duration = Duration::from_millis(50);
 /// parent's cause, inherited.
 ///
 /// Every poll of the inner future runs inside
-/// [`enter_scope(&child, ..)`](quell_cancel::context::enter_scope), and the
+/// a cancel scope of `child` (`quell_cancel::rt_internal::enter_scope`), and the
 /// task's waker is registered with `child` (re-registered if it changes),
 /// so the task is woken when the scope is cancelled.
 ///

@@ -4,7 +4,7 @@ use std::future::poll_fn;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use quell_cancel::{context as cancel_cx, Cancelled};
+use quell_cancel::{rt_internal as cancel_cx, Cancelled};
 
 use super::sleep::{deadline_after, saturating_after, shutdown_cancelled, Shutdown, Sleep};
 
@@ -77,7 +77,7 @@ impl Interval {
             self.timer.disarm();
             return Poll::Ready(Err(c));
         }
-        ready!(cancel_cx::poll_proceed(cx));
+        ready!(crate::coop::poll_proceed(cx));
         if let Err(Shutdown) = ready!(self.timer.poll_timer(cx)) {
             return Poll::Ready(Err(shutdown_cancelled()));
         }

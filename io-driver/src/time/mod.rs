@@ -59,7 +59,8 @@
 //! use std::pin::Pin;
 //! use std::task::{Context, Poll, Waker};
 //! use std::time::{Duration, Instant};
-//! use quell_io_driver::{context, time, Driver};
+//! use quell_io_driver::rt_internal::{context, Driver}; // what the executor does
+//! use quell_io_driver::time;
 //!
 //! let mut driver = Driver::new().unwrap();
 //! let _enter = context::enter(driver.handle().clone());

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use quell_cancel::{context as cancel_cx, Cancelled, Cause};
+use quell_cancel::{rt_internal as cancel_cx, Cancelled, Cause};
 
 use super::entry::{Action, TimerKey};
 use super::wheel::Insert;
@@ -54,7 +54,7 @@ pub(crate) fn saturating_after(at: Instant, d: Duration) -> Instant {
 /// `Err(Cancelled)`:
 ///
 /// * when the current task's cancellation is observed
-///   ([`quell_cancel::context::observed`]) — a sleep is a runtime await
+///   (what `quell_cancel::current()` reports) — a sleep is a runtime await
 ///   point, so a cancelled task is woken and its sleep answers with the
 ///   cause at once; the timer entry is removed *before* the error is
 ///   returned (the timer analogue of contract C7);
@@ -180,7 +180,7 @@ impl Future for Sleep {
             this.disarm(); // before answering (C7 analogue)
             return Poll::Ready(Err(c));
         }
-        ready!(cancel_cx::poll_proceed(cx));
+        ready!(crate::coop::poll_proceed(cx));
         match ready!(this.poll_timer(cx)) {
             Ok(()) => Poll::Ready(Ok(())),
             Err(Shutdown) => Poll::Ready(Err(shutdown_cancelled())),

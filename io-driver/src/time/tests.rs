@@ -416,7 +416,7 @@ fn sleep_driven_by_hand_and_cancelled_by_drop() {
     use std::pin::Pin;
     use std::task::Context;
 
-    let mut driver = crate::Driver::new().unwrap();
+    let mut driver = crate::driver::Driver::new().unwrap();
     let _enter = crate::context::enter(driver.handle().clone());
     let mut cx = Context::from_waker(Waker::noop());
     let mut long = super::sleep(Duration::from_secs(60));

@@ -45,7 +45,8 @@
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use quell_cancel::{waiters, Cause};
+use quell_cancel::rt_internal::waiters;
+use quell_cancel::Cause;
 
 use super::entry::{Action, TimerKey};
 use super::levels::Levels;

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::task::Waker;
 
-use quell_cancel::waiters::{Key, WaiterList as List};
+use quell_cancel::rt_internal::waiters::{Key, WaiterList as List};
 
 use crate::loom::{Arc, Mutex};
 use crate::sync::waiters::{lock, wake_all, WaiterId, WaiterList};

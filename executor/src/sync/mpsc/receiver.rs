@@ -8,7 +8,8 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
-use quell_cancel::context;
+use quell_cancel::rt_internal as context;
+use quell_io_driver::rt_internal::coop;
 
 use super::chan::Chan;
 use crate::loom::Arc;
@@ -88,7 +89,7 @@ impl<T> Receiver<T> {
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         // Step 1: budget. Pending here has taken nothing.
-        ready!(context::poll_proceed(cx));
+        ready!(coop::poll_proceed(cx));
         // Step 2: cancellation first. Take nothing; leave no waker behind
         // (the slot is ours: there is one receiver).
         if let Some(c) = context::observed() {

@@ -6,7 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use quell_cancel::context;
+use quell_cancel::rt_internal as context;
+use quell_io_driver::rt_internal::coop;
 
 use super::chan::{Chan, Offer};
 use crate::loom::Arc;
@@ -241,7 +242,7 @@ impl<T> Future for Send<'_, T> {
             "`Send` polled after completion"
         );
         // Step 1: budget. Pending here has sent nothing.
-        ready!(context::poll_proceed(cx));
+        ready!(coop::poll_proceed(cx));
         // Step 2: cancellation first; the value goes back to the caller
         // (unless a rendezvous receive already took it: then it is sent).
         if let Some(c) = context::observed() {
@@ -354,7 +355,7 @@ impl<'a, T> Future for Reserve<'a, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         // Step 1: budget. Step 2: cancellation first, holding no slot.
-        ready!(context::poll_proceed(cx));
+        ready!(coop::poll_proceed(cx));
         if let Some(c) = context::observed() {
             this.leave();
             return Poll::Ready(Err(SendError::Cancelled((), c)));

@@ -168,7 +168,7 @@ fn streams_end_on_close_and_on_cancel_taking_nothing() {
     tx.try_send(1).unwrap();
     let task = FakeTask::new();
     task.cancel();
-    let r = quell_cancel::context::enter(&task, || Pin::new(&mut rx).poll_next(&mut cx));
+    let r = quell_cancel::rt_internal::enter(&task, || Pin::new(&mut rx).poll_next(&mut cx));
     assert_eq!(r, Poll::Ready(None), "ends on cancel");
     assert_eq!(Pin::new(&mut rx).poll_next(&mut cx), Poll::Ready(Some(1)));
     assert!(Pin::new(&mut rx).poll_next(&mut cx).is_pending());

@@ -5,8 +5,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Wake, Waker};
 
-use quell_cancel::context::{self, TaskCancel};
+use quell_cancel::rt_internal::{self as context, TaskCancel};
 use quell_cancel::{CancelToken, Cause};
+#[cfg(not(loom))]
+use quell_io_driver::rt_internal::coop;
 
 use crate::loom::atomic::{AtomicUsize, Ordering};
 
@@ -101,10 +103,12 @@ pub(crate) fn poll_exhausted<F: Future + Unpin>(task: &FakeTask, fut: &mut F) ->
     let waker = w.waker();
     let mut cx = std::task::Context::from_waker(&waker);
     let r = context::enter(task, || {
-        for _ in 0..context::BUDGET {
-            assert!(context::poll_proceed(&mut cx).is_ready());
-        }
-        Pin::new(fut).poll(&mut cx)
+        coop::budget(|| {
+            for _ in 0..coop::BUDGET {
+                assert!(coop::poll_proceed(&mut cx).is_ready());
+            }
+            Pin::new(fut).poll(&mut cx)
+        })
     });
     assert_eq!(w.count(), 1, "budget-Pending must arrange a wake");
     r

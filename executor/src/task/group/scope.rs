@@ -7,7 +7,7 @@ use std::future::{poll_fn, Future};
 use std::panic::Location;
 use std::task::Poll;
 
-use quell_cancel::{context as cancel_cx, CancelToken, Cause, WaiterKey};
+use quell_cancel::{rt_internal as cancel_cx, CancelToken, Cause, WaiterKey};
 
 use super::error::GroupError;
 use super::try_group::TryTaskGroup;

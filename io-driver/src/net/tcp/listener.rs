@@ -36,8 +36,8 @@ use crate::scheduled_io::Direction;
 /// # use std::future::Future;
 /// # use std::task::{Context, Poll, Waker};
 /// # fn block_on<F: Future>(f: F) -> F::Output {
-/// #     let mut driver = quell_io_driver::Driver::new().unwrap();
-/// #     let _enter = quell_io_driver::context::enter(driver.handle().clone());
+/// #     let mut driver = quell_io_driver::rt_internal::Driver::new().unwrap();
+/// #     let _enter = quell_io_driver::rt_internal::context::enter(driver.handle().clone());
 /// #     let mut f = std::pin::pin!(f);
 /// #     let mut cx = Context::from_waker(Waker::noop());
 /// #     loop {
@@ -152,7 +152,7 @@ impl TcpListener {
     }
 
     /// Whether a task's waker is parked in `accept` (tests of C7).
-    #[doc(hidden)]
+    #[cfg(feature = "test-util")]
     pub fn has_accept_waiter(&self) -> bool {
         self.io.has_waiter(Direction::Read)
     }

@@ -11,6 +11,7 @@ use crate::net::evented::Evented;
 use crate::net::resolve::{each_addr, resolve};
 use crate::net::tcp::split::{OwnedReadHalf, OwnedWriteHalf};
 use crate::net::tcp::split_borrowed::{ReadHalf, WriteHalf};
+#[cfg(feature = "test-util")]
 use crate::scheduled_io::Direction;
 
 /// A TCP connection between a local and a remote socket.
@@ -52,8 +53,8 @@ use crate::scheduled_io::Direction;
 /// # use std::future::Future;
 /// # use std::task::{Context, Poll, Waker};
 /// # fn block_on<F: Future>(f: F) -> F::Output {
-/// #     let mut driver = quell_io_driver::Driver::new().unwrap();
-/// #     let _enter = quell_io_driver::context::enter(driver.handle().clone());
+/// #     let mut driver = quell_io_driver::rt_internal::Driver::new().unwrap();
+/// #     let _enter = quell_io_driver::rt_internal::context::enter(driver.handle().clone());
 /// #     let mut f = std::pin::pin!(f);
 /// #     let mut cx = Context::from_waker(Waker::noop());
 /// #     loop {
@@ -251,20 +252,20 @@ impl TcpStream {
 
     /// Whether a task's waker is parked in a read on this stream (tests of
     /// C7: it must be `false` once a cancelled read has returned).
-    #[doc(hidden)]
+    #[cfg(feature = "test-util")]
     pub fn has_read_waiter(&self) -> bool {
         self.io.has_waiter(Direction::Read)
     }
 
     /// A probe of this stream's waiter slots that another thread can keep
     /// while a task owns the stream (tests of C7).
-    #[doc(hidden)]
+    #[cfg(feature = "test-util")]
     pub fn waiter_probe(&self) -> crate::net::IoProbe {
         self.io.probe()
     }
 
     /// Whether a task's waker is parked in a write on this stream.
-    #[doc(hidden)]
+    #[cfg(feature = "test-util")]
     pub fn has_write_waiter(&self) -> bool {
         self.io.has_waiter(Direction::Write)
     }
