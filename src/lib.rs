@@ -408,4 +408,9 @@ pub mod guide {
     /// Cancellation semantics (docs/cancellation.md).
     #[doc = include_str!("../docs/cancellation.md")]
     pub mod cancellation {}
+    /// Porting from tokio: the API map and every semantic difference
+    /// (docs/from-tokio.md).
+    #[cfg(not(loom))]
+    #[doc = include_str!("../docs/from-tokio.md")]
+    pub mod from_tokio {}
 }
