@@ -46,6 +46,7 @@ loom::thread_local! {
 
 /// Runs `f` (one poll of a task) with a fresh [`BUDGET`], restoring the
 /// previous budget afterwards, also on unwind.
+#[inline]
 pub fn budget<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(u32);
     impl Drop for Restore {
@@ -61,6 +62,7 @@ pub fn budget<R>(f: impl FnOnce() -> R) -> R {
 /// Called by runtime resources before doing work: `Ready` while budget is
 /// left (spending one unit), `Pending` after waking the task once the poll
 /// has used up its [`BUDGET`].
+#[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     let exhausted = REMAINING
         .try_with(|c| match c.get() {
