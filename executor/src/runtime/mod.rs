@@ -5,7 +5,7 @@
 //! handle.rs    Handle: spawn from anywhere, current(), introspection
 //! context.rs   the thread's current runtime; "already driving" detection
 //! block_on.rs  drive a future on the calling thread
-//! blocking.rs  the bounded blocking pool (spawn_blocking)
+//! blocking/    the bounded blocking pool (spawn_blocking), interruptible tasks
 //! shutdown.rs  graceful shutdown: cancel → grace → abort, with a report
 //! ```
 
@@ -37,7 +37,8 @@ use crate::task::JoinHandle;
 ///
 /// Dropping it shuts it down: workers stop, every task's future is dropped
 /// (destructors run), and every thread is joined (contract C9). A blocking
-/// closure that is running is waited for.
+/// closure that is running is waited for; [`Runtime::shutdown_graceful`]
+/// bounds that wait by its grace instead.
 ///
 /// ```
 /// let rt = quell_executor::Runtime::new().unwrap();

@@ -17,8 +17,15 @@ pub struct ShutdownReport {
     /// Tasks that finished on their own during the grace period.
     pub finished_in_grace: usize,
     /// Tasks still alive after the grace period, whose futures were then
-    /// dropped (aborted): id, name, spawn location.
+    /// dropped (aborted): id, name, spawn location. Blocking tasks still
+    /// queued are here too (their closures never start).
     pub forced: Vec<TaskInfo>,
+    /// Blocking tasks whose closure was still running after the grace
+    /// period ([`TaskInfo::blocking`] says for how long). A running closure
+    /// cannot be dropped: shutdown returned without waiting for it, its
+    /// thread was left detached, finishes the closure on its own (the
+    /// output is discarded) and exits.
+    pub left_running: Vec<TaskInfo>,
     /// How long the grace phase took.
     pub grace_used: Duration,
 }
@@ -26,7 +33,7 @@ pub struct ShutdownReport {
 impl ShutdownReport {
     /// True if every task finished cooperatively.
     pub fn is_clean(&self) -> bool {
-        self.forced.is_empty()
+        self.forced.is_empty() && self.left_running.is_empty()
     }
 }
 
@@ -34,11 +41,12 @@ impl fmt::Display for ShutdownReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "shutdown: {} task(s) live, {} finished within {:?}, {} forced",
+            "shutdown: {} task(s) live, {} finished within {:?}, {} forced, {} left running",
             self.tasks_at_start,
             self.finished_in_grace,
             self.grace_used,
-            self.forced.len()
+            self.forced.len(),
+            self.left_running.len()
         )?;
         for t in &self.forced {
             write!(f, "  forced: task {}", t.id)?;
@@ -54,6 +62,24 @@ impl fmt::Display for ShutdownReport {
                 writeln!(f, " (not cancelled: outside the root's tree)")?;
             }
         }
+        for t in &self.left_running {
+            write!(f, "  left running: task {}", t.id)?;
+            if let Some(n) = &t.name {
+                write!(f, " {n:?}")?;
+            }
+            write!(f, " spawned at {}", t.location)?;
+            if let Some(d) = t.blocking.as_ref().and_then(|b| b.running_for) {
+                write!(f, " (blocking closure running for {d:?}")?;
+            } else {
+                write!(f, " (blocking closure")?;
+            }
+            let c = if t.cancelled {
+                "cancelled"
+            } else {
+                "not cancelled"
+            };
+            writeln!(f, ", {c}; its thread is detached)")?;
+        }
         Ok(())
     }
 }
@@ -68,6 +94,11 @@ impl Runtime {
     ///
     /// Tasks under a detached or foreign token are not cancelled by the
     /// root; they are aborted after the grace period like any straggler.
+    ///
+    /// Blocking tasks count as tasks: shutdown waits for their closures
+    /// too, but never past the grace. A closure still running then cannot
+    /// be dropped; it is listed in [`ShutdownReport::left_running`] and its
+    /// thread is left detached to finish on its own.
     ///
     /// ```
     /// use quell_cancel::CancellableExt;
@@ -94,13 +125,20 @@ impl Runtime {
             std::thread::sleep(backoff.min(deadline.saturating_duration_since(Instant::now())));
             backoff = (backoff * 2).min(Duration::from_millis(5));
         }
-        let forced = self.handle.tasks();
+        let (left_running, forced): (Vec<_>, Vec<_>) = self
+            .handle
+            .tasks()
+            .into_iter()
+            .partition(|t| t.blocking.as_ref().is_some_and(|b| b.running_for.is_some()));
         let grace_used = start.elapsed();
+        // The grace is over: the pool waits for no running closure.
+        self.handle.inner.blocking.shutdown_by(Instant::now());
         drop(self);
         ShutdownReport {
             tasks_at_start,
-            finished_in_grace: tasks_at_start.saturating_sub(forced.len()),
+            finished_in_grace: tasks_at_start.saturating_sub(forced.len() + left_running.len()),
             forced,
+            left_running,
             grace_used,
         }
     }
