@@ -28,6 +28,7 @@ pub(crate) struct Inner {
     pub(crate) root: CancelToken,
     pub(crate) io: quell_io_driver::Handle,
     pub(crate) cancel_binding: bool,
+    pub(crate) shutdown_policy: super::ShutdownPolicy,
 }
 
 /// Which token a new task binds to.

@@ -6,7 +6,7 @@
 //! context.rs   the thread's current runtime; "already driving" detection
 //! block_on.rs  drive a future on the calling thread
 //! blocking/    the bounded blocking pool (spawn_blocking), interruptible tasks
-//! shutdown.rs  graceful shutdown: cancel → grace → abort, with a report
+//! shutdown.rs  graceful shutdown: drain → cancel → abort, with a report
 //! ```
 
 mod block_on;
@@ -27,7 +27,7 @@ pub use block_on::BlockOnError;
 pub use builder::Builder;
 pub(crate) use handle::TokenChoice;
 pub use handle::{Handle, TryCurrentError};
-pub use shutdown::ShutdownReport;
+pub use shutdown::{ShutdownPolicy, ShutdownReport};
 
 use crate::loom::Arc;
 use crate::scheduler::{self, park::SharedDriver, worker};
@@ -75,6 +75,7 @@ impl Runtime {
                 root: sched.root.clone(),
                 io,
                 cancel_binding: b.cancel_binding,
+                shutdown_policy: b.shutdown_policy,
             }),
         };
         let mut rt = Runtime {
