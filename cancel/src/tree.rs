@@ -113,7 +113,7 @@ struct Inner {
     /// This node's key in `parent.children` (`None`: never linked, or
     /// disconnected; stale after the parent's cancel took it, 3.).
     slot: Option<Key>,
-    children: WaiterList<Arc<Node>>,
+    children: Children,
     waiters: WaiterList<Waker>,
 }
 
@@ -128,7 +128,7 @@ impl Node {
                 inherited: false,
                 parent,
                 slot: None,
-                children: WaiterList::new(),
+                children: Children::new(),
                 waiters: WaiterList::new(),
             }),
         })
@@ -164,7 +164,7 @@ impl Node {
         // Invariant 2: linked under the parent's lock, parent uncancelled.
         let slot = g.children.vacant_key();
         inner.slot = Some(slot);
-        let got = g.children.push_back(node.clone());
+        let got = g.children.push(node.clone());
         debug_assert_eq!(got, slot);
         drop(g);
         node
@@ -268,7 +268,7 @@ impl Node {
                         // plain decrement.
                         drop(cg.parent.replace(parent.clone()));
                     }
-                    pg.children.push_back(child);
+                    pg.children.push(child);
                 }
                 garbage.2 = n.slot.take().and_then(|s| pg.children.remove(s));
             }
@@ -367,7 +367,7 @@ impl Node {
         let Some(children) = node.cancel_one(&cause, false) else {
             return false;
         };
-        let mut stack: Vec<Arc<Node>> = children.into_iter().collect();
+        let mut stack: Vec<Arc<Node>> = children.collect();
         while let Some(child) = stack.pop() {
             if let Some(grandchildren) = child.cancel_one(&cause, true) {
                 stack.extend(grandchildren);
@@ -378,7 +378,7 @@ impl Node {
     }
 
     /// Steps 1–4 for one node; `None` if it was already cancelled.
-    fn cancel_one(&self, cause: &Cause, inherited: bool) -> Option<Taken<Arc<Node>>> {
+    fn cancel_one(&self, cause: &Cause, inherited: bool) -> Option<TakenChildren> {
         let (waiters, children) = {
             let mut g = self.lock();
             if g.cause.is_some() {
@@ -452,5 +452,88 @@ impl std::fmt::Debug for Node {
             .field("cancelled", &self.is_cancelled())
             .field("deadline", &self.deadline)
             .finish_non_exhaustive()
+    }
+}
+
+/// A node's linked children. The first is stored inline: most nodes that
+/// have children have one (a task's node and the task it spawned, a chain
+/// of spawns), and linking it then allocates nothing. Keys of the inline
+/// entry use the index [`INLINE`] and their own generation counter, so
+/// they never match a key of `rest` nor an earlier inline entry.
+struct Children {
+    first: Option<Arc<Node>>,
+    /// The generation the next inline entry gets.
+    first_generation: u64,
+    rest: WaiterList<Arc<Node>>,
+}
+
+/// The slot index of the inline child's keys.
+const INLINE: usize = usize::MAX;
+
+/// Children taken out of a node, to walk or drop with no lock held.
+type TakenChildren = std::iter::Chain<
+    std::option::IntoIter<Arc<Node>>,
+    <Taken<Arc<Node>> as IntoIterator>::IntoIter,
+>;
+
+impl Children {
+    const fn new() -> Children {
+        Children {
+            first: None,
+            first_generation: 0,
+            rest: WaiterList::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    /// The key the next [`push`](Self::push) returns.
+    fn vacant_key(&self) -> Key {
+        match self.first {
+            None => Key::from_parts(INLINE, self.first_generation),
+            Some(_) => self.rest.vacant_key(),
+        }
+    }
+
+    fn push(&mut self, child: Arc<Node>) -> Key {
+        if self.first.is_some() {
+            return self.rest.push_back(child);
+        }
+        let key = Key::from_parts(INLINE, self.first_generation);
+        self.first = Some(child);
+        self.first_generation += 1;
+        key
+    }
+
+    /// Whether `key` is the inline entry's, and that entry is still there.
+    fn inline_live(&self, key: Key) -> bool {
+        key.index() == INLINE
+            && self.first.is_some()
+            && key.generation() + 1 == self.first_generation
+    }
+
+    fn get(&self, key: Key) -> Option<&Arc<Node>> {
+        if key.index() != INLINE {
+            return self.rest.get(key);
+        }
+        self.first.as_ref().filter(|_| self.inline_live(key))
+    }
+
+    fn remove(&mut self, key: Key) -> Option<Arc<Node>> {
+        if key.index() != INLINE {
+            return self.rest.remove(key);
+        }
+        if self.inline_live(key) {
+            self.first.take()
+        } else {
+            None
+        }
+    }
+
+    /// Removes every child; their keys never match again.
+    fn take_all(&mut self) -> TakenChildren {
+        self.first.take().into_iter().chain(self.rest.take_all())
     }
 }

@@ -226,6 +226,9 @@ impl<T> WaiterList<T> {
     /// counter is not reset).
     pub fn take_all(&mut self) -> Taken<T> {
         let mut out = Taken::default();
+        if self.slots.is_empty() {
+            return out;
+        }
         let mut i = self.head;
         while i != NIL {
             let s = &mut self.slots[i];
