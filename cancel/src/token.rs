@@ -16,7 +16,8 @@ use crate::{Cancelled, Cause, DropGuard};
 ///
 /// Cloning gives another handle to the *same* node. Cancelling a token
 /// cancels its whole subtree and never its parent. When the last clone of a
-/// token drops, its node leaves its parent (once it has no live children).
+/// token drops, its node leaves the tree; its children, if any, move up to
+/// its parent (so a cancel from above still reaches them).
 ///
 /// ```
 /// use quell_cancel::{CancelToken, Cause, CauseKind};
@@ -30,17 +31,20 @@ use crate::{Cancelled, Cause, DropGuard};
 /// assert_eq!(child.cause().unwrap().kind(), &CauseKind::Shutdown);
 /// assert!(child.cancelled_error().unwrap().is_inherited());
 /// ```
-#[derive(Clone)]
-pub struct CancelToken(Arc<Handle>);
+pub struct CancelToken(Arc<Node>);
 
-/// The one handle object of a node; its drop tells the tree (invariant 6a).
-struct Handle {
-    node: Arc<Node>,
+impl Clone for CancelToken {
+    fn clone(&self) -> Self {
+        self.0.acquire_handle();
+        CancelToken(self.0.clone())
+    }
 }
 
-impl Drop for Handle {
+impl Drop for CancelToken {
+    /// The last handle of a node splices it out of the tree (tree.rs,
+    /// invariant 6).
     fn drop(&mut self) {
-        Node::release_handle(&self.node);
+        Node::release_handle(&self.0);
     }
 }
 
@@ -52,12 +56,13 @@ pub struct WaiterKey {
 }
 
 impl CancelToken {
+    /// `node` comes with one handle counted (`Node::new_*`).
     fn from_node(node: Arc<Node>) -> CancelToken {
-        CancelToken(Arc::new(Handle { node }))
+        CancelToken(node)
     }
 
     pub(crate) fn node(&self) -> &Arc<Node> {
-        &self.0.node
+        &self.0
     }
 
     /// A fresh root token, never cancelled until someone cancels it.
@@ -192,9 +197,11 @@ impl CancelToken {
     /// Whether `self` is a strict ancestor of `other` (a token is not its
     /// own ancestor).
     pub fn is_ancestor_of(&self, other: &CancelToken) -> bool {
+        // One lock at a time; a splice meanwhile only skips a node that no
+        // handle (so not `self`) refers to.
         let mut cur = other.node().parent();
         while let Some(n) = cur {
-            if Arc::ptr_eq(n, self.node()) {
+            if Arc::ptr_eq(&n, self.node()) {
                 return true;
             }
             cur = n.parent();
@@ -229,11 +236,12 @@ impl CancelToken {
     /// scope's token).
     #[doc(hidden)]
     pub fn handle_count(&self) -> usize {
-        Arc::strong_count(&self.0)
+        self.node().handle_count()
     }
 
-    /// Number of live, uncancelled children linked to this node (for tests
-    /// and leak checks).
+    /// Number of uncancelled children linked to this node (for tests and
+    /// leak checks). A child whose handles are all gone is spliced out, its
+    /// own children counted here instead.
     #[doc(hidden)]
     pub fn child_count(&self) -> usize {
         self.node().child_count()

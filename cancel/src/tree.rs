@@ -1,8 +1,9 @@
 //! The node of the cancellation tree and its protocol.
 //!
-//! A [`Node`] is shared through `Arc`s: its [`CancelToken`](crate::CancelToken)
-//! handle holds one, each child holds one to its parent, and the parent holds
-//! one to each live, uncancelled child (so a cancel can walk down).
+//! A [`Node`] is one allocation shared through `Arc`s: its
+//! [`CancelToken`](crate::CancelToken) handles hold one each (and are
+//! counted in `handles`), each child holds one to its parent, and the parent
+//! holds one to each linked child (so a cancel can walk down).
 //!
 //! # Invariants
 //!
@@ -11,36 +12,50 @@
 //!    with `Release`, while the node's lock is held and *after* `cause` was
 //!    written. Once set, it never clears. `inner.cause.is_some()` ⇔
 //!    `cancelled` for anyone holding the lock.
-//! 2. A child is registered in its parent's `children` only while the
-//!    parent's lock is held *and* the parent is not cancelled. Otherwise the
-//!    child is born cancelled with the parent's cause (`inherited = true`) and
-//!    is not registered (`slot == None`). Hence a child created concurrently
-//!    with a parent's cancel either is in the set the canceller takes, or
-//!    sees the parent cancelled under the same lock.
-//! 3. Cancelling a node takes (empties) its `children` and `waiters` under the
-//!    lock; afterwards both stay empty forever (2. and 4. refuse new entries).
-//!    A stale `remove`/`deregister` is a harmless no-op: keys carry a
+//! 2. A child is linked into a parent's `children` only while the parent's
+//!    lock is held *and* the parent is not cancelled (by `new_child`, or by
+//!    a splice, 6.). Otherwise a new child is born cancelled with the
+//!    parent's cause (`inherited = true`) and is not linked. Hence a child
+//!    created concurrently with a parent's cancel either is in the set the
+//!    canceller takes, or sees the parent cancelled under the same lock.
+//! 3. Cancelling a node takes (empties) its `children` and `waiters` under
+//!    the lock; afterwards both stay empty forever (2. and 4. refuse new
+//!    entries). The taken children keep their `parent` (ancestry, see
+//!    [`CancelToken::is_ancestor_of`](crate::CancelToken::is_ancestor_of))
+//!    and a stale `slot`: a stale `remove` is a harmless no-op, keys carry a
 //!    generation unique within their list (`waiters::Key`).
 //! 4. `register_waker` inserts a waker only under the lock and only if the
 //!    node is not cancelled (contract C8); otherwise it returns `None`. Every
-//!    inserted waker is either removed by `deregister_waker` or taken by the
-//!    cancel and woken exactly once, never both.
-//! 5. Before the first cancel, the slot `node.slot` in the parent's
-//!    `children` holds this node and only this node removes it.
-//! 6. A node is *dead* when its handle is gone (`handle_alive == false`) and
-//!    it has no children. A node becomes dead at most once, under its lock,
-//!    by (a) the last token clone dropping, (b) the last child unlinking, or
-//!    (c) a cancel taking its children. In cases (a) and (b) the one who made
-//!    it dead unlinks it from its parent (and continues upwards if that makes
-//!    the parent dead). Case (c) only happens to a node whose handle is gone,
-//!    i.e. one cancelled by inheritance, whose parent was cancelled first and
-//!    so already dropped the link (3.): nothing to unlink. Nobody can revive a
-//!    dead node (creating a child or cloning needs a handle), so no parent
-//!    keeps a link to a node nobody can reach: no leak. Waiters still
-//!    registered on a dead node are dropped with it, unwoken (whoever
-//!    registered them let go of the token, so could not deregister either).
+//!    inserted waker is either removed by `deregister_waker`, taken by the
+//!    cancel and woken exactly once, or dropped unwoken once the node has no
+//!    handle left (whoever registered it let go of the token, so could not
+//!    deregister either) — never two of these.
+//! 5. `parent` and `slot` of a node are written only under the node's own
+//!    lock *and* the lock of the parent it leaves or joins. A node linked in
+//!    `p.children` under `slot` has `parent == p`.
+//! 6. **Splice.** When the last handle of a node `n` drops (`handles` reaches
+//!    0, exactly once: nothing can create a handle without one), nobody can
+//!    cancel `n` itself any more, so it leaves the tree, under the locks of
+//!    its parent `p` and `n` (and, one at a time, each child's):
+//!    - `n` linked in an uncancelled `p`: `n`'s children move to
+//!      `p.children` (their `parent` and `slot` updated, 5.), and `n` is
+//!      unlinked. A cancel of `p` or above reaches them directly, with the
+//!      same cause `n` would have passed on; their deadlines were fixed at
+//!      creation. A chain of tasks each spawning the next keeps O(1) nodes.
+//!    - `p` cancelled: nothing to do. The walk that cancelled `p` took `n`
+//!      (or `n` was cancelled before and its children were taken, 3.), and
+//!      cancels `n` and takes its children when it gets to it.
+//!    - no parent (a root): nobody can cancel `n` or its children through
+//!      it any more. The children are disconnected (`parent = None`, no
+//!      slot; they become roots), and `n` keeps none, so no `Arc` cycle.
 //!
-//! 7. **Drain** (advisory, before cancel). `draining` is `false` until the
+//!    A node whose handles are gone is never revived (creating a child or
+//!    cloning needs a handle). Its waiters are dropped unwoken (4.).
+//! 7. **Age order.** A node is younger than every node that is or was its
+//!    parent (true at creation; a splice moves a child to its grandparent,
+//!    older still). This is the lock order, below.
+//!
+//! 8. **Drain** (advisory, before cancel). `draining` is `false` until the
 //!    first drain or cancel of the node; it is set exactly once, with
 //!    `Release`, under the node's lock, *after* `drain` was written, and
 //!    never clears: `inner.drain.is_some()` ⇔ `draining` under the lock.
@@ -53,9 +68,13 @@
 //!    descendant another drain cause than its ancestor); else the cancel's
 //!    cause. A child of a draining parent is born draining with the parent's
 //!    drain cause (checked under the parent's lock, as invariant 2) and is
-//!    still registered in `children` unless born cancelled (a later cancel
-//!    must reach it). `drain_waiters` follows invariant 4 with "draining"
-//!    for "cancelled"; a cancel takes them too.
+//!    still linked unless born cancelled (a later cancel must reach it).
+//!    A splice (6.) that moves children into a draining parent drains each
+//!    moved child that is not draining yet, with the parent's drain cause,
+//!    once the locks are released: the parent's drain walk may have taken
+//!    its snapshot of the children before they arrived. `drain_waiters`
+//!    follows invariant 4 with "draining" for "cancelled"; a cancel takes
+//!    them too.
 //!
 //! # Drain protocol (for `drain(node, cause)`)
 //!
@@ -68,7 +87,8 @@
 //! 5. Repeat 1–4 for every child with the same cause, explicit stack. A
 //!    child already draining stops the walk below it (its own drain or a
 //!    cancel covered, or is covering, its subtree; children created since
-//!    are born draining).
+//!    are born draining, children spliced in since are drained by the
+//!    splice).
 //!
 //! # Cancel protocol (for `cancel(node, cause)`)
 //!
@@ -86,64 +106,59 @@
 //!
 //! # Deadlock safety
 //!
-//! **At most one node lock is held at any time.** The cancel walk releases a
-//! node's lock before taking a child's; `child()` locks only the parent (the
-//! child is not yet shared); unlinking releases the child's lock before taking
-//! the parent's; wakers are woken and `Arc`s dropped (which may free a node)
-//! only with no lock held. User code (waker `clone`) runs under a lock only in
-//! `update_waker` (`register_waker` clones before locking), and a waker's
-//! `clone` must not call back into a token (the same rule as every `Waker`
-//! holder); poisoning is tolerated.
+//! Locks are taken parent before child (older before younger, invariant 7);
+//! the cancel walk, `new_child` and the waiter operations hold one lock at a
+//! time. A splice finds the parent under the node's lock, so it `try_lock`s
+//! the parent; if that fails it unlocks the node, locks the parent, then
+//! the node, and re-checks that the parent did not change meanwhile (a
+//! splice above moved the node), retrying if it did — each retry follows a
+//! splice that brought the node closer to its root, so it ends. Wakers are
+//! woken and `Arc`s that may be the last dropped only with no lock held.
+//! User code (waker `clone`) runs under a lock only in `update_waker`
+//! (`register_waker` clones before locking), and a waker's `clone` must not
+//! call back into a token (the same rule as every `Waker` holder);
+//! poisoning is tolerated.
 
+#[cfg(not(loom))]
+use std::sync::TryLockError;
 use std::task::Waker;
 use std::time::Instant;
 
-use crate::loom::atomic::{AtomicBool, Ordering};
+use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::loom::{Arc, Mutex, MutexGuard};
-use crate::waiters::{self, Key, WaiterList};
+use crate::waiters::{self, Key, Taken, WaiterList};
 use crate::{Cancelled, Cause, WaiterKey};
 
 /// One node of the cancellation tree.
 pub(crate) struct Node {
     /// Invariant 1. Read with one `Acquire` load on the hot path.
     cancelled: AtomicBool,
-    /// Invariant 7: drained or cancelled. One `Acquire` load.
+    /// Invariant 8: drained or cancelled. One `Acquire` load.
     draining: AtomicBool,
+    /// Number of [`CancelToken`](crate::CancelToken) handles (invariant 6).
+    handles: AtomicUsize,
     /// Effective deadline: `min(parent's, own)`, fixed at creation.
     deadline: Option<Instant>,
-    /// The parent, kept alive by this node (`None` for a root).
-    parent: Option<Arc<Node>>,
-    /// This node's key in `parent.children` (`None`: root or born cancelled).
-    slot: Option<Key>,
     inner: Mutex<Inner>,
 }
 
 struct Inner {
     cause: Option<Cause>,
     inherited: bool,
-    /// Invariant 7.
+    /// Invariant 8.
     drain: Option<Cause>,
-    children: WaiterList<Arc<Node>>,
+    /// The parent (invariant 5); `None` for a root or a disconnected node.
+    parent: Option<Arc<Node>>,
+    /// This node's key in `parent.children` (`None`: never linked, or
+    /// disconnected; stale after the parent's cancel took it, 3.).
+    slot: Option<Key>,
+    children: Children,
     waiters: WaiterList<Waker>,
-    /// Woken on drain or cancel (invariant 7).
+    /// Woken on drain or cancel (invariant 8).
     drain_waiters: WaiterList<Waker>,
-    /// Whether the (single) handle object of this node still exists.
-    handle_alive: bool,
 }
 
 impl Inner {
-    fn new(cause: Option<Cause>, inherited: bool, drain: Option<Cause>) -> Inner {
-        Inner {
-            cause,
-            inherited,
-            drain,
-            children: WaiterList::new(),
-            waiters: WaiterList::new(),
-            drain_waiters: WaiterList::new(),
-            handle_alive: true,
-        }
-    }
-
     fn list(&mut self, which: List) -> &mut WaiterList<Waker> {
         match which {
             List::Cancel => &mut self.waiters,
@@ -168,55 +183,62 @@ pub(crate) enum List {
 }
 
 impl Node {
-    /// A fresh, uncancelled root.
-    pub(crate) fn new_root() -> Arc<Node> {
+    fn alloc(parent: Option<Arc<Node>>, deadline: Option<Instant>) -> Arc<Node> {
         Arc::new(Node {
             cancelled: AtomicBool::new(false),
             draining: AtomicBool::new(false),
-            deadline: None,
-            parent: None,
-            slot: None,
-            inner: Mutex::new(Inner::new(None, false, None)),
+            handles: AtomicUsize::new(1),
+            deadline,
+            inner: Mutex::new(Inner {
+                cause: None,
+                inherited: false,
+                drain: None,
+                parent,
+                slot: None,
+                children: Children::new(),
+                waiters: WaiterList::new(),
+                drain_waiters: WaiterList::new(),
+            }),
         })
     }
 
-    /// A child of `parent` whose effective deadline is `min(parent's, own)`;
-    /// born cancelled if `parent` is cancelled (invariant 2), born draining
-    /// if it is draining (invariant 7).
+    /// A fresh, uncancelled root with one handle.
+    pub(crate) fn new_root() -> Arc<Node> {
+        Node::alloc(None, None)
+    }
+
+    /// A child of `parent` (with one handle) whose effective deadline is
+    /// `min(parent's, own)`; born cancelled if `parent` is cancelled
+    /// (invariant 2), born draining if it is draining (invariant 8). The
+    /// caller holds a handle of `parent`.
     pub(crate) fn new_child(parent: &Arc<Node>, own: Option<Instant>) -> Arc<Node> {
         let deadline = match (parent.deadline, own) {
             (Some(p), Some(o)) => Some(p.min(o)),
             (p, o) => p.or(o),
         };
+        // Allocated before taking the parent's lock; not shared until it is
+        // linked (or returned), so its fields are set through `get_mut`.
+        let mut node = Node::alloc(Some(parent.clone()), deadline);
         let mut g = parent.lock();
-        // Invariant 7: the parent's drain cause, read under its lock.
-        let drain = g.drain.clone();
+        let fresh = Arc::get_mut(&mut node).expect("the new node is not shared yet");
+        let inner = fresh.inner.get_mut().unwrap_or_else(|e| e.into_inner());
+        // Invariant 8: the parent's drain cause, read under its lock. Born
+        // draining (or cancelled): whatever shares the `Arc` publishes it.
+        if let Some(drain) = g.drain.clone() {
+            inner.drain = Some(drain);
+            fresh.draining = AtomicBool::new(true);
+        }
         if let Some(cause) = g.cause.clone() {
             drop(g);
-            return Arc::new(Node {
-                // Born cancelled (and draining): the node is not shared
-                // yet, so the initial values are published by whatever
-                // shares the `Arc`.
-                cancelled: AtomicBool::new(true),
-                draining: AtomicBool::new(true),
-                deadline,
-                parent: Some(parent.clone()),
-                slot: None,
-                inner: Mutex::new(Inner::new(Some(cause), true, drain)),
-            });
+            inner.cause = Some(cause);
+            inner.inherited = true;
+            fresh.cancelled = AtomicBool::new(true);
+            return node;
         }
-        // Invariant 2: registered under the parent's lock, parent uncancelled.
+        // Invariant 2: linked under the parent's lock, parent uncancelled.
         let slot = g.children.vacant_key();
-        let node = Arc::new(Node {
-            cancelled: AtomicBool::new(false),
-            // Not shared yet: published with the `Arc`, as above.
-            draining: AtomicBool::new(drain.is_some()),
-            deadline,
-            parent: Some(parent.clone()),
-            slot: Some(slot),
-            inner: Mutex::new(Inner::new(None, false, drain)),
-        });
-        let got = g.children.push_back(node.clone());
+        inner.slot = Some(slot);
+        let got = g.children.push(node.clone());
         debug_assert_eq!(got, slot);
         drop(g);
         node
@@ -234,9 +256,9 @@ impl Node {
         self.deadline
     }
 
-    /// The parent node, if any.
-    pub(crate) fn parent(&self) -> Option<&Arc<Node>> {
-        self.parent.as_ref()
+    /// The parent node, if any (a clone, read under the lock).
+    pub(crate) fn parent(&self) -> Option<Arc<Node>> {
+        self.lock().parent.clone()
     }
 
     /// One `Acquire` load. Pairs with the `Release` store in `cancel_one`
@@ -257,7 +279,7 @@ impl Node {
         g.cause.clone().map(|c| Cancelled::new(c, g.inherited))
     }
 
-    /// Whether the node is draining (drained or cancelled, invariant 7).
+    /// Whether the node is draining (drained or cancelled, invariant 8).
     /// One `Acquire` load; pairs with the `Release` stores in `drain_one`
     /// and `cancel_one`, so whoever sees `true` also sees what the drainer
     /// did before draining (as for `is_cancelled`).
@@ -265,7 +287,7 @@ impl Node {
         self.draining.load(Ordering::Acquire)
     }
 
-    /// The drain cause, if draining (invariant 7: stable once `Some`).
+    /// The drain cause, if draining (invariant 8: stable once `Some`).
     pub(crate) fn drain_cause(&self) -> Option<Cause> {
         if !self.is_draining() {
             return None;
@@ -273,12 +295,141 @@ impl Node {
         self.lock().drain.clone()
     }
 
-    /// Number of live children registered in this node (tests, leak checks).
+    /// Number of children linked to this node (tests, leak checks).
     pub(crate) fn child_count(&self) -> usize {
         self.lock().children.len()
     }
 
-    /// Contract C8 / invariant 4 (invariant 7 for the drain list).
+    /// A new handle of `self` (the caller holds one).
+    pub(crate) fn acquire_handle(&self) {
+        // Relaxed: the caller's own handle keeps the count above zero, so
+        // this can't race the last release (as `Arc::clone`).
+        self.handles.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A handle of `node` is gone; the last one splices the node out
+    /// (invariant 6).
+    pub(crate) fn release_handle(node: &Arc<Node>) {
+        // AcqRel, as `Arc`'s drop: the last holder's splice happens after
+        // every other holder's last use of the node (each decrement
+        // releases, the final one acquires them all). The tree state the
+        // splice touches is under locks anyway; this keeps the count itself
+        // the same kind of edge as the `Arc` it stands for.
+        if node.handles.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        let (garbage, to_drain) = Node::with_node_and_parent(node, |n, p| Node::splice(node, n, p));
+        // Dropped with no lock held: children Arcs, waiters (both lists,
+        // unwoken), our unlink.
+        drop(garbage);
+        // Invariant 8: children moved into a draining parent.
+        if let Some((cause, children)) = to_drain {
+            for child in children {
+                Node::drain(&child, cause.clone());
+            }
+        }
+    }
+
+    /// Number of handles (tests, the deadline scope's "still held" check).
+    pub(crate) fn handle_count(&self) -> usize {
+        // Acquire: pairs with the AcqRel decrement of a handle dropped on
+        // another thread, so a holder seen gone is gone with its effects.
+        self.handles.load(Ordering::Acquire)
+    }
+
+    /// Invariant 6, with `n` (the node's inner) and its parent locked.
+    /// Returns what must be dropped after unlocking, and the moved children
+    /// to drain with the parent's drain cause then (invariant 8).
+    fn splice(
+        node: &Arc<Node>,
+        n: &mut Inner,
+        p: Option<(&Arc<Node>, &mut Inner)>,
+    ) -> (Garbage, Option<ToDrain>) {
+        let mut garbage: Garbage = (
+            n.waiters.take_all(),
+            n.drain_waiters.take_all(),
+            Vec::new(),
+            None,
+        );
+        let mut to_drain = None;
+        match p {
+            Some((parent, pg)) => {
+                if pg.cause.is_some() {
+                    // The parent's cancel walk owns our children (6., case 2).
+                    return (garbage, None);
+                }
+                let linked = n
+                    .slot
+                    .and_then(|s| pg.children.get(s))
+                    .is_some_and(|c| Arc::ptr_eq(c, node));
+                debug_assert!(linked, "a node under an uncancelled parent is linked");
+                if !linked {
+                    return (garbage, None);
+                }
+                let mut undrained = Vec::new();
+                for child in n.children.take_all() {
+                    {
+                        // Parent, node, child: age order (invariant 7).
+                        let mut cg = child.lock();
+                        cg.slot = Some(pg.children.vacant_key());
+                        // The old value is an `Arc` of `node`: not the last
+                        // (the caller holds one), so dropping it here is a
+                        // plain decrement.
+                        drop(cg.parent.replace(parent.clone()));
+                        if pg.drain.is_some() && cg.drain.is_none() {
+                            undrained.push(child.clone());
+                        }
+                    }
+                    pg.children.push(child);
+                }
+                if let Some(cause) = pg.drain.clone().filter(|_| !undrained.is_empty()) {
+                    to_drain = Some((cause, undrained));
+                }
+                garbage.3 = n.slot.take().and_then(|s| pg.children.remove(s));
+            }
+            None => {
+                for child in n.children.take_all() {
+                    let mut cg = child.lock();
+                    cg.slot = None;
+                    drop(cg.parent.take()); // an `Arc` of `node`, not the last
+                    drop(cg);
+                    garbage.2.push(child);
+                }
+            }
+        }
+        (garbage, to_drain)
+    }
+
+    /// Locks `node` and its current parent (parent first, see "Deadlock
+    /// safety") and calls `f` with both.
+    fn with_node_and_parent<R>(
+        node: &Arc<Node>,
+        f: impl FnOnce(&mut Inner, Option<(&Arc<Node>, &mut Inner)>) -> R,
+    ) -> R {
+        let mut g = node.lock();
+        loop {
+            let Some(parent) = g.parent.clone() else {
+                return f(&mut g, None);
+            };
+            let mut pg = match try_lock(&parent.inner) {
+                Some(pg) => pg,
+                None => {
+                    drop(g);
+                    let pg = parent.lock();
+                    g = node.lock();
+                    pg
+                }
+            };
+            let same = g.parent.as_ref().is_some_and(|p| Arc::ptr_eq(p, &parent));
+            if same {
+                return f(&mut g, Some((&parent, &mut pg)));
+            }
+            // Moved by a splice above while unlocked: retry with the new
+            // parent (closer to the root).
+        }
+    }
+
+    /// Contract C8 / invariant 4 (invariant 8 for the drain list).
     pub(crate) fn register_waker(&self, which: List, waker: &Waker) -> Option<WaiterKey> {
         // Cloned before locking (user code). If the node turns out to be
         // cancelled, the clone is dropped after the lock is released.
@@ -328,45 +479,6 @@ impl Node {
         }
     }
 
-    /// The handle object of `node` is gone: maybe unlink (invariant 6a).
-    pub(crate) fn release_handle(node: &Arc<Node>) {
-        let dead = {
-            let mut g = node.lock();
-            g.handle_alive = false;
-            g.children.is_empty()
-        };
-        if dead {
-            Node::unlink_upwards(node.clone());
-        }
-    }
-
-    /// `node` just became dead: remove it from its parent, and continue with
-    /// the parent if that made it dead (invariant 6b). No lock is held on
-    /// entry; one at a time inside.
-    fn unlink_upwards(mut node: Arc<Node>) {
-        loop {
-            let (Some(parent), Some(slot)) = (node.parent.clone(), node.slot) else {
-                return;
-            };
-            let (removed, parent_dead) = {
-                let mut g = parent.lock();
-                let removed = g.children.remove(slot);
-                if let Some(r) = &removed {
-                    debug_assert!(Arc::ptr_eq(r, &node), "slot held another node");
-                }
-                // Only the removal that empties the parent makes it dead.
-                let dead = removed.is_some() && !g.handle_alive && g.children.is_empty();
-                (removed, dead)
-            };
-            // Dropped with no lock held: this may free `node`.
-            drop(removed);
-            if !parent_dead {
-                return;
-            }
-            node = parent;
-        }
-    }
-
     /// Cancels `node` and its subtree (protocol steps 1–5). Returns `true`
     /// if this call cancelled `node` itself.
     pub(crate) fn cancel(node: &Arc<Node>, cause: Cause) -> bool {
@@ -374,12 +486,11 @@ impl Node {
             return false;
         };
         // Each child with the drain cause of the parent it is reached from
-        // (invariant 7).
-        let mut stack: Vec<(Arc<Node>, Cause)> =
-            children.into_iter().map(|c| (c, drain.clone())).collect();
+        // (invariant 8).
+        let mut stack: Vec<(Arc<Node>, Cause)> = children.map(|c| (c, drain.clone())).collect();
         while let Some((child, parent_drain)) = stack.pop() {
             if let Some((grandchildren, drain)) = child.cancel_one(&cause, true, &parent_drain) {
-                stack.extend(grandchildren.into_iter().map(|c| (c, drain.clone())));
+                stack.extend(grandchildren.map(|c| (c, drain.clone())));
             }
             // `child` dropped here, no lock held.
         }
@@ -388,13 +499,13 @@ impl Node {
 
     /// Steps 1–4 for one node; `None` if it was already cancelled. Returns
     /// the taken children and the node's drain cause (set to `drain` if it
-    /// was not draining, invariant 7).
+    /// was not draining, invariant 8).
     fn cancel_one(
         &self,
         cause: &Cause,
         inherited: bool,
         drain: &Cause,
-    ) -> Option<(Vec<Arc<Node>>, Cause)> {
+    ) -> Option<(TakenChildren, Cause)> {
         let (waiters, drain_waiters, children, drain) = {
             let mut g = self.lock();
             if g.cause.is_some() {
@@ -410,12 +521,12 @@ impl Node {
             // Release: pairs with the Acquire load in `is_draining` (the
             // drain cause just written is visible to whoever sees `true`).
             self.draining.store(true, Ordering::Release);
-            let waiters = g.waiters.take_all();
-            let drain_waiters = g.drain_waiters.take_all();
-            let children: Vec<Arc<Node>> = g.children.take_all().into_iter().collect();
-            // Invariant 6c: becoming dead here needs nothing unlinked.
-            debug_assert!(g.handle_alive || inherited || children.is_empty());
-            (waiters, drain_waiters, children, drain)
+            (
+                g.waiters.take_all(),
+                g.drain_waiters.take_all(),
+                g.children.take_all(),
+                drain,
+            )
         };
         // Step 4: a panicking waker is ignored (contained by the helper).
         waiters::wake_all(waiters);
@@ -445,30 +556,69 @@ impl Node {
             if g.drain.is_some() {
                 return None;
             }
-            // A cancelled node always has its drain cause (invariant 7).
+            // A cancelled node always has its drain cause (invariant 8).
             debug_assert!(g.cause.is_none());
             g.drain = Some(cause.clone());
             // Release: pairs with the Acquire load in `is_draining`.
             self.draining.store(true, Ordering::Release);
-            let waiters = g.drain_waiters.take_all();
             let children: Vec<Arc<Node>> = g.children.iter().cloned().collect();
-            (waiters, children)
+            (g.drain_waiters.take_all(), children)
         };
         waiters::wake_all(waiters);
         Some(children)
     }
 }
 
+/// `Mutex::try_lock`, ignoring poisoning (as `waiters::lock`); `None` if
+/// the lock is held. Under loom always `None`: loom reports a false
+/// deadlock when a `try_lock` races a `lock` of the same mutex
+/// (tokio-rs/loom#376), so the models check the unlock–lock–recheck path,
+/// the one with the window.
+fn try_lock(m: &Mutex<Inner>) -> Option<MutexGuard<'_, Inner>> {
+    #[cfg(loom)]
+    {
+        let _ = m;
+        None
+    }
+    #[cfg(not(loom))]
+    match m.try_lock() {
+        Ok(g) => Some(g),
+        Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
+
+/// Children a splice moved into a draining parent, with its drain cause:
+/// drained once the locks are released (invariant 8).
+type ToDrain = (Cause, Vec<Arc<Node>>);
+
+/// What a splice leaves to drop once its locks are released: the waiters
+/// and drain waiters (dropped unwoken, invariant 4), disconnected children,
+/// and the parent's link to the node.
+type Garbage = (
+    Taken<Waker>,
+    Taken<Waker>,
+    Vec<Arc<Node>>,
+    Option<Arc<Node>>,
+);
+
 impl Drop for Node {
     /// Frees a chain of ancestors iteratively: a node may hold the last
     /// reference to its parent, which may hold the last to its own, and a
     /// recursive drop of a deep chain would overflow the stack.
     fn drop(&mut self) {
-        let mut next = self.parent.take();
+        let take = |n: &mut Node| {
+            n.inner
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .parent
+                .take()
+        };
+        let mut next = take(self);
         while let Some(parent) = next {
             match Arc::try_unwrap(parent) {
                 // Last reference: detach its parent before it drops.
-                Ok(mut node) => next = node.parent.take(),
+                Ok(mut node) => next = take(&mut node),
                 // Someone else still holds it; dropping ours is enough.
                 Err(_) => return,
             }
@@ -482,5 +632,93 @@ impl std::fmt::Debug for Node {
             .field("cancelled", &self.is_cancelled())
             .field("deadline", &self.deadline)
             .finish_non_exhaustive()
+    }
+}
+
+/// A node's linked children. The first is stored inline: most nodes that
+/// have children have one (a task's node and the task it spawned, a chain
+/// of spawns), and linking it then allocates nothing. Keys of the inline
+/// entry use the index [`INLINE`] and their own generation counter, so
+/// they never match a key of `rest` nor an earlier inline entry.
+struct Children {
+    first: Option<Arc<Node>>,
+    /// The generation the next inline entry gets.
+    first_generation: u64,
+    rest: WaiterList<Arc<Node>>,
+}
+
+/// The slot index of the inline child's keys.
+const INLINE: usize = usize::MAX;
+
+/// Children taken out of a node, to walk or drop with no lock held.
+type TakenChildren = std::iter::Chain<
+    std::option::IntoIter<Arc<Node>>,
+    <Taken<Arc<Node>> as IntoIterator>::IntoIter,
+>;
+
+impl Children {
+    const fn new() -> Children {
+        Children {
+            first: None,
+            first_generation: 0,
+            rest: WaiterList::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    /// The key the next [`push`](Self::push) returns.
+    fn vacant_key(&self) -> Key {
+        match self.first {
+            None => Key::from_parts(INLINE, self.first_generation),
+            Some(_) => self.rest.vacant_key(),
+        }
+    }
+
+    fn push(&mut self, child: Arc<Node>) -> Key {
+        if self.first.is_some() {
+            return self.rest.push_back(child);
+        }
+        let key = Key::from_parts(INLINE, self.first_generation);
+        self.first = Some(child);
+        self.first_generation += 1;
+        key
+    }
+
+    /// Whether `key` is the inline entry's, and that entry is still there.
+    fn inline_live(&self, key: Key) -> bool {
+        key.index() == INLINE
+            && self.first.is_some()
+            && key.generation() + 1 == self.first_generation
+    }
+
+    fn get(&self, key: Key) -> Option<&Arc<Node>> {
+        if key.index() != INLINE {
+            return self.rest.get(key);
+        }
+        self.first.as_ref().filter(|_| self.inline_live(key))
+    }
+
+    fn remove(&mut self, key: Key) -> Option<Arc<Node>> {
+        if key.index() != INLINE {
+            return self.rest.remove(key);
+        }
+        if self.inline_live(key) {
+            self.first.take()
+        } else {
+            None
+        }
+    }
+
+    /// The linked children, inline one first.
+    fn iter(&self) -> impl Iterator<Item = &Arc<Node>> {
+        self.first.iter().chain(self.rest.iter())
+    }
+
+    /// Removes every child; their keys never match again.
+    fn take_all(&mut self) -> TakenChildren {
+        self.first.take().into_iter().chain(self.rest.take_all())
     }
 }
