@@ -228,7 +228,7 @@ impl CancelToken {
     /// Removes the waker registered under `key`. A no-op if the cancel has
     /// already taken (and woken) it.
     pub fn deregister_waker(&self, key: WaiterKey) {
-        self.node().deregister_waker(List::Cancel, key);
+        self.node().deregister_waker(key);
     }
 
     /// Number of handles (clones) of this token that exist, this one
@@ -286,7 +286,7 @@ impl Future for WaitForCancel {
 impl Drop for WaitForCancel {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.token.node().deregister_waker(List::Cancel, key);
+            self.token.node().deregister_waker(key);
         }
     }
 }
@@ -327,7 +327,7 @@ impl Future for WaitForDrain {
 impl Drop for WaitForDrain {
     fn drop(&mut self) {
         if let Some(key) = self.0.key.take() {
-            self.0.token.node().deregister_waker(List::Drain, key);
+            self.0.token.node().deregister_waker(key);
         }
     }
 }
@@ -347,12 +347,12 @@ fn poll_wait<T>(
     loop {
         if let Some(v) = ready(token) {
             if let Some(k) = key.take() {
-                token.node().deregister_waker(which, k);
+                token.node().deregister_waker(k);
             }
             return Poll::Ready(v);
         }
         match *key {
-            Some(k) if token.node().update_waker(which, k, cx.waker()) => return Poll::Pending,
+            Some(k) if token.node().update_waker(k, cx.waker()) => return Poll::Pending,
             // The event took our waker: its flag is set; loop to read it.
             Some(_) => *key = None,
             None => match token.node().register_waker(which, cx.waker()) {

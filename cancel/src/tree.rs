@@ -72,9 +72,10 @@
 //!    A splice (6.) that moves children into a draining parent drains each
 //!    moved child that is not draining yet, with the parent's drain cause,
 //!    once the locks are released: the parent's drain walk may have taken
-//!    its snapshot of the children before they arrived. `drain_waiters`
-//!    follows invariant 4 with "draining" for "cancelled"; a cancel takes
-//!    them too.
+//!    its snapshot of the children before they arrived. Drain waiters
+//!    share the `waiters` list, tagged: a drain takes the tagged ones, a
+//!    cancel takes all; their registration follows invariant 4 with
+//!    "draining" for "cancelled".
 //!
 //! # Drain protocol (for `drain(node, cause)`)
 //!
@@ -153,19 +154,17 @@ struct Inner {
     /// disconnected; stale after the parent's cancel took it, 3.).
     slot: Option<Key>,
     children: Children,
-    waiters: WaiterList<Waker>,
-    /// Woken on drain or cancel (invariant 8).
-    drain_waiters: WaiterList<Waker>,
+    /// Woken on cancel; those of `List::Drain` also on drain (invariant 8).
+    waiters: WaiterList<Waiter>,
+}
+
+/// A registered waker and what it waits for.
+struct Waiter {
+    waker: Waker,
+    which: List,
 }
 
 impl Inner {
-    fn list(&mut self, which: List) -> &mut WaiterList<Waker> {
-        match which {
-            List::Cancel => &mut self.waiters,
-            List::Drain => &mut self.drain_waiters,
-        }
-    }
-
     /// Whether `which`'s event has happened (registration is refused).
     fn fired(&self, which: List) -> bool {
         match which {
@@ -175,7 +174,7 @@ impl Inner {
     }
 }
 
-/// Which waiter list of a node: woken on cancel, or on drain (or cancel).
+/// What a waiter of a node waits for: its cancel, or its drain (or cancel).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum List {
     Cancel,
@@ -197,7 +196,6 @@ impl Node {
                 slot: None,
                 children: Children::new(),
                 waiters: WaiterList::new(),
-                drain_waiters: WaiterList::new(),
             }),
         })
     }
@@ -345,12 +343,7 @@ impl Node {
         n: &mut Inner,
         p: Option<(&Arc<Node>, &mut Inner)>,
     ) -> (Garbage, Option<ToDrain>) {
-        let mut garbage: Garbage = (
-            n.waiters.take_all(),
-            n.drain_waiters.take_all(),
-            Vec::new(),
-            None,
-        );
+        let mut garbage: Garbage = (n.waiters.take_all(), Vec::new(), None);
         let mut to_drain = None;
         match p {
             Some((parent, pg)) => {
@@ -385,7 +378,7 @@ impl Node {
                 if let Some(cause) = pg.drain.clone().filter(|_| !undrained.is_empty()) {
                     to_drain = Some((cause, undrained));
                 }
-                garbage.3 = n.slot.take().and_then(|s| pg.children.remove(s));
+                garbage.2 = n.slot.take().and_then(|s| pg.children.remove(s));
             }
             None => {
                 for child in n.children.take_all() {
@@ -393,7 +386,7 @@ impl Node {
                     cg.slot = None;
                     drop(cg.parent.take()); // an `Arc` of `node`, not the last
                     drop(cg);
-                    garbage.2.push(child);
+                    garbage.1.push(child);
                 }
             }
         }
@@ -440,7 +433,10 @@ impl Node {
             drop(clone);
             return None;
         }
-        let key = g.list(which).push_back(clone);
+        let key = g.waiters.push_back(Waiter {
+            waker: clone,
+            which,
+        });
         Some(WaiterKey {
             slot: key.index(),
             generation: key.generation(),
@@ -450,10 +446,10 @@ impl Node {
     /// Removes the waker registered under `key`, if the cancel did not take
     /// it already; returns whether it removed it. The waker is dropped after
     /// the lock is released.
-    pub(crate) fn deregister_waker(&self, which: List, key: WaiterKey) -> bool {
+    pub(crate) fn deregister_waker(&self, key: WaiterKey) -> bool {
         let removed = self
             .lock()
-            .list(which)
+            .waiters
             .remove(Key::from_parts(key.slot, key.generation));
         removed.is_some()
     }
@@ -461,13 +457,10 @@ impl Node {
     /// Replaces the waker under `key` with `waker` unless it would wake the
     /// same task. Returns `false` if the key is no longer registered (the
     /// cancel took it: the caller was or is being woken).
-    pub(crate) fn update_waker(&self, which: List, key: WaiterKey, waker: &Waker) -> bool {
+    pub(crate) fn update_waker(&self, key: WaiterKey, waker: &Waker) -> bool {
         let mut g = self.lock();
-        match g
-            .list(which)
-            .get_mut(Key::from_parts(key.slot, key.generation))
-        {
-            Some(w) => {
+        match g.waiters.get_mut(Key::from_parts(key.slot, key.generation)) {
+            Some(Waiter { waker: w, .. }) => {
                 if !w.will_wake(waker) {
                     let old = std::mem::replace(w, waker.clone());
                     drop(g);
@@ -506,7 +499,7 @@ impl Node {
         inherited: bool,
         drain: &Cause,
     ) -> Option<(TakenChildren, Cause)> {
-        let (waiters, drain_waiters, children, drain) = {
+        let (waiters, children, drain) = {
             let mut g = self.lock();
             if g.cause.is_some() {
                 return None;
@@ -521,16 +514,10 @@ impl Node {
             // Release: pairs with the Acquire load in `is_draining` (the
             // drain cause just written is visible to whoever sees `true`).
             self.draining.store(true, Ordering::Release);
-            (
-                g.waiters.take_all(),
-                g.drain_waiters.take_all(),
-                g.children.take_all(),
-                drain,
-            )
+            (g.waiters.take_all(), g.children.take_all(), drain)
         };
         // Step 4: a panicking waker is ignored (contained by the helper).
-        waiters::wake_all(waiters);
-        waiters::wake_all(drain_waiters);
+        waiters::wake_all(waiters.into_iter().map(|w| w.waker));
         Some((children, drain))
     }
 
@@ -562,9 +549,10 @@ impl Node {
             // Release: pairs with the Acquire load in `is_draining`.
             self.draining.store(true, Ordering::Release);
             let children: Vec<Arc<Node>> = g.children.iter().cloned().collect();
-            (g.drain_waiters.take_all(), children)
+            let waiters = g.waiters.extract_if(|w| w.which == List::Drain);
+            (waiters, children)
         };
-        waiters::wake_all(waiters);
+        waiters::wake_all(waiters.into_iter().map(|w| w.waker));
         Some(children)
     }
 }
@@ -593,14 +581,9 @@ fn try_lock(m: &Mutex<Inner>) -> Option<MutexGuard<'_, Inner>> {
 type ToDrain = (Cause, Vec<Arc<Node>>);
 
 /// What a splice leaves to drop once its locks are released: the waiters
-/// and drain waiters (dropped unwoken, invariant 4), disconnected children,
-/// and the parent's link to the node.
-type Garbage = (
-    Taken<Waker>,
-    Taken<Waker>,
-    Vec<Arc<Node>>,
-    Option<Arc<Node>>,
-);
+/// (dropped unwoken, invariant 4), disconnected children, and the parent's
+/// link to the node.
+type Garbage = (Taken<Waiter>, Vec<Arc<Node>>, Option<Arc<Node>>);
 
 impl Drop for Node {
     /// Frees a chain of ancestors iteratively: a node may hold the last

@@ -151,7 +151,7 @@ fn loom_cancel_vs_deregister() {
         let counter = Counter::new();
         let (r, c2) = (root.clone(), counter.clone());
         let th = thread::spawn(move || match r.register_waker(&c2.waker()) {
-            Some(key) => r.node().deregister_waker(crate::tree::List::Cancel, key),
+            Some(key) => r.node().deregister_waker(key),
             None => false,
         });
         root.cancel(Cause::shutdown());
