@@ -73,6 +73,7 @@ mod checkpoint;
 pub mod context;
 mod error;
 mod guard;
+mod node_ref;
 mod shield;
 mod token;
 mod tree;
