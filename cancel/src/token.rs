@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use crate::loom::Arc;
+use crate::node_ref::{HandleRef, NodeRef};
 use crate::tree::{List, Node};
 use crate::{Cancelled, Cause, DropGuard};
 
@@ -31,22 +31,8 @@ use crate::{Cancelled, Cause, DropGuard};
 /// assert_eq!(child.cause().unwrap().kind(), &CauseKind::Shutdown);
 /// assert!(child.cancelled_error().unwrap().is_inherited());
 /// ```
-pub struct CancelToken(Arc<Node>);
-
-impl Clone for CancelToken {
-    fn clone(&self) -> Self {
-        self.0.acquire_handle();
-        CancelToken(self.0.clone())
-    }
-}
-
-impl Drop for CancelToken {
-    /// The last handle of a node splices it out of the tree (tree.rs,
-    /// invariant 6).
-    fn drop(&mut self) {
-        Node::release_handle(&self.0);
-    }
-}
+#[derive(Clone)]
+pub struct CancelToken(HandleRef);
 
 /// Identifies a waker registered with [`CancelToken::register_waker`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,13 +42,12 @@ pub struct WaiterKey {
 }
 
 impl CancelToken {
-    /// `node` comes with one handle counted (`Node::new_*`).
-    fn from_node(node: Arc<Node>) -> CancelToken {
+    fn from_node(node: HandleRef) -> CancelToken {
         CancelToken(node)
     }
 
-    pub(crate) fn node(&self) -> &Arc<Node> {
-        &self.0
+    pub(crate) fn node(&self) -> &NodeRef {
+        self.0.node()
     }
 
     /// A fresh root token, never cancelled until someone cancels it.
@@ -191,7 +176,7 @@ impl CancelToken {
 
     /// Whether `self` and `other` are handles to the same node.
     pub fn same(&self, other: &CancelToken) -> bool {
-        Arc::ptr_eq(self.node(), other.node())
+        NodeRef::ptr_eq(self.node(), other.node())
     }
 
     /// Whether `self` is a strict ancestor of `other` (a token is not its
@@ -201,7 +186,7 @@ impl CancelToken {
         // handle (so not `self`) refers to.
         let mut cur = other.node().parent();
         while let Some(n) = cur {
-            if Arc::ptr_eq(&n, self.node()) {
+            if NodeRef::ptr_eq(&n, self.node()) {
                 return true;
             }
             cur = n.parent();
@@ -236,7 +221,7 @@ impl CancelToken {
     /// scope's token).
     #[doc(hidden)]
     pub fn handle_count(&self) -> usize {
-        self.node().handle_count()
+        self.0.handle_count()
     }
 
     /// Number of uncancelled children linked to this node (for tests and

@@ -1,9 +1,9 @@
 //! The node of the cancellation tree and its protocol.
 //!
-//! A [`Node`] is one allocation shared through `Arc`s: its
-//! [`CancelToken`](crate::CancelToken) handles hold one each (and are
-//! counted in `handles`), each child holds one to its parent, and the parent
-//! holds one to each linked child (so a cancel can walk down).
+//! A [`Node`] is one allocation with two counts in one word (`node_ref.rs`):
+//! its [`CancelToken`](crate::CancelToken) handles, and the refs of the
+//! tree's links: each child holds one to its parent, and the parent holds
+//! one to each linked child (so a cancel can walk down).
 //!
 //! # Invariants
 //!
@@ -33,8 +33,8 @@
 //! 5. `parent` and `slot` of a node are written only under the node's own
 //!    lock *and* the lock of the parent it leaves or joins. A node linked in
 //!    `p.children` under `slot` has `parent == p`.
-//! 6. **Splice.** When the last handle of a node `n` drops (`handles` reaches
-//!    0, exactly once: nothing can create a handle without one), nobody can
+//! 6. **Splice.** When the last handle of a node `n` drops (the handle count
+//!    reaches 0, exactly once: nothing can create a handle without one), nobody can
 //!    cancel `n` itself any more, so it leaves the tree, under the locks of
 //!    its parent `p` and `n` (and, one at a time, each child's):
 //!    - `n` linked in an uncancelled `p`: `n`'s children move to
@@ -47,7 +47,7 @@
 //!      cancels `n` and takes its children when it gets to it.
 //!    - no parent (a root): nobody can cancel `n` or its children through
 //!      it any more. The children are disconnected (`parent = None`, no
-//!      slot; they become roots), and `n` keeps none, so no `Arc` cycle.
+//!      slot; they become roots), and `n` keeps none, so no reference cycle.
 //!
 //!    A node whose handles are gone is never revived (creating a child or
 //!    cloning needs a handle). Its waiters are dropped unwoken (4.).
@@ -114,7 +114,7 @@
 //! the node, and re-checks that the parent did not change meanwhile (a
 //! splice above moved the node), retrying if it did — each retry follows a
 //! splice that brought the node closer to its root, so it ends. Wakers are
-//! woken and `Arc`s that may be the last dropped only with no lock held.
+//! woken and refs that may be the last dropped only with no lock held.
 //! User code (waker `clone`) runs under a lock only in `update_waker`
 //! (`register_waker` clones before locking), and a waker's `clone` must not
 //! call back into a token (the same rule as every `Waker` holder);
@@ -125,8 +125,9 @@ use std::sync::TryLockError;
 use std::task::Waker;
 use std::time::Instant;
 
-use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering};
-use crate::loom::{Arc, Mutex, MutexGuard};
+use crate::loom::atomic::{AtomicBool, AtomicU64, Ordering};
+use crate::loom::{Mutex, MutexGuard};
+use crate::node_ref::{HandleRef, NodeRef, HANDLE};
 use crate::waiters::{self, Key, Taken, WaiterList};
 use crate::{Cancelled, Cause, WaiterKey};
 
@@ -136,11 +137,14 @@ pub(crate) struct Node {
     cancelled: AtomicBool,
     /// Invariant 8: drained or cancelled. One `Acquire` load.
     draining: AtomicBool,
-    /// Number of [`CancelToken`](crate::CancelToken) handles (invariant 6).
-    handles: AtomicUsize,
+    /// Refs and handles (`node_ref.rs`, "The count word").
+    pub(crate) count: AtomicU64,
     /// Effective deadline: `min(parent's, own)`, fixed at creation.
     deadline: Option<Instant>,
     inner: Mutex<Inner>,
+    /// Under loom, a leak of a node fails the model.
+    #[cfg(loom)]
+    _track: loom::alloc::Track<()>,
 }
 
 struct Inner {
@@ -149,7 +153,7 @@ struct Inner {
     /// Invariant 8.
     drain: Option<Cause>,
     /// The parent (invariant 5); `None` for a root or a disconnected node.
-    parent: Option<Arc<Node>>,
+    parent: Option<NodeRef>,
     /// This node's key in `parent.children` (`None`: never linked, or
     /// disconnected; stale after the parent's cancel took it, 3.).
     slot: Option<Key>,
@@ -182,11 +186,12 @@ pub(crate) enum List {
 }
 
 impl Node {
-    fn alloc(parent: Option<Arc<Node>>, deadline: Option<Instant>) -> Arc<Node> {
-        Arc::new(Node {
+    fn alloc(parent: Option<NodeRef>, deadline: Option<Instant>) -> HandleRef {
+        HandleRef::new(Node {
             cancelled: AtomicBool::new(false),
             draining: AtomicBool::new(false),
-            handles: AtomicUsize::new(1),
+            // One handle and the handles' ref (`node_ref.rs`, 1.).
+            count: AtomicU64::new(HANDLE + 1),
             deadline,
             inner: Mutex::new(Inner {
                 cause: None,
@@ -197,11 +202,13 @@ impl Node {
                 children: Children::new(),
                 waiters: WaiterList::new(),
             }),
+            #[cfg(loom)]
+            _track: loom::alloc::Track::new(()),
         })
     }
 
     /// A fresh, uncancelled root with one handle.
-    pub(crate) fn new_root() -> Arc<Node> {
+    pub(crate) fn new_root() -> HandleRef {
         Node::alloc(None, None)
     }
 
@@ -209,19 +216,21 @@ impl Node {
     /// `min(parent's, own)`; born cancelled if `parent` is cancelled
     /// (invariant 2), born draining if it is draining (invariant 8). The
     /// caller holds a handle of `parent`.
-    pub(crate) fn new_child(parent: &Arc<Node>, own: Option<Instant>) -> Arc<Node> {
+    pub(crate) fn new_child(parent: &NodeRef, own: Option<Instant>) -> HandleRef {
         let deadline = match (parent.deadline, own) {
             (Some(p), Some(o)) => Some(p.min(o)),
             (p, o) => p.or(o),
         };
         // Allocated before taking the parent's lock; not shared until it is
-        // linked (or returned), so its fields are set through `get_mut`.
+        // linked (or returned).
         let mut node = Node::alloc(Some(parent.clone()), deadline);
         let mut g = parent.lock();
-        let fresh = Arc::get_mut(&mut node).expect("the new node is not shared yet");
+        // SAFETY: `node` was just created; nothing else refers to it until
+        // the push below, after which `fresh` is no longer used.
+        let fresh = unsafe { node.get_mut_unshared() };
         let inner = fresh.inner.get_mut().unwrap_or_else(|e| e.into_inner());
         // Invariant 8: the parent's drain cause, read under its lock. Born
-        // draining (or cancelled): whatever shares the `Arc` publishes it.
+        // draining (or cancelled): whatever shares the token publishes it.
         if let Some(drain) = g.drain.clone() {
             inner.drain = Some(drain);
             fresh.draining = AtomicBool::new(true);
@@ -230,16 +239,26 @@ impl Node {
             drop(g);
             inner.cause = Some(cause);
             inner.inherited = true;
+            // Born cancelled: whatever shares the token publishes this.
             fresh.cancelled = AtomicBool::new(true);
             return node;
         }
         // Invariant 2: linked under the parent's lock, parent uncancelled.
         let slot = g.children.vacant_key();
         inner.slot = Some(slot);
-        let got = g.children.push(node.clone());
+        let got = g.children.push(node.node().clone());
         debug_assert_eq!(got, slot);
         drop(g);
         node
+    }
+
+    /// The parent's ref, taken out of a node being freed (`node_ref.rs`).
+    pub(crate) fn take_parent(&mut self) -> Option<NodeRef> {
+        self.inner
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .parent
+            .take()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -255,7 +274,7 @@ impl Node {
     }
 
     /// The parent node, if any (a clone, read under the lock).
-    pub(crate) fn parent(&self) -> Option<Arc<Node>> {
+    pub(crate) fn parent(&self) -> Option<NodeRef> {
         self.lock().parent.clone()
     }
 
@@ -298,27 +317,11 @@ impl Node {
         self.lock().children.len()
     }
 
-    /// A new handle of `self` (the caller holds one).
-    pub(crate) fn acquire_handle(&self) {
-        // Relaxed: the caller's own handle keeps the count above zero, so
-        // this can't race the last release (as `Arc::clone`).
-        self.handles.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// A handle of `node` is gone; the last one splices the node out
+    /// The last handle of `node` dropped (`node_ref.rs`): splice it out
     /// (invariant 6).
-    pub(crate) fn release_handle(node: &Arc<Node>) {
-        // AcqRel, as `Arc`'s drop: the last holder's splice happens after
-        // every other holder's last use of the node (each decrement
-        // releases, the final one acquires them all). The tree state the
-        // splice touches is under locks anyway; this keeps the count itself
-        // the same kind of edge as the `Arc` it stands for.
-        if node.handles.fetch_sub(1, Ordering::AcqRel) != 1 {
-            return;
-        }
+    pub(crate) fn last_handle_dropped(node: &NodeRef) {
         let (garbage, to_drain) = Node::with_node_and_parent(node, |n, p| Node::splice(node, n, p));
-        // Dropped with no lock held: children Arcs, waiters (both lists,
-        // unwoken), our unlink.
+        // Dropped with no lock held: children refs, waiters, our unlink.
         drop(garbage);
         // Invariant 8: children moved into a draining parent.
         if let Some((cause, children)) = to_drain {
@@ -328,20 +331,13 @@ impl Node {
         }
     }
 
-    /// Number of handles (tests, the deadline scope's "still held" check).
-    pub(crate) fn handle_count(&self) -> usize {
-        // Acquire: pairs with the AcqRel decrement of a handle dropped on
-        // another thread, so a holder seen gone is gone with its effects.
-        self.handles.load(Ordering::Acquire)
-    }
-
     /// Invariant 6, with `n` (the node's inner) and its parent locked.
     /// Returns what must be dropped after unlocking, and the moved children
     /// to drain with the parent's drain cause then (invariant 8).
     fn splice(
-        node: &Arc<Node>,
+        node: &NodeRef,
         n: &mut Inner,
-        p: Option<(&Arc<Node>, &mut Inner)>,
+        p: Option<(&NodeRef, &mut Inner)>,
     ) -> (Garbage, Option<ToDrain>) {
         let mut garbage: Garbage = (n.waiters.take_all(), Vec::new(), None);
         let mut to_drain = None;
@@ -354,7 +350,7 @@ impl Node {
                 let linked = n
                     .slot
                     .and_then(|s| pg.children.get(s))
-                    .is_some_and(|c| Arc::ptr_eq(c, node));
+                    .is_some_and(|c| NodeRef::ptr_eq(c, node));
                 debug_assert!(linked, "a node under an uncancelled parent is linked");
                 if !linked {
                     return (garbage, None);
@@ -365,7 +361,7 @@ impl Node {
                         // Parent, node, child: age order (invariant 7).
                         let mut cg = child.lock();
                         cg.slot = Some(pg.children.vacant_key());
-                        // The old value is an `Arc` of `node`: not the last
+                        // The old value is a ref of `node`: not the last
                         // (the caller holds one), so dropping it here is a
                         // plain decrement.
                         drop(cg.parent.replace(parent.clone()));
@@ -384,7 +380,7 @@ impl Node {
                 for child in n.children.take_all() {
                     let mut cg = child.lock();
                     cg.slot = None;
-                    drop(cg.parent.take()); // an `Arc` of `node`, not the last
+                    drop(cg.parent.take()); // a ref of `node`, not the last
                     drop(cg);
                     garbage.1.push(child);
                 }
@@ -396,8 +392,8 @@ impl Node {
     /// Locks `node` and its current parent (parent first, see "Deadlock
     /// safety") and calls `f` with both.
     fn with_node_and_parent<R>(
-        node: &Arc<Node>,
-        f: impl FnOnce(&mut Inner, Option<(&Arc<Node>, &mut Inner)>) -> R,
+        node: &NodeRef,
+        f: impl FnOnce(&mut Inner, Option<(&NodeRef, &mut Inner)>) -> R,
     ) -> R {
         let mut g = node.lock();
         loop {
@@ -413,7 +409,10 @@ impl Node {
                     pg
                 }
             };
-            let same = g.parent.as_ref().is_some_and(|p| Arc::ptr_eq(p, &parent));
+            let same = g
+                .parent
+                .as_ref()
+                .is_some_and(|p| NodeRef::ptr_eq(p, &parent));
             if same {
                 return f(&mut g, Some((&parent, &mut pg)));
             }
@@ -422,7 +421,7 @@ impl Node {
         }
     }
 
-    /// Contract C8 / invariant 4 (invariant 8 for the drain list).
+    /// Contract C8 / invariant 4 (invariant 8 for a drain waiter).
     pub(crate) fn register_waker(&self, which: List, waker: &Waker) -> Option<WaiterKey> {
         // Cloned before locking (user code). If the node turns out to be
         // cancelled, the clone is dropped after the lock is released.
@@ -474,13 +473,13 @@ impl Node {
 
     /// Cancels `node` and its subtree (protocol steps 1–5). Returns `true`
     /// if this call cancelled `node` itself.
-    pub(crate) fn cancel(node: &Arc<Node>, cause: Cause) -> bool {
+    pub(crate) fn cancel(node: &NodeRef, cause: Cause) -> bool {
         let Some((children, drain)) = node.cancel_one(&cause, false, &cause) else {
             return false;
         };
         // Each child with the drain cause of the parent it is reached from
         // (invariant 8).
-        let mut stack: Vec<(Arc<Node>, Cause)> = children.map(|c| (c, drain.clone())).collect();
+        let mut stack: Vec<(NodeRef, Cause)> = children.map(|c| (c, drain.clone())).collect();
         while let Some((child, parent_drain)) = stack.pop() {
             if let Some((grandchildren, drain)) = child.cancel_one(&cause, true, &parent_drain) {
                 stack.extend(grandchildren.map(|c| (c, drain.clone())));
@@ -523,7 +522,7 @@ impl Node {
 
     /// Drains `node` and its subtree (drain protocol steps 1–5). Returns
     /// `true` if this call started the drain of `node` itself.
-    pub(crate) fn drain(node: &Arc<Node>, cause: Cause) -> bool {
+    pub(crate) fn drain(node: &NodeRef, cause: Cause) -> bool {
         let Some(mut stack) = node.drain_one(&cause) else {
             return false;
         };
@@ -537,7 +536,7 @@ impl Node {
     }
 
     /// Drain steps 1–4 for one node; `None` if it was already draining.
-    fn drain_one(&self, cause: &Cause) -> Option<Vec<Arc<Node>>> {
+    fn drain_one(&self, cause: &Cause) -> Option<Vec<NodeRef>> {
         let (waiters, children) = {
             let mut g = self.lock();
             if g.drain.is_some() {
@@ -548,7 +547,7 @@ impl Node {
             g.drain = Some(cause.clone());
             // Release: pairs with the Acquire load in `is_draining`.
             self.draining.store(true, Ordering::Release);
-            let children: Vec<Arc<Node>> = g.children.iter().cloned().collect();
+            let children: Vec<NodeRef> = g.children.iter().cloned().collect();
             let waiters = g.waiters.extract_if(|w| w.which == List::Drain);
             (waiters, children)
         };
@@ -578,36 +577,12 @@ fn try_lock(m: &Mutex<Inner>) -> Option<MutexGuard<'_, Inner>> {
 
 /// Children a splice moved into a draining parent, with its drain cause:
 /// drained once the locks are released (invariant 8).
-type ToDrain = (Cause, Vec<Arc<Node>>);
+type ToDrain = (Cause, Vec<NodeRef>);
 
 /// What a splice leaves to drop once its locks are released: the waiters
 /// (dropped unwoken, invariant 4), disconnected children, and the parent's
 /// link to the node.
-type Garbage = (Taken<Waiter>, Vec<Arc<Node>>, Option<Arc<Node>>);
-
-impl Drop for Node {
-    /// Frees a chain of ancestors iteratively: a node may hold the last
-    /// reference to its parent, which may hold the last to its own, and a
-    /// recursive drop of a deep chain would overflow the stack.
-    fn drop(&mut self) {
-        let take = |n: &mut Node| {
-            n.inner
-                .get_mut()
-                .unwrap_or_else(|e| e.into_inner())
-                .parent
-                .take()
-        };
-        let mut next = take(self);
-        while let Some(parent) = next {
-            match Arc::try_unwrap(parent) {
-                // Last reference: detach its parent before it drops.
-                Ok(mut node) => next = take(&mut node),
-                // Someone else still holds it; dropping ours is enough.
-                Err(_) => return,
-            }
-        }
-    }
-}
+type Garbage = (Taken<Waiter>, Vec<NodeRef>, Option<NodeRef>);
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -624,20 +599,18 @@ impl std::fmt::Debug for Node {
 /// entry use the index [`INLINE`] and their own generation counter, so
 /// they never match a key of `rest` nor an earlier inline entry.
 struct Children {
-    first: Option<Arc<Node>>,
+    first: Option<NodeRef>,
     /// The generation the next inline entry gets.
     first_generation: u64,
-    rest: WaiterList<Arc<Node>>,
+    rest: WaiterList<NodeRef>,
 }
 
 /// The slot index of the inline child's keys.
 const INLINE: usize = usize::MAX;
 
 /// Children taken out of a node, to walk or drop with no lock held.
-type TakenChildren = std::iter::Chain<
-    std::option::IntoIter<Arc<Node>>,
-    <Taken<Arc<Node>> as IntoIterator>::IntoIter,
->;
+type TakenChildren =
+    std::iter::Chain<std::option::IntoIter<NodeRef>, <Taken<NodeRef> as IntoIterator>::IntoIter>;
 
 impl Children {
     const fn new() -> Children {
@@ -660,7 +633,7 @@ impl Children {
         }
     }
 
-    fn push(&mut self, child: Arc<Node>) -> Key {
+    fn push(&mut self, child: NodeRef) -> Key {
         if self.first.is_some() {
             return self.rest.push_back(child);
         }
@@ -677,14 +650,14 @@ impl Children {
             && key.generation() + 1 == self.first_generation
     }
 
-    fn get(&self, key: Key) -> Option<&Arc<Node>> {
+    fn get(&self, key: Key) -> Option<&NodeRef> {
         if key.index() != INLINE {
             return self.rest.get(key);
         }
         self.first.as_ref().filter(|_| self.inline_live(key))
     }
 
-    fn remove(&mut self, key: Key) -> Option<Arc<Node>> {
+    fn remove(&mut self, key: Key) -> Option<NodeRef> {
         if key.index() != INLINE {
             return self.rest.remove(key);
         }
@@ -696,7 +669,7 @@ impl Children {
     }
 
     /// The linked children, inline one first.
-    fn iter(&self) -> impl Iterator<Item = &Arc<Node>> {
+    fn iter(&self) -> impl Iterator<Item = &NodeRef> {
         self.first.iter().chain(self.rest.iter())
     }
 

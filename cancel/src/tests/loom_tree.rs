@@ -42,7 +42,8 @@ fn loom_cancel_vs_child() {
 
 /// Model 1b: cancel racing `child()` + drop of the child (and a grandchild
 /// through a middle node): nothing stays linked, nothing leaks (loom checks
-/// that every `Arc` is freed at the end of each execution).
+/// that every node is freed at the end of each execution: each carries a
+/// `loom::alloc::Track`).
 #[test]
 fn loom_cancel_vs_child_drop() {
     model(|| {
@@ -82,7 +83,7 @@ fn loom_cancel_vs_grandchild() {
 /// Model 1d: no cancel at all; the last handle of a middle node and its
 /// only child drop concurrently (invariant 6: whichever makes the middle
 /// node dead unlinks it, exactly once). The parent ends with no children and
-/// no `Arc` leaks (a missed unlink would leave a parent<->child cycle).
+/// no node leaks (a missed unlink would leave a parent<->child cycle).
 #[test]
 fn loom_concurrent_unlink() {
     model(|| {
