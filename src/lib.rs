@@ -127,9 +127,9 @@ pub mod cancel {
     // Explicit, never a glob: quell-cancel's runtime seams (entering a
     // task context, the waiter lists) stay in its hidden `rt_internal`.
     pub use quell_cancel::{
-        checkpoint, current, is_cancelled, shield, with_token, CancelToken, Cancellable,
-        CancellableExt, Cancelled, Cause, CauseKind, Checkpoint, DropGuard, Shield, WaitForCancel,
-        WaiterKey, WithToken,
+        checkpoint, current, draining, is_cancelled, is_draining, shield, with_token, CancelToken,
+        Cancellable, CancellableExt, Cancelled, Cause, CauseKind, Checkpoint, DropGuard, Shield,
+        WaitForCancel, WaitForDrain, WaiterKey, WithToken,
     };
     #[cfg(not(loom))]
     pub use quell_io_driver::time::{with_deadline, with_timeout, DeadlineScope, DEFAULT_GRACE};
