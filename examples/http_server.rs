@@ -68,9 +68,7 @@ fn parse_args() -> Result<Config, String> {
         match flag.as_str() {
             "--addr" => c.addr = value()?,
             "--workers" => {
-                c.workers = value()?
-                    .parse()
-                    .map_err(|e| format!("--workers: {e}"))?;
+                c.workers = value()?.parse().map_err(|e| format!("--workers: {e}"))?;
                 if c.workers == 0 {
                     return Err("--workers must be at least 1".into());
                 }
@@ -187,7 +185,9 @@ fn run(config: Config) -> std::io::Result<()> {
         std::io::stdout().flush()?;
         let app = Arc::new(App {
             client: client::new(),
-            downstream: config.downstream.unwrap_or_else(|| format!("http://{addr}")),
+            downstream: config
+                .downstream
+                .unwrap_or_else(|| format!("http://{addr}")),
             deadline: config.deadline,
         });
         let service = hyper::service::service_fn(move |req| route(app.clone(), req));

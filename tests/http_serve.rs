@@ -101,7 +101,11 @@ async fn routes(req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
 fn hello_and_streamed_echo_over_h1_and_h2c() {
     let rt = quell::Runtime::new().unwrap();
     rt.block_on(async {
-        let server = start(quell_hyper::Builder::new(), hyper::service::service_fn(routes)).await;
+        let server = start(
+            quell_hyper::Builder::new(),
+            hyper::service::service_fn(routes),
+        )
+        .await;
         for proto in [Proto::H1, Proto::H2c] {
             let c = client::<Full<Bytes>>(proto);
             let resp = c
@@ -146,7 +150,9 @@ fn disconnect_cancels_subtasks(proto: Proto) {
         async move {
             let work = quell::spawn(async move {
                 let sleep = quell::time::sleep(Duration::from_secs(3600));
-                let err = sleep.await.expect_err("the sleep ends only by cancellation");
+                let err = sleep
+                    .await
+                    .expect_err("the sleep ends only by cancellation");
                 let _ = seen_tx.send(err.cause().message().map(str::to_owned));
             });
             started_tx.send(()).unwrap();
@@ -163,7 +169,8 @@ fn disconnect_cancels_subtasks(proto: Proto) {
                 // start, close.
                 let s = quell::task::spawn_blocking(move || {
                     let mut s = std::net::TcpStream::connect(addr).unwrap();
-                    s.write_all(b"GET /work HTTP/1.1\r\nhost: t\r\n\r\n").unwrap();
+                    s.write_all(b"GET /work HTTP/1.1\r\nhost: t\r\n\r\n")
+                        .unwrap();
                     s
                 })
                 .await
@@ -261,8 +268,10 @@ fn deadline_answers_while_body_trickles(proto: Proto) {
                 quell::task::spawn_blocking(move || {
                     let mut s = std::net::TcpStream::connect(addr).unwrap();
                     s.set_read_timeout(Some(HANG)).unwrap();
-                    s.write_all(b"POST /upload HTTP/1.1\r\nhost: t\r\ncontent-length: 100\r\n\r\nabc")
-                        .unwrap();
+                    s.write_all(
+                        b"POST /upload HTTP/1.1\r\nhost: t\r\ncontent-length: 100\r\n\r\nabc",
+                    )
+                    .unwrap();
                     let mut reply = Vec::new();
                     let mut buf = [0; 1024];
                     // hyper answers, then closes: the body was not read.

@@ -43,7 +43,9 @@ type AppBody = Either<Full<Bytes>, Incoming>;
 async fn app(req: Request<Incoming>) -> Result<Response<AppBody>, Infallible> {
     Ok(match req.uri().path() {
         "/echo" => Response::new(Either::Right(req.into_body())),
-        _ => Response::new(Either::Left(Full::new(Bytes::from_static(b"Hello, world!")))),
+        _ => Response::new(Either::Left(Full::new(Bytes::from_static(
+            b"Hello, world!",
+        )))),
     })
 }
 
@@ -122,12 +124,15 @@ impl Server {
                 rt.spawn(async move {
                     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
                     let l = tokio::net::TcpListener::from_std(std_l).unwrap();
-                    let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    let mut http =
+                        hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                     http.http1().timer(TokioTimer::new());
                     http.http2().timer(TokioTimer::new());
                     let http = std::sync::Arc::new(http);
                     loop {
-                        let Ok((s, _)) = l.accept().await else { continue };
+                        let Ok((s, _)) = l.accept().await else {
+                            continue;
+                        };
                         let _ = s.set_nodelay(true);
                         let http = http.clone();
                         tokio::spawn(async move {
@@ -259,7 +264,8 @@ fn drain_idle(n: usize) -> Duration {
     let mut buf = [0u8; 512];
     for _ in 0..n {
         let mut s = std::net::TcpStream::connect(addr).expect("connect");
-        s.write_all(b"GET / HTTP/1.1\r\nhost: bench\r\n\r\n").unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nhost: bench\r\n\r\n")
+            .unwrap();
         let mut got = Vec::new();
         while !got.ends_with(b"Hello, world!") {
             let k = s.read(&mut buf).expect("response");
@@ -283,18 +289,26 @@ fn drain_idle(n: usize) -> Duration {
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument selects rows.
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let selected = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
-    let secs: u64 = std::env::var("QH_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
-    let rounds: usize = std::env::var("QH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let selected =
+        |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    let secs: u64 = std::env::var("QH_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let rounds: usize = std::env::var("QH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
 
     let lua = std::env::temp_dir().join(format!("quell-hyper-echo-{}.lua", std::process::id()));
     std::fs::write(
         &lua,
-        format!(
-            "wrk.method = \"POST\"\nwrk.body = string.rep(\"x\", 1024)\n\
-             wrk.headers[\"Content-Type\"] = \"application/octet-stream\"\n"
-        ),
+        "wrk.method = \"POST\"\nwrk.body = string.rep(\"x\", 1024)\n\
+         wrk.headers[\"Content-Type\"] = \"application/octet-stream\"\n",
     )
     .expect("write the wrk script");
 
@@ -309,7 +323,11 @@ fn main() {
         }
         let mut runs: Vec<(Rt, Run)> = Vec::new();
         for round in 0..rounds {
-            let order = if round % 2 == 0 { [Rt::Quell, Rt::Tokio] } else { [Rt::Tokio, Rt::Quell] };
+            let order = if round % 2 == 0 {
+                [Rt::Quell, Rt::Tokio]
+            } else {
+                [Rt::Tokio, Rt::Quell]
+            };
             for which in order {
                 let (server, addr) = Server::start(which);
                 let run = wrk(addr, route, secs, &lua);
@@ -327,11 +345,22 @@ fn main() {
             }
         }
         let pick = |rt: Rt, f: fn(&Run) -> f64| {
-            median(runs.iter().filter(|(w, _)| *w == rt).map(|(_, r)| f(r)).collect())
+            median(
+                runs.iter()
+                    .filter(|(w, _)| *w == rt)
+                    .map(|(_, r)| f(r))
+                    .collect(),
+            )
         };
         table.push((
             route,
-            [Rt::Quell, Rt::Tokio].map(|rt| (pick(rt, |r| r.rps), pick(rt, |r| r.p50_us), pick(rt, |r| r.p99_us))),
+            [Rt::Quell, Rt::Tokio].map(|rt| {
+                (
+                    pick(rt, |r| r.rps),
+                    pick(rt, |r| r.p50_us),
+                    pick(rt, |r| r.p99_us),
+                )
+            }),
         ));
     }
     let _ = std::fs::remove_file(&lua);

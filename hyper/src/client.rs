@@ -133,8 +133,14 @@ mod tests {
     #[test]
     fn destinations() {
         let d = |s: &str| destination(&s.parse().unwrap());
-        assert_eq!(d("http://example.com/x").unwrap(), ("example.com".into(), 80));
-        assert_eq!(d("http://127.0.0.1:8080").unwrap(), ("127.0.0.1".into(), 8080));
+        assert_eq!(
+            d("http://example.com/x").unwrap(),
+            ("example.com".into(), 80)
+        );
+        assert_eq!(
+            d("http://127.0.0.1:8080").unwrap(),
+            ("127.0.0.1".into(), 8080)
+        );
         assert_eq!(d("http://[::1]:9/").unwrap(), ("::1".into(), 9));
         let e = d("https://example.com").unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::Unsupported);

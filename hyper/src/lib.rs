@@ -45,8 +45,8 @@
 //!     let uri: http::Uri = format!("http://{addr}/world").parse().unwrap();
 //!     let resp = client.get(uri).await.unwrap();
 //!     assert_eq!(resp.status(), 200);
-//!     let len = resp.headers()["content-length"].to_str().unwrap().to_owned();
-//!     assert_eq!(len, "12"); // "hello, /world"
+//!     let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap();
+//!     assert_eq!(&body.to_bytes()[..], b"hello, /world");
 //!
 //!     stop.cancel(Cause::explicit("done"));
 //!     server.await.unwrap()?;

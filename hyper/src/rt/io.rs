@@ -182,7 +182,11 @@ impl<T: Stream> hyper::rt::Read for QuellIo<T> {
 }
 
 impl<T: Stream> hyper::rt::Write for QuellIo<T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let shielded = this.shielded;
         let inner = &mut this.inner;

@@ -124,10 +124,7 @@ const EXHAUSTION_BACKOFF: Duration = Duration::from_millis(20);
 pub async fn serve<L, S, B>(listener: L, service: S) -> io::Result<ServeReport>
 where
     L: Listener,
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>>
-        + Clone
-        + Send
-        + 'static,
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
