@@ -241,10 +241,23 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
+/// CPU time (user + system, all threads) this process has used.
+fn cpu_time() -> Duration {
+    // SAFETY: `getrusage` writes a `rusage` into the zeroed value we own.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+        ru
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
 /// Opens `n` keep-alive connections to a quell-hyper server, one request
 /// each (so they are idle, not new), drains the server and returns how
-/// long `serve` took to return.
-fn drain_idle(n: usize) -> Duration {
+/// long `serve` took to return, and the CPU time the process spent
+/// meanwhile.
+fn drain_idle(n: usize) -> (Duration, Duration) {
     let rt = quell_executor::runtime::Builder::new()
         .worker_threads(WORKERS)
         .build()
@@ -274,10 +287,10 @@ fn drain_idle(n: usize) -> Duration {
         }
         clients.push(s);
     }
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_time());
     stop.cancel(Cause::explicit("drain"));
     let report = rt.block_on(server).unwrap().expect("serve");
-    let took = start.elapsed();
+    let took = (start.elapsed(), cpu_time() - cpu);
     assert!(report.is_clean(), "{report}");
     for mut s in clients {
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -379,16 +392,18 @@ fn main() {
     }
 
     if selected("drain") {
-        let mut took: Vec<f64> = (0..5)
-            .map(|_| drain_idle(IDLE_CONNECTIONS).as_secs_f64() * 1e3)
-            .collect();
-        took.sort_by(|a, b| a.total_cmp(b));
+        let runs: Vec<(Duration, Duration)> =
+            (0..5).map(|_| drain_idle(IDLE_CONNECTIONS)).collect();
+        let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+        let wall: Vec<f64> = runs.iter().map(|(w, _)| ms(w)).collect();
+        let cpu: Vec<f64> = runs.iter().map(|(_, c)| ms(c)).collect();
+        let max = wall.iter().cloned().fold(0.0, f64::max);
         println!();
         println!(
-            "drain of {IDLE_CONNECTIONS} idle keep-alive connections (quell-hyper): median {:.1} ms, max {:.1} ms over {} runs (load {})",
-            median(took.clone()),
-            took[took.len() - 1],
-            took.len(),
+            "drain of {IDLE_CONNECTIONS} idle keep-alive connections (quell-hyper): median {:.1} ms, max {max:.1} ms wall, median {:.1} ms CPU, over {} runs (load {})",
+            median(wall.clone()),
+            median(cpu),
+            runs.len(),
             load_average()
         );
     }

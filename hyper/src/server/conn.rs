@@ -3,7 +3,6 @@
 
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -17,25 +16,44 @@ use super::{BoxError, Shared};
 use crate::phase;
 use crate::rt::{QuellIo, Stream};
 
-/// Counts a connection as live from before its task is spawned until its
-/// future is dropped (finished, aborted by the driver or by the runtime).
-pub(crate) struct Live(pub(crate) Arc<Shared>);
+/// Registers a connection as open from before its task is spawned until
+/// its future is dropped (finished, aborted by the driver or by the
+/// runtime).
+pub(crate) struct Live {
+    pub(crate) shared: Arc<Shared>,
+    id: u64,
+    aborted: bool,
+}
 
 impl Live {
-    pub(crate) fn new(shared: Arc<Shared>) -> Live {
-        shared.live.fetch_add(1, Ordering::Relaxed);
-        Live(shared)
+    pub(crate) fn new(shared: Arc<Shared>, peer: String) -> Live {
+        let id = {
+            let mut c = super::lock(&shared.conns);
+            let id = c.next_id;
+            c.next_id += 1;
+            c.open.insert(id, peer);
+            id
+        };
+        Live {
+            shared,
+            id,
+            aborted: false,
+        }
     }
 }
 
 impl Drop for Live {
     fn drop(&mut self) {
-        // AcqRel: the release half publishes this task's writes (an
-        // `aborted` entry) to the waiter that reads 0 with the acquire in
-        // `Shared::wait_idle`; the acquire half orders it after earlier
-        // decrements.
-        if self.0.live.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.idle.notify_one();
+        let last = {
+            let mut c = super::lock(&self.shared.conns);
+            let peer = c.open.remove(&self.id);
+            if let (true, Some(peer)) = (self.aborted, peer) {
+                c.aborted.push(peer);
+            }
+            c.open.is_empty()
+        };
+        if last {
+            self.shared.idle.notify_one();
         }
     }
 }
@@ -50,7 +68,7 @@ enum End {
 }
 
 /// The body of a connection task. `scope` is the task's own scope.
-pub(crate) async fn run<I, S, B>(live: Live, io: I, service: S, peer: String)
+pub(crate) async fn run<I, S, B>(mut live: Live, io: I, service: S)
 where
     I: Stream + Send + 'static,
     S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
@@ -60,7 +78,7 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let shared = &live.0;
+    let shared = live.shared.clone();
     let scope = quell_cancel::current();
     let service = RequestScoped {
         inner: service,
@@ -97,7 +115,7 @@ where
         conn.as_mut().poll(cx).map(|_| End::Closed)
     })
     .await;
-    if let End::Aborted = end {
-        super::lock(&shared.aborted).push(peer);
-    }
+    // `conn` (declared after `live`) is dropped first: the connection is
+    // closed before it leaves the open set.
+    live.aborted = matches!(end, End::Aborted);
 }

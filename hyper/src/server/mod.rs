@@ -52,12 +52,12 @@ mod conn;
 mod listener;
 mod request;
 
+use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -247,9 +247,8 @@ impl Builder {
             http: self.http,
             cancel_grace: self.cancel_grace,
             request_timeout: self.request_timeout,
-            live: AtomicUsize::new(0),
+            conns: Mutex::new(Conns::default()),
             idle: Notify::new(),
-            aborted: Mutex::new(Vec::new()),
         });
         let mut report = ServeReport::default();
         let failed = {
@@ -264,13 +263,13 @@ impl Builder {
                     None => break None,
                     Some(Ok((io, peer))) => {
                         report.connections += 1;
-                        let live = conn::Live::new(shared.clone());
                         let name = format!("quell-hyper connection {peer}");
+                        let live = conn::Live::new(shared.clone(), peer);
                         drop(
                             SpawnBuilder::new()
                                 .name(&name)
                                 .token(scope.clone())
-                                .spawn(conn::run(live, io, service.clone(), peer)),
+                                .spawn(conn::run(live, io, service.clone())),
                         );
                     }
                     Some(Err(e)) if Cancelled::is_cancelled_io(&e) => break None,
@@ -285,22 +284,22 @@ impl Builder {
         };
         // Phase 1: refuse new connections, shut the open ones down.
         drop(listener);
-        report.open_at_drain = shared.live();
+        report.open_at_drain = shared.open();
         phase::drain(&scope, Cause::explicit("server stopped accepting"));
         // The waits are ours to finish even when our task is cancelled:
         // every connection is bounded by its own phases.
         shield(async {
-            if let Some(grace) = self.drain_grace {
-                if !shared.wait_idle(Some(Instant::now() + grace)).await {
-                    // Phase 2: the handlers see `Cancelled`.
-                    report.open_at_cancel = Some(shared.live());
-                    scope.cancel(Cause::explicit("server drain grace expired"));
-                }
+            let deadline = self.drain_grace.map(|g| Instant::now() + g);
+            if !shared.wait_idle(deadline, Some(&scope)).await {
+                // Phase 2 (our drain grace expired, or someone cancelled
+                // the scope): the handlers see `Cancelled`.
+                report.cancelled = shared.open_peers();
+                scope.cancel(Cause::explicit("server drain grace expired"));
+                shared.wait_idle(None, None).await;
             }
-            shared.wait_idle(None).await;
         })
         .await;
-        report.aborted = std::mem::take(&mut *lock(&shared.aborted));
+        report.aborted = std::mem::take(&mut lock(&shared.conns).aborted);
         match failed {
             Some(e) => Err(e),
             None => Ok(report),
@@ -313,29 +312,40 @@ pub(crate) struct Shared {
     http: auto::Builder<QuellExecutor>,
     cancel_grace: Option<Duration>,
     request_timeout: Option<Duration>,
-    /// Connections whose task has not ended.
-    live: AtomicUsize,
-    /// Notified (one permit) when `live` drops to zero.
+    conns: Mutex<Conns>,
+    /// Notified (one permit) when the last open connection ends.
     idle: Notify,
-    /// Peers of connections dropped after the cancel grace.
-    aborted: Mutex<Vec<String>>,
+}
+
+/// The connections whose task has not ended, by id, with their peers;
+/// and the peers of those the driver aborted.
+#[derive(Default)]
+pub(crate) struct Conns {
+    next_id: u64,
+    open: HashMap<u64, String>,
+    aborted: Vec<String>,
 }
 
 impl Shared {
-    fn live(&self) -> usize {
-        self.live.load(Ordering::Relaxed)
+    fn open(&self) -> usize {
+        lock(&self.conns).open.len()
     }
 
-    /// Waits until no connection is live (`true`), or `deadline` passed
-    /// (`false`). Called inside a shield: the waits do not answer
-    /// `Cancelled`.
-    async fn wait_idle(&self, deadline: Option<Instant>) -> bool {
+    fn open_peers(&self) -> Vec<String> {
+        let mut peers: Vec<String> = lock(&self.conns).open.values().cloned().collect();
+        peers.sort();
+        peers
+    }
+
+    /// Waits until no connection is open (`true`), or `deadline` passed,
+    /// or `cancelled` is cancelled (`false`). Called inside a shield: the
+    /// waits do not answer `Cancelled`.
+    async fn wait_idle(&self, deadline: Option<Instant>, cancelled: Option<&CancelToken>) -> bool {
         let mut timer = deadline.map(time::sleep_until);
+        let mut cancel = cancelled.map(CancelToken::cancelled);
         loop {
             let notified = self.idle.notified();
-            // Acquire: pairs with the AcqRel decrement in `Live::drop`, so
-            // the last task's `aborted` entry is visible once we read 0.
-            if self.live.load(Ordering::Acquire) == 0 {
+            if lock(&self.conns).open.is_empty() {
                 return true;
             }
             let mut notified = pin!(notified);
@@ -343,14 +353,19 @@ impl Shared {
                 if notified.as_mut().poll(cx).is_ready() {
                     return Poll::Ready(true);
                 }
-                match &mut timer {
-                    Some(t) => Pin::new(t).poll(cx).map(|_| false),
+                if let Some(t) = &mut timer {
+                    if Pin::new(t).poll(cx).is_ready() {
+                        return Poll::Ready(false);
+                    }
+                }
+                match &mut cancel {
+                    Some(c) => Pin::new(c).poll(cx).map(|_| false),
                     None => Poll::Pending,
                 }
             })
             .await;
             if !woke {
-                return self.live.load(Ordering::Acquire) == 0;
+                return lock(&self.conns).open.is_empty();
             }
         }
     }
@@ -378,9 +393,10 @@ pub struct ServeReport {
     pub connections: u64,
     /// Connections open when the server stopped accepting (the drain).
     pub open_at_drain: usize,
-    /// Connections still open when the drain grace expired and the server
-    /// cancelled them (`None`: the drain grace was not set or not needed).
-    pub open_at_cancel: Option<usize>,
+    /// Peers of the connections still open when the server scope was
+    /// cancelled (the drain grace expired, or the caller cancelled): their
+    /// handlers saw `Cancelled`.
+    pub cancelled: Vec<String>,
     /// Peers of the connections still open `cancel_grace` after the
     /// cancel, which were dropped (forced).
     pub aborted: Vec<String>,
@@ -389,7 +405,7 @@ pub struct ServeReport {
 impl ServeReport {
     /// Whether nothing had to be cancelled or forced.
     pub fn is_clean(&self) -> bool {
-        self.open_at_cancel.is_none() && self.aborted.is_empty()
+        self.cancelled.is_empty() && self.aborted.is_empty()
     }
 }
 
@@ -400,10 +416,15 @@ impl fmt::Display for ServeReport {
             "served {} connection(s); {} open at drain",
             self.connections, self.open_at_drain
         )?;
-        if let Some(n) = self.open_at_cancel {
-            write!(f, ", {n} cancelled after the drain grace")?;
+        write!(
+            f,
+            ", {} cancelled, {} aborted",
+            self.cancelled.len(),
+            self.aborted.len()
+        )?;
+        for peer in &self.cancelled {
+            write!(f, "\n  cancelled: connection {peer}")?;
         }
-        write!(f, ", {} aborted", self.aborted.len())?;
         for peer in &self.aborted {
             write!(f, "\n  aborted: connection {peer}")?;
         }
