@@ -40,6 +40,36 @@
 //!    registered on a dead node are dropped with it, unwoken (whoever
 //!    registered them let go of the token, so could not deregister either).
 //!
+//! 7. **Drain** (advisory, before cancel). `draining` is `false` until the
+//!    first drain or cancel of the node; it is set exactly once, with
+//!    `Release`, under the node's lock, *after* `drain` was written, and
+//!    never clears: `inner.drain.is_some()` ⇔ `draining` under the lock.
+//!    A cancel implies a drain: `cancel_one` sets `drain` too if it is
+//!    unset. `drain` is written once (by whichever of drain/cancel reaches
+//!    the node first, or at birth) and never changes, so the drain cause
+//!    anyone observes is stable. Its value is: a drain's cause; for a node
+//!    first reached by a cancel walk, the drain cause of the parent it was
+//!    reached from (so a cancel racing a drain down a subtree cannot give a
+//!    descendant another drain cause than its ancestor); else the cancel's
+//!    cause. A child of a draining parent is born draining with the parent's
+//!    drain cause (checked under the parent's lock, as invariant 2) and is
+//!    still registered in `children` unless born cancelled (a later cancel
+//!    must reach it). `drain_waiters` follows invariant 4 with "draining"
+//!    for "cancelled"; a cancel takes them too.
+//!
+//! # Drain protocol (for `drain(node, cause)`)
+//!
+//! 1. Lock `node`. If it is already draining (drained or cancelled),
+//!    unlock and return `false` (first drain cause wins).
+//! 2. Store `cause` in `drain`, then set `draining` (Release).
+//! 3. Take the drain waiters and *clone* the children list (a drain does not
+//!    unlink: the children stay for a later cancel); unlock.
+//! 4. Wake the drain waiters (as cancel step 4).
+//! 5. Repeat 1–4 for every child with the same cause, explicit stack. A
+//!    child already draining stops the walk below it (its own drain or a
+//!    cancel covered, or is covering, its subtree; children created since
+//!    are born draining).
+//!
 //! # Cancel protocol (for `cancel(node, cause)`)
 //!
 //! 1. Lock `node`. If already cancelled, unlock and return `false` (first
@@ -77,6 +107,8 @@ use crate::{Cancelled, Cause, WaiterKey};
 pub(crate) struct Node {
     /// Invariant 1. Read with one `Acquire` load on the hot path.
     cancelled: AtomicBool,
+    /// Invariant 7: drained or cancelled. One `Acquire` load.
+    draining: AtomicBool,
     /// Effective deadline: `min(parent's, own)`, fixed at creation.
     deadline: Option<Instant>,
     /// The parent, kept alive by this node (`None` for a root).
@@ -89,22 +121,50 @@ pub(crate) struct Node {
 struct Inner {
     cause: Option<Cause>,
     inherited: bool,
+    /// Invariant 7.
+    drain: Option<Cause>,
     children: WaiterList<Arc<Node>>,
     waiters: WaiterList<Waker>,
+    /// Woken on drain or cancel (invariant 7).
+    drain_waiters: WaiterList<Waker>,
     /// Whether the (single) handle object of this node still exists.
     handle_alive: bool,
 }
 
 impl Inner {
-    fn new(cause: Option<Cause>, inherited: bool) -> Inner {
+    fn new(cause: Option<Cause>, inherited: bool, drain: Option<Cause>) -> Inner {
         Inner {
             cause,
             inherited,
+            drain,
             children: WaiterList::new(),
             waiters: WaiterList::new(),
+            drain_waiters: WaiterList::new(),
             handle_alive: true,
         }
     }
+
+    fn list(&mut self, which: List) -> &mut WaiterList<Waker> {
+        match which {
+            List::Cancel => &mut self.waiters,
+            List::Drain => &mut self.drain_waiters,
+        }
+    }
+
+    /// Whether `which`'s event has happened (registration is refused).
+    fn fired(&self, which: List) -> bool {
+        match which {
+            List::Cancel => self.cause.is_some(),
+            List::Drain => self.drain.is_some(),
+        }
+    }
+}
+
+/// Which waiter list of a node: woken on cancel, or on drain (or cancel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum List {
+    Cancel,
+    Drain,
 }
 
 impl Node {
@@ -112,41 +172,49 @@ impl Node {
     pub(crate) fn new_root() -> Arc<Node> {
         Arc::new(Node {
             cancelled: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
             deadline: None,
             parent: None,
             slot: None,
-            inner: Mutex::new(Inner::new(None, false)),
+            inner: Mutex::new(Inner::new(None, false, None)),
         })
     }
 
     /// A child of `parent` whose effective deadline is `min(parent's, own)`;
-    /// born cancelled if `parent` is cancelled (invariant 2).
+    /// born cancelled if `parent` is cancelled (invariant 2), born draining
+    /// if it is draining (invariant 7).
     pub(crate) fn new_child(parent: &Arc<Node>, own: Option<Instant>) -> Arc<Node> {
         let deadline = match (parent.deadline, own) {
             (Some(p), Some(o)) => Some(p.min(o)),
             (p, o) => p.or(o),
         };
         let mut g = parent.lock();
+        // Invariant 7: the parent's drain cause, read under its lock.
+        let drain = g.drain.clone();
         if let Some(cause) = g.cause.clone() {
             drop(g);
             return Arc::new(Node {
-                // Born cancelled: the node is not shared yet, so the
-                // initial value is published by whatever shares the `Arc`.
+                // Born cancelled (and draining): the node is not shared
+                // yet, so the initial values are published by whatever
+                // shares the `Arc`.
                 cancelled: AtomicBool::new(true),
+                draining: AtomicBool::new(true),
                 deadline,
                 parent: Some(parent.clone()),
                 slot: None,
-                inner: Mutex::new(Inner::new(Some(cause), true)),
+                inner: Mutex::new(Inner::new(Some(cause), true, drain)),
             });
         }
         // Invariant 2: registered under the parent's lock, parent uncancelled.
         let slot = g.children.vacant_key();
         let node = Arc::new(Node {
             cancelled: AtomicBool::new(false),
+            // Not shared yet: published with the `Arc`, as above.
+            draining: AtomicBool::new(drain.is_some()),
             deadline,
             parent: Some(parent.clone()),
             slot: Some(slot),
-            inner: Mutex::new(Inner::new(None, false)),
+            inner: Mutex::new(Inner::new(None, false, drain)),
         });
         let got = g.children.push_back(node.clone());
         debug_assert_eq!(got, slot);
@@ -189,23 +257,39 @@ impl Node {
         g.cause.clone().map(|c| Cancelled::new(c, g.inherited))
     }
 
+    /// Whether the node is draining (drained or cancelled, invariant 7).
+    /// One `Acquire` load; pairs with the `Release` stores in `drain_one`
+    /// and `cancel_one`, so whoever sees `true` also sees what the drainer
+    /// did before draining (as for `is_cancelled`).
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
+    }
+
+    /// The drain cause, if draining (invariant 7: stable once `Some`).
+    pub(crate) fn drain_cause(&self) -> Option<Cause> {
+        if !self.is_draining() {
+            return None;
+        }
+        self.lock().drain.clone()
+    }
+
     /// Number of live children registered in this node (tests, leak checks).
     pub(crate) fn child_count(&self) -> usize {
         self.lock().children.len()
     }
 
-    /// Contract C8 / invariant 4.
-    pub(crate) fn register_waker(&self, waker: &Waker) -> Option<WaiterKey> {
+    /// Contract C8 / invariant 4 (invariant 7 for the drain list).
+    pub(crate) fn register_waker(&self, which: List, waker: &Waker) -> Option<WaiterKey> {
         // Cloned before locking (user code). If the node turns out to be
         // cancelled, the clone is dropped after the lock is released.
         let clone = waker.clone();
         let mut g = self.lock();
-        if g.cause.is_some() {
+        if g.fired(which) {
             drop(g);
             drop(clone);
             return None;
         }
-        let key = g.waiters.push_back(clone);
+        let key = g.list(which).push_back(clone);
         Some(WaiterKey {
             slot: key.index(),
             generation: key.generation(),
@@ -215,10 +299,10 @@ impl Node {
     /// Removes the waker registered under `key`, if the cancel did not take
     /// it already; returns whether it removed it. The waker is dropped after
     /// the lock is released.
-    pub(crate) fn deregister_waker(&self, key: WaiterKey) -> bool {
+    pub(crate) fn deregister_waker(&self, which: List, key: WaiterKey) -> bool {
         let removed = self
             .lock()
-            .waiters
+            .list(which)
             .remove(Key::from_parts(key.slot, key.generation));
         removed.is_some()
     }
@@ -226,9 +310,12 @@ impl Node {
     /// Replaces the waker under `key` with `waker` unless it would wake the
     /// same task. Returns `false` if the key is no longer registered (the
     /// cancel took it: the caller was or is being woken).
-    pub(crate) fn update_waker(&self, key: WaiterKey, waker: &Waker) -> bool {
+    pub(crate) fn update_waker(&self, which: List, key: WaiterKey, waker: &Waker) -> bool {
         let mut g = self.lock();
-        match g.waiters.get_mut(Key::from_parts(key.slot, key.generation)) {
+        match g
+            .list(which)
+            .get_mut(Key::from_parts(key.slot, key.generation))
+        {
             Some(w) => {
                 if !w.will_wake(waker) {
                     let old = std::mem::replace(w, waker.clone());
@@ -283,11 +370,67 @@ impl Node {
     /// Cancels `node` and its subtree (protocol steps 1–5). Returns `true`
     /// if this call cancelled `node` itself.
     pub(crate) fn cancel(node: &Arc<Node>, cause: Cause) -> bool {
-        let Some(mut stack) = node.cancel_one(&cause, false) else {
+        let Some((children, drain)) = node.cancel_one(&cause, false, &cause) else {
+            return false;
+        };
+        // Each child with the drain cause of the parent it is reached from
+        // (invariant 7).
+        let mut stack: Vec<(Arc<Node>, Cause)> =
+            children.into_iter().map(|c| (c, drain.clone())).collect();
+        while let Some((child, parent_drain)) = stack.pop() {
+            if let Some((grandchildren, drain)) = child.cancel_one(&cause, true, &parent_drain) {
+                stack.extend(grandchildren.into_iter().map(|c| (c, drain.clone())));
+            }
+            // `child` dropped here, no lock held.
+        }
+        true
+    }
+
+    /// Steps 1–4 for one node; `None` if it was already cancelled. Returns
+    /// the taken children and the node's drain cause (set to `drain` if it
+    /// was not draining, invariant 7).
+    fn cancel_one(
+        &self,
+        cause: &Cause,
+        inherited: bool,
+        drain: &Cause,
+    ) -> Option<(Vec<Arc<Node>>, Cause)> {
+        let (waiters, drain_waiters, children, drain) = {
+            let mut g = self.lock();
+            if g.cause.is_some() {
+                return None;
+            }
+            g.cause = Some(cause.clone());
+            g.inherited = inherited;
+            let drain = g.drain.get_or_insert_with(|| drain.clone()).clone();
+            // Release: pairs with the Acquire load in `is_cancelled`; the
+            // cause (and the canceller's earlier writes) happen-before any
+            // observer that sees `true`.
+            self.cancelled.store(true, Ordering::Release);
+            // Release: pairs with the Acquire load in `is_draining` (the
+            // drain cause just written is visible to whoever sees `true`).
+            self.draining.store(true, Ordering::Release);
+            let waiters = g.waiters.take_all();
+            let drain_waiters = g.drain_waiters.take_all();
+            let children: Vec<Arc<Node>> = g.children.take_all().into_iter().collect();
+            // Invariant 6c: becoming dead here needs nothing unlinked.
+            debug_assert!(g.handle_alive || inherited || children.is_empty());
+            (waiters, drain_waiters, children, drain)
+        };
+        // Step 4: a panicking waker is ignored (contained by the helper).
+        waiters::wake_all(waiters);
+        waiters::wake_all(drain_waiters);
+        Some((children, drain))
+    }
+
+    /// Drains `node` and its subtree (drain protocol steps 1–5). Returns
+    /// `true` if this call started the drain of `node` itself.
+    pub(crate) fn drain(node: &Arc<Node>, cause: Cause) -> bool {
+        let Some(mut stack) = node.drain_one(&cause) else {
             return false;
         };
         while let Some(child) = stack.pop() {
-            if let Some(grandchildren) = child.cancel_one(&cause, true) {
+            if let Some(grandchildren) = child.drain_one(&cause) {
                 stack.extend(grandchildren);
             }
             // `child` dropped here, no lock held.
@@ -295,26 +438,22 @@ impl Node {
         true
     }
 
-    /// Steps 1–4 for one node; `None` if it was already cancelled.
-    fn cancel_one(&self, cause: &Cause, inherited: bool) -> Option<Vec<Arc<Node>>> {
+    /// Drain steps 1–4 for one node; `None` if it was already draining.
+    fn drain_one(&self, cause: &Cause) -> Option<Vec<Arc<Node>>> {
         let (waiters, children) = {
             let mut g = self.lock();
-            if g.cause.is_some() {
+            if g.drain.is_some() {
                 return None;
             }
-            g.cause = Some(cause.clone());
-            g.inherited = inherited;
-            // Release: pairs with the Acquire load in `is_cancelled`; the
-            // cause (and the canceller's earlier writes) happen-before any
-            // observer that sees `true`.
-            self.cancelled.store(true, Ordering::Release);
-            let waiters = g.waiters.take_all();
-            let children: Vec<Arc<Node>> = g.children.take_all().into_iter().collect();
-            // Invariant 6c: becoming dead here needs nothing unlinked.
-            debug_assert!(g.handle_alive || inherited || children.is_empty());
+            // A cancelled node always has its drain cause (invariant 7).
+            debug_assert!(g.cause.is_none());
+            g.drain = Some(cause.clone());
+            // Release: pairs with the Acquire load in `is_draining`.
+            self.draining.store(true, Ordering::Release);
+            let waiters = g.drain_waiters.take_all();
+            let children: Vec<Arc<Node>> = g.children.iter().cloned().collect();
             (waiters, children)
         };
-        // Step 4: a panicking waker is ignored (contained by the helper).
         waiters::wake_all(waiters);
         Some(children)
     }

@@ -151,7 +151,7 @@ fn loom_cancel_vs_deregister() {
         let counter = Counter::new();
         let (r, c2) = (root.clone(), counter.clone());
         let th = thread::spawn(move || match r.register_waker(&c2.waker()) {
-            Some(key) => r.node().deregister_waker(key),
+            Some(key) => r.node().deregister_waker(crate::tree::List::Cancel, key),
             None => false,
         });
         root.cancel(Cause::shutdown());
@@ -206,5 +206,48 @@ fn loom_cancel_publishes_prior_writes() {
             assert_eq!(data.load(Ordering::Relaxed), 42);
         }
         th.join().unwrap();
+    });
+}
+
+/// Model 7: drain racing cancel racing a child's creation (tree invariant
+/// 7). A child created under a node already draining is born draining; a
+/// drain that started has reached an existing child when it returns (unless
+/// the cancel got there, which drains too); every node ends draining and
+/// cancelled with one drain cause, the same down the subtree, and a drain
+/// cause once read never changes.
+#[test]
+fn loom_drain_vs_cancel_vs_child() {
+    model(|| {
+        let root = CancelToken::new();
+        let mid = root.child();
+        let d = Cause::explicit("drain");
+        let c = Cause::explicit("cancel");
+        let (r, m, d2) = (root.clone(), mid.clone(), d.clone());
+        let drainer = thread::spawn(move || {
+            let won = r.drain(d2);
+            if won {
+                assert!(m.is_draining(), "the drain walk reached the child");
+            }
+            won
+        });
+        let (r, c2) = (root.clone(), c.clone());
+        let canceller = thread::spawn(move || r.cancel(c2));
+        let was_draining = mid.is_draining();
+        let early = mid.drain_cause();
+        let child = mid.child();
+        if was_draining {
+            assert!(child.is_draining(), "born draining");
+        }
+        let seen = child.drain_cause();
+        let drain_won = drainer.join().unwrap();
+        assert!(canceller.join().unwrap());
+        let winner = if drain_won { d } else { c };
+        for t in [&root, &mid, &child] {
+            assert!(t.is_draining() && t.is_cancelled());
+            assert!(t.drain_cause().unwrap().same(&winner), "one drain cause");
+        }
+        for s in [early, seen].into_iter().flatten() {
+            assert!(s.same(&winner), "a drain cause never changes");
+        }
     });
 }
