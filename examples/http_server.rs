@@ -34,6 +34,7 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
 use quell::cancel::{with_timeout, CancellableExt};
+use quell::runtime::ShutdownPolicy;
 use quell::signal::{self, SignalKind};
 use quell::task::SpawnBuilder;
 use quell_hyper::client::{self, Client};
@@ -111,7 +112,11 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Body>, 
         // Streams: each body frame goes back as it arrives.
         "/echo" => Response::new(req.into_body().map_err(BoxError::from).boxed()),
         "/work" => match millis(&req) {
-            Some(ms) => work(ms).await,
+            Some(ms) => {
+                // Lets a client (the tests) know the handler is running.
+                eprintln!("/work?ms={ms}: started");
+                work(ms).await
+            }
             None => text(StatusCode::BAD_REQUEST, "/work?ms=N\n".into()),
         },
         "/downstream" => match millis(&req) {
@@ -175,8 +180,10 @@ fn run(config: Config) -> std::io::Result<()> {
     let rt = quell::runtime::Builder::new()
         .worker_threads(config.workers)
         .build()?;
+    // The first SIGTERM/SIGINT drains the root token (the server's scope
+    // is under it); a second one cancels it.
     let root = rt.handle().root_token().clone();
-    let _on_signal = signal::cancel_on([SignalKind::terminate(), SignalKind::interrupt()], &root)?;
+    let _on_signal = signal::drain_on([SignalKind::terminate(), SignalKind::interrupt()], &root)?;
     let server = rt.block_on(async {
         let listener = quell::net::TcpListener::bind(config.addr.as_str()).await?;
         let addr = listener.local_addr()?;
@@ -201,12 +208,17 @@ fn run(config: Config) -> std::io::Result<()> {
                 .spawn(builder.serve(listener, service)),
         )
     })?;
+    // `serve` returns once the drain (and, past the grace, the cancel) has
+    // closed every connection; its report names what had to be cancelled
+    // or aborted.
     match rt.block_on(server) {
         Ok(Ok(report)) => eprintln!("{report}"),
         Ok(Err(e)) => eprintln!("server failed: {e}"),
         Err(e) => eprintln!("server task: {e}"),
     }
-    let report = rt.shutdown_graceful(config.grace);
+    // Whatever else is left (client connections, stray tasks) gets the
+    // same phases; the runtime's report names what it forced.
+    let report = rt.shutdown_with(ShutdownPolicy::new(config.grace, config.grace));
     eprint!("{report}");
     Ok(())
 }

@@ -10,7 +10,6 @@
 //! server/          serve / Builder: a task per connection, a scope per request,
 //!                  drain → cancel → abort; ServeReport
 //! client.rs        Connector (tower Service<Uri>) for hyper-util's Client
-//! phase.rs         how the driver reads "draining" from a token
 //! ```
 //!
 //! The crate depends on quell's component crates (`quell-cancel`,
@@ -56,7 +55,6 @@
 //! ```
 
 pub mod client;
-mod phase;
 pub mod rt;
 pub mod server;
 

@@ -13,7 +13,6 @@ use quell_io_driver::time;
 
 use super::request::RequestScoped;
 use super::{BoxError, Shared};
-use crate::phase;
 use crate::rt::{QuellIo, Stream};
 
 /// Registers a connection as open from before its task is spawned until
@@ -88,15 +87,15 @@ where
     let mut conn = pin!(shared
         .http
         .serve_connection_with_upgrades(QuellIo::shielded(io), service));
-    let mut drain = pin!(phase::draining(&scope));
+    let mut drain = scope.draining();
     let mut shut_down = false;
     let mut abort: Option<time::Sleep> = None;
     let end = poll_fn(|cx| {
-        // Drain (or a cancel without one): idle keep-alive connections
+        // Drain (a cancel implies one): idle keep-alive connections
         // close now, in-flight requests finish. Checked before polling
         // hyper, so a connection that is idle when the drain lands closes
         // in this very poll.
-        if !shut_down && (drain.as_mut().poll(cx).is_ready() || scope.is_cancelled()) {
+        if !shut_down && Pin::new(&mut drain).poll(cx).is_ready() {
             conn.as_mut().graceful_shutdown();
             shut_down = true;
         }

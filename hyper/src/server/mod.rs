@@ -71,7 +71,6 @@ use quell_executor::task::SpawnBuilder;
 use quell_io_driver::net::is_resource_exhaustion;
 use quell_io_driver::time;
 
-use crate::phase;
 use crate::rt::{QuellExecutor, QuellTimer};
 pub use listener::Listener;
 
@@ -252,10 +251,10 @@ impl Builder {
         });
         let mut report = ServeReport::default();
         let failed = {
-            let mut drain = pin!(phase::draining(&scope));
+            let mut drain = scope.draining();
             loop {
-                let next = poll_fn(|cx| match drain.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(None),
+                let next = poll_fn(|cx| match Pin::new(&mut drain).poll(cx) {
+                    Poll::Ready(_) => Poll::Ready(None),
                     Poll::Pending => listener.poll_accept(cx).map(Some),
                 })
                 .await;
@@ -285,7 +284,7 @@ impl Builder {
         // Phase 1: refuse new connections, shut the open ones down.
         drop(listener);
         report.open_at_drain = shared.open();
-        phase::drain(&scope, Cause::explicit("server stopped accepting"));
+        scope.drain(Cause::explicit("server stopped accepting"));
         // The waits are ours to finish even when our task is cancelled:
         // every connection is bounded by its own phases.
         shield(async {
