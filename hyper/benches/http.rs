@@ -74,6 +74,10 @@ impl Route {
 #[derive(Clone, Copy, Debug)]
 struct Run {
     rps: f64,
+    /// Server CPU time (this process: user + system, every thread; wrk is
+    /// a child, not counted) per request: the figure a loaded machine
+    /// disturbs least.
+    cpu_us_per_req: f64,
     p50_us: f64,
     p99_us: f64,
 }
@@ -197,6 +201,7 @@ fn parse_wrk(out: &str) -> Option<Run> {
     }
     Some(Run {
         rps: rps?,
+        cpu_us_per_req: 0.0,
         p50_us: p50?,
         p99_us: p99?,
     })
@@ -359,15 +364,19 @@ fn main() {
             };
             for which in order {
                 let (server, addr) = Server::start(which);
-                let run = wrk(addr, route, secs, &lua);
+                let cpu = cpu_time();
+                let mut run = wrk(addr, route, secs, &lua);
+                run.cpu_us_per_req =
+                    (cpu_time() - cpu).as_secs_f64() * 1e6 / (run.rps * secs as f64);
                 drop(server);
                 println!(
-                    "  {:<16} round {round} {:<5} {:>9.0} req/s  p50 {:>7.0} µs  p99 {:>7.0} µs  (load {})",
+                    "  {:<16} round {round} {:<5} {:>9.0} req/s  p50 {:>7.0} µs  p99 {:>7.0} µs  CPU {:>5.1} µs/req  (load {})",
                     route.name(),
                     format!("{which:?}"),
                     run.rps,
                     run.p50_us,
                     run.p99_us,
+                    run.cpu_us_per_req,
                     load_average()
                 );
                 runs.push((which, run));
@@ -388,6 +397,7 @@ fn main() {
                     pick(rt, |r| r.rps),
                     pick(rt, |r| r.p50_us),
                     pick(rt, |r| r.p99_us),
+                    pick(rt, |r| r.cpu_us_per_req),
                 )
             }),
         ));
@@ -396,11 +406,11 @@ fn main() {
 
     if !table.is_empty() {
         println!();
-        println!("| route | quell req/s | tokio req/s | ratio | quell p50 / p99 (µs) | tokio p50 / p99 (µs) |");
-        println!("|---|---:|---:|---:|---:|---:|");
-        for (route, [(qr, q50, q99), (tr, t50, t99)]) in &table {
+        println!("| route | quell req/s | tokio req/s | ratio | quell p50 / p99 (µs) | tokio p50 / p99 (µs) | CPU µs/req quell / tokio |");
+        println!("|---|---:|---:|---:|---:|---:|---:|");
+        for (route, [(qr, q50, q99, qc), (tr, t50, t99, tc)]) in &table {
             println!(
-                "| {} | {qr:.0} | {tr:.0} | {:.2}× | {q50:.0} / {q99:.0} | {t50:.0} / {t99:.0} |",
+                "| {} | {qr:.0} | {tr:.0} | {:.2}× | {q50:.0} / {q99:.0} | {t50:.0} / {t99:.0} | {qc:.1} / {tc:.1} |",
                 route.name(),
                 qr / tr
             );

@@ -70,6 +70,35 @@ impl Registration {
         }
     }
 
+    /// [`poll_io`](Self::poll_io) for a read of at most `len` bytes that
+    /// consumes what it reads: a read that returned fewer bytes than asked
+    /// for (but not EOF) drained the socket's receive buffer, so the
+    /// readiness it saw is cleared at once and the next read waits for a
+    /// new event instead of making a `read(2)` that answers `WouldBlock`
+    /// (one syscall per message saved, as tokio does). An event that
+    /// arrived after the one seen has a newer tick and is never cleared
+    /// (`clear_readiness`), so no data can be stranded. Not for `peek`,
+    /// which consumes nothing.
+    pub(crate) fn poll_read_io(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        ready!(cancel_cx::poll_proceed(cx));
+        loop {
+            let ev = ready!(self.poll_ready(cx, Direction::Read))?;
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(ev),
+                Ok(n) if n > 0 && n < len => {
+                    self.clear_readiness(ev);
+                    return Poll::Ready(Ok(n));
+                }
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
     /// Runs the non-blocking `op` now, without waiting and without a
     /// cancel check (the `try_*` calls); a `WouldBlock` clears the
     /// readiness seen before the call, so the next wait really waits.

@@ -129,9 +129,11 @@ impl<E: sys::Source> Evented<E> {
 }
 
 impl<E: sys::Source> Evented<E> {
-    /// One read-like call `op` (`read(2)`, `recv(MSG_PEEK)`, …) once
+    /// One read-like call `op` (`recv(MSG_PEEK)`, `recv`, …) once
     /// readable: `n` bytes, EOF (`0`), an error, or `Cancelled` (then
-    /// nothing was read). An empty `buf` is `Ok(0)` at once.
+    /// nothing was read). An empty `buf` is `Ok(0)` at once. Readiness is
+    /// cleared only on `WouldBlock` (a short peek consumed nothing); the
+    /// consuming stream reads use `Registration::poll_read_io`.
     pub(crate) fn poll_read_with(
         &self,
         cx: &mut Context<'_>,
@@ -162,13 +164,19 @@ where
     for<'a> &'a E: Read + Write,
 {
     /// One `read(2)` once readable: `n` bytes, EOF (`0`), an error, or
-    /// `Cancelled` (then nothing was read).
+    /// `Cancelled` (then nothing was read). A short read clears the
+    /// readiness it used (`Registration::poll_read_io`).
     pub(crate) fn poll_read(
         &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_read_with(cx, buf, |mut io, buf| io.read(buf))
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let len = buf.len();
+        self.reg
+            .poll_read_io(cx, len, || (&self.io).read(&mut *buf))
     }
 
     /// One `readv(2)` once readable.
@@ -177,8 +185,9 @@ where
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
+        let len = bufs.iter().map(|b| b.len()).sum();
         self.reg
-            .poll_io(cx, Direction::Read, || (&self.io).read_vectored(bufs))
+            .poll_read_io(cx, len, || (&self.io).read_vectored(bufs))
     }
 
     /// One `write(2)` once writable: `n` bytes written, an error, or
@@ -292,8 +301,9 @@ where
             return Poll::Ready(Ok(0));
         }
         let fd = self.io.as_raw_fd();
+        let len = buf.len();
         self.reg
-            .poll_io(cx, Direction::Read, || read_uninit(fd, &mut *buf))
+            .poll_read_io(cx, len, || read_uninit(fd, &mut *buf))
     }
 
     /// `poll_read_uninit` as an async fn, returning the initialised part.
