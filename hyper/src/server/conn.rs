@@ -57,6 +57,23 @@ impl Drop for Live {
     }
 }
 
+/// Whether `scope` is draining (a cancel implies it), with `cx`'s waker
+/// registered to hear when it starts.
+fn drain_seen(
+    scope: &quell_cancel::CancelToken,
+    drain: &mut quell_cancel::WaitForDrain,
+    registered: &mut Option<std::task::Waker>,
+    cx: &mut std::task::Context<'_>,
+) -> bool {
+    match registered {
+        Some(w) if w.will_wake(cx.waker()) => scope.is_draining(),
+        _ => {
+            *registered = Some(cx.waker().clone());
+            Pin::new(drain).poll(cx).is_ready()
+        }
+    }
+}
+
 /// How the connection ended.
 enum End {
     /// hyper finished it (closed by either side, shut down gracefully,
@@ -88,6 +105,9 @@ where
         .http
         .serve_connection_with_upgrades(QuellIo::shielded(io), service));
     let mut drain = scope.draining();
+    // The waker `drain` holds: re-registered only when the task's waker
+    // changes (a lock on the scope's node), otherwise one atomic load.
+    let mut drain_waker: Option<std::task::Waker> = None;
     let mut shut_down = false;
     let mut abort: Option<time::Sleep> = None;
     let end = poll_fn(|cx| {
@@ -95,7 +115,7 @@ where
         // close now, in-flight requests finish. Checked before polling
         // hyper, so a connection that is idle when the drain lands closes
         // in this very poll.
-        if !shut_down && Pin::new(&mut drain).poll(cx).is_ready() {
+        if !shut_down && drain_seen(&scope, &mut drain, &mut drain_waker, cx) {
             conn.as_mut().graceful_shutdown();
             shut_down = true;
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
-use quell_cancel::{with_token, CancelToken, Cause, WithToken};
+use quell_cancel::{context, CancelToken, Cause};
 use quell_io_driver::time::{with_timeout, DeadlineScope};
 
 use super::BoxError;
@@ -40,8 +40,8 @@ where
         let token = self.scope.child();
         let fut = self.inner.call(req);
         let inner = match self.timeout {
-            None => Inner::Plain(with_token(token.clone(), fut)),
-            Some(d) => Inner::Deadline(with_token(token.clone(), with_timeout(d, fut))),
+            None => Inner::Plain(fut),
+            Some(d) => Inner::Deadline(with_timeout(d, fut)),
         };
         RequestFuture {
             inner,
@@ -52,13 +52,22 @@ where
 }
 
 enum Inner<F> {
-    Plain(WithToken<F>),
-    Deadline(WithToken<DeadlineScope<F>>),
+    Plain(F),
+    Deadline(DeadlineScope<F>),
 }
 
 /// A request's service future in its scope. Dropped before it finished,
 /// it cancels the scope: the handler's sub-tasks (spawned inside, so
 /// under the scope) stop with it.
+///
+/// Each poll runs inside [`context::enter_scope`] of the request's token
+/// (what [`with_token`](quell_cancel::with_token) does, without its waker
+/// registration): the future is always polled by the connection task or
+/// by an HTTP/2 stream task spawned in the connection's scope, so a cancel
+/// of the connection's scope (the token's parent) already wakes it, and the
+/// only other cancel of the token is our own, in `drop`, with nothing left
+/// to wake. A deadline scope inside registers its own waker. That saves
+/// two token locks per request.
 pub(crate) struct RequestFuture<F> {
     inner: Inner<F>,
     token: CancelToken,
@@ -77,20 +86,23 @@ where
         // of a pinned `RequestFuture` (no method hands it out), `Drop`
         // touches only `token` and `done`, and `Unpin` is the auto trait.
         let this = unsafe { self.get_unchecked_mut() };
-        let out = match &mut this.inner {
+        let token = &this.token;
+        let inner = &mut this.inner;
+        let out = match context::enter_scope(token, || match inner {
             // SAFETY: as above, the variant's future stays where it is.
-            Inner::Plain(f) => match unsafe { Pin::new_unchecked(f) }.poll(cx) {
-                Poll::Ready(r) => r.map_err(Into::into),
-                Poll::Pending => return Poll::Pending,
-            },
+            Inner::Plain(f) => unsafe { Pin::new_unchecked(f) }
+                .poll(cx)
+                .map(|r| r.map_err(Into::into)),
             // SAFETY: as above.
-            Inner::Deadline(f) => match unsafe { Pin::new_unchecked(f) }.poll(cx) {
-                Poll::Ready(Ok(r)) => r.map_err(Into::into),
+            Inner::Deadline(f) => unsafe { Pin::new_unchecked(f) }.poll(cx).map(|r| match r {
+                Ok(r) => r.map_err(Into::into),
                 // Cut off: the handler ignored its deadline; hyper closes
                 // the connection (HTTP/1) or resets the stream (HTTP/2).
-                Poll::Ready(Err(cut)) => Err(Box::new(cut) as BoxError),
-                Poll::Pending => return Poll::Pending,
-            },
+                Err(cut) => Err(Box::new(cut) as BoxError),
+            }),
+        }) {
+            Poll::Ready(out) => out,
+            Poll::Pending => return Poll::Pending,
         };
         this.done = true;
         Poll::Ready(out)
