@@ -325,6 +325,12 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(if smoke { 1 } else { 3 });
+    // QH_ONLY=quell|tokio: one runtime only (e.g. under `perf stat`).
+    let only = match std::env::var("QH_ONLY").as_deref() {
+        Ok("quell") => Some(Rt::Quell),
+        Ok("tokio") => Some(Rt::Tokio),
+        _ => None,
+    };
     let (idle, drains) = if smoke {
         (100, 1)
     } else {
@@ -363,6 +369,9 @@ fn main() {
                 [Rt::Tokio, Rt::Quell]
             };
             for which in order {
+                if only.is_some_and(|o| o != which) {
+                    continue;
+                }
                 let (server, addr) = Server::start(which);
                 let cpu = cpu_time();
                 let mut run = wrk(addr, route, secs, &lua);
@@ -404,7 +413,7 @@ fn main() {
     }
     let _ = std::fs::remove_file(&lua);
 
-    if !table.is_empty() {
+    if !table.is_empty() && only.is_none() {
         println!();
         println!("| route | quell req/s | tokio req/s | ratio | quell p50 / p99 (µs) | tokio p50 / p99 (µs) | CPU µs/req quell / tokio |");
         println!("|---|---:|---:|---:|---:|---:|---:|");
