@@ -78,6 +78,7 @@ pub mod context;
 mod drain;
 mod error;
 mod guard;
+mod node_ref;
 mod shield;
 mod token;
 mod tree;

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use crate::loom::Arc;
+use crate::node_ref::{HandleRef, NodeRef};
 use crate::tree::{List, Node};
 use crate::{Cancelled, Cause, DropGuard};
 
@@ -16,7 +16,8 @@ use crate::{Cancelled, Cause, DropGuard};
 ///
 /// Cloning gives another handle to the *same* node. Cancelling a token
 /// cancels its whole subtree and never its parent. When the last clone of a
-/// token drops, its node leaves its parent (once it has no live children).
+/// token drops, its node leaves the tree; its children, if any, move up to
+/// its parent (so a cancel from above still reaches them).
 ///
 /// ```
 /// use quell_cancel::{CancelToken, Cause, CauseKind};
@@ -31,18 +32,7 @@ use crate::{Cancelled, Cause, DropGuard};
 /// assert!(child.cancelled_error().unwrap().is_inherited());
 /// ```
 #[derive(Clone)]
-pub struct CancelToken(Arc<Handle>);
-
-/// The one handle object of a node; its drop tells the tree (invariant 6a).
-struct Handle {
-    node: Arc<Node>,
-}
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        Node::release_handle(&self.node);
-    }
-}
+pub struct CancelToken(HandleRef);
 
 /// Identifies a waker registered with [`CancelToken::register_waker`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,12 +42,12 @@ pub struct WaiterKey {
 }
 
 impl CancelToken {
-    fn from_node(node: Arc<Node>) -> CancelToken {
-        CancelToken(Arc::new(Handle { node }))
+    fn from_node(node: HandleRef) -> CancelToken {
+        CancelToken(node)
     }
 
-    pub(crate) fn node(&self) -> &Arc<Node> {
-        &self.0.node
+    pub(crate) fn node(&self) -> &NodeRef {
+        self.0.node()
     }
 
     /// A fresh root token, never cancelled until someone cancels it.
@@ -186,15 +176,17 @@ impl CancelToken {
 
     /// Whether `self` and `other` are handles to the same node.
     pub fn same(&self, other: &CancelToken) -> bool {
-        Arc::ptr_eq(self.node(), other.node())
+        NodeRef::ptr_eq(self.node(), other.node())
     }
 
     /// Whether `self` is a strict ancestor of `other` (a token is not its
     /// own ancestor).
     pub fn is_ancestor_of(&self, other: &CancelToken) -> bool {
+        // One lock at a time; a splice meanwhile only skips a node that no
+        // handle (so not `self`) refers to.
         let mut cur = other.node().parent();
         while let Some(n) = cur {
-            if Arc::ptr_eq(n, self.node()) {
+            if NodeRef::ptr_eq(&n, self.node()) {
                 return true;
             }
             cur = n.parent();
@@ -221,7 +213,7 @@ impl CancelToken {
     /// Removes the waker registered under `key`. A no-op if the cancel has
     /// already taken (and woken) it.
     pub fn deregister_waker(&self, key: WaiterKey) {
-        self.node().deregister_waker(List::Cancel, key);
+        self.node().deregister_waker(key);
     }
 
     /// Number of handles (clones) of this token that exist, this one
@@ -229,11 +221,12 @@ impl CancelToken {
     /// scope's token).
     #[doc(hidden)]
     pub fn handle_count(&self) -> usize {
-        Arc::strong_count(&self.0)
+        self.0.handle_count()
     }
 
-    /// Number of live, uncancelled children linked to this node (for tests
-    /// and leak checks).
+    /// Number of uncancelled children linked to this node (for tests and
+    /// leak checks). A child whose handles are all gone is spliced out, its
+    /// own children counted here instead.
     #[doc(hidden)]
     pub fn child_count(&self) -> usize {
         self.node().child_count()
@@ -278,7 +271,7 @@ impl Future for WaitForCancel {
 impl Drop for WaitForCancel {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.token.node().deregister_waker(List::Cancel, key);
+            self.token.node().deregister_waker(key);
         }
     }
 }
@@ -319,7 +312,7 @@ impl Future for WaitForDrain {
 impl Drop for WaitForDrain {
     fn drop(&mut self) {
         if let Some(key) = self.0.key.take() {
-            self.0.token.node().deregister_waker(List::Drain, key);
+            self.0.token.node().deregister_waker(key);
         }
     }
 }
@@ -339,12 +332,12 @@ fn poll_wait<T>(
     loop {
         if let Some(v) = ready(token) {
             if let Some(k) = key.take() {
-                token.node().deregister_waker(which, k);
+                token.node().deregister_waker(k);
             }
             return Poll::Ready(v);
         }
         match *key {
-            Some(k) if token.node().update_waker(which, k, cx.waker()) => return Poll::Pending,
+            Some(k) if token.node().update_waker(k, cx.waker()) => return Poll::Pending,
             // The event took our waker: its flag is set; loop to read it.
             Some(_) => *key = None,
             None => match token.node().register_waker(which, cx.waker()) {

@@ -9,6 +9,11 @@
 //!    **without `SA_RESTART`**; the handler does nothing. If another handler
 //!    is already installed, it is left alone (the signal is still sent; it
 //!    interrupts only if that handler was installed without `SA_RESTART`).
+//!    Installing it changes what a stray `SIGURG` (another process's
+//!    `kill`, out-of-band socket data with `F_SETOWN`) does: instead of
+//!    being ignored, it makes the receiving thread's current syscall return
+//!    `EINTR` (the I/O driver retries its `epoll_wait`; std's loops retry).
+//!    Nothing is installed until an interruptible task runs.
 //! 2. Before the closure runs, the pool thread unblocks [`SIGNAL`] in its
 //!    own mask, records its `pthread_t` in the registry (task.rs, invariant
 //!    2), and registers an [`Interrupt`] waker with the task's scope token.
