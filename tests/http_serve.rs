@@ -324,3 +324,48 @@ fn h1_request_deadline_answers_while_the_body_trickles() {
 fn h2c_request_deadline_answers_while_the_body_trickles() {
     deadline_answers_while_body_trickles(Proto::H2c);
 }
+
+/// The driver serves a Unix-domain listener too; the client side is
+/// hyper's own connection API over `QuellIo<UnixStream>`.
+#[test]
+fn unix_socket_h1() {
+    let rt = quell::Runtime::new().unwrap();
+    let dir = std::env::temp_dir().join(format!("quell-hyper-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("http.sock");
+    let _ = std::fs::remove_file(&path);
+    rt.block_on(async {
+        let listener = quell::net::UnixListener::bind(&path).unwrap();
+        let stop = CancelToken::new();
+        let server = SpawnBuilder::new()
+            .token(stop.clone())
+            .spawn(quell_hyper::serve(
+                listener,
+                hyper::service::service_fn(routes),
+            ));
+        let io =
+            quell_hyper::rt::QuellIo::new(quell::net::UnixStream::connect(&path).await.unwrap());
+        let (mut send, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io)
+            .await
+            .unwrap();
+        let conn = quell::spawn(conn);
+        let resp = send
+            .send_request(
+                Request::get("/")
+                    .header("host", "unix")
+                    .body(Full::default())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&body[..], b"hello");
+        drop(send);
+        conn.await.unwrap().unwrap();
+        stop.cancel(Cause::explicit("test over"));
+        let report = server.await.unwrap().unwrap();
+        assert_eq!(report.connections, 1);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

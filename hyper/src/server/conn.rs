@@ -83,7 +83,9 @@ enum End {
     Aborted,
 }
 
-/// The body of a connection task. `scope` is the task's own scope.
+/// The body of a connection task: serves the connection under the task's
+/// own scope (a child of the server's), which is also the parent of every
+/// request's scope.
 pub(crate) async fn run<I, S, B>(mut live: Live, io: I, service: S)
 where
     I: Stream + Send + 'static,
