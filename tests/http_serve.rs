@@ -369,3 +369,88 @@ fn unix_socket_h1() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Drain → cancel → abort inside the driver: a handler that ignores both
+/// the drain and the cancel (it awaits something quell does not own) is
+/// dropped `cancel_grace` after the cancel, and the report names its
+/// connection as cancelled and as aborted; the client sees the connection
+/// close without an answer.
+#[test]
+fn a_handler_that_ignores_the_cancel_is_aborted_after_the_cancel_grace() {
+    let rt = quell::Runtime::new().unwrap();
+    let (started_tx, started) = mpsc::channel::<()>();
+    let dropped = support::DropCount::new();
+    let tag_source = dropped.clone();
+    let service = hyper::service::service_fn(move |_req: Request<Incoming>| {
+        let started_tx = started_tx.clone();
+        let tag = tag_source.tag();
+        async move {
+            let _tag = tag; // dropped with the handler's future
+            started_tx.send(()).unwrap();
+            std::future::pending::<()>().await;
+            Ok::<_, Infallible>(Response::new(full("unreachable")))
+        }
+    });
+    rt.block_on(async {
+        let builder = quell_hyper::Builder::new()
+            .drain_grace(Duration::from_millis(50))
+            .cancel_grace(Duration::from_millis(100));
+        let server = start(builder, service).await;
+        let addr = server.addr;
+        let client = quell::task::spawn_blocking(move || {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(HANG)).unwrap();
+            s.write_all(b"GET /stuck HTTP/1.1\r\nhost: t\r\n\r\n")
+                .unwrap();
+            let local = s.local_addr().unwrap();
+            let mut reply = Vec::new();
+            // EOF or a reset once the driver drops the connection.
+            let _ = s.read_to_end(&mut reply);
+            (local, reply)
+        });
+        quell::task::spawn_blocking(move || recv(&started))
+            .await
+            .unwrap();
+        server.stop.drain(Cause::explicit("test drains"));
+        let report = server.task.await.unwrap().unwrap();
+        let (local, reply) = client.await.unwrap();
+        assert!(reply.is_empty(), "{}", String::from_utf8_lossy(&reply));
+        assert_eq!(report.cancelled, vec![local.to_string()], "{report}");
+        assert_eq!(report.aborted, vec![local.to_string()], "{report}");
+        assert_eq!(dropped.get(), 1, "the handler's future was dropped");
+    });
+}
+
+/// The client honours the caller's deadline: the dial (a host name,
+/// resolved off the workers) succeeds, the response never comes, and the
+/// wait made a cancel point with `cancellable` answers `Cancelled` with
+/// the deadline as the cause.
+#[test]
+fn the_client_honours_the_callers_deadline() {
+    let rt = quell::Runtime::new().unwrap();
+    let service = hyper::service::service_fn(|_req: Request<Incoming>| async {
+        // Answers only when cancelled (the server stops at the end).
+        let c = std::future::pending::<()>()
+            .cancellable()
+            .await
+            .unwrap_err();
+        Ok::<_, Infallible>(status(StatusCode::SERVICE_UNAVAILABLE, c.to_string()))
+    });
+    rt.block_on(async {
+        let server = start(quell_hyper::Builder::new(), service).await;
+        let c = client::<Full<Bytes>>(Proto::H1);
+        let uri: http::Uri = format!("http://localhost:{}/slow", server.addr.port())
+            .parse()
+            .unwrap();
+        let r = quell::cancel::with_timeout(Duration::from_millis(200), async {
+            c.get(uri).cancellable().await
+        })
+        .await;
+        let cancelled = r
+            .expect("the cancellable wait answers before the cut-off")
+            .expect_err("no response can have come");
+        assert_eq!(cancelled.cause().kind(), &CauseKind::DeadlineExceeded);
+        let report = server.stop().await;
+        assert_eq!(report.connections, 1, "{report}");
+    });
+}
