@@ -13,8 +13,9 @@
 //! ```
 //!
 //! * **Request.** Each service future runs in a fresh child of its
-//!   connection's scope ([`with_token`](quell_cancel::with_token)): tasks
-//!   the handler spawns inherit it. When hyper drops a service future
+//!   connection's scope (entered as by [`with_token`](quell_cancel::with_token)):
+//!   `quell_cancel::current()` is that scope, and tasks the handler spawns
+//!   inherit it. When hyper drops a service future
 //!   before it finished (the client went away, the connection failed),
 //!   the scope is cancelled and those sub-tasks stop. With
 //!   [`Builder::request_timeout`] the scope also has a deadline: the
