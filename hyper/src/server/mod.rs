@@ -22,8 +22,8 @@
 //!   handler's await points answer `Cancelled` (`DeadlineExceeded`) when it
 //!   passes, and a handler that ignores that is cut off a short grace
 //!   later (hyper then closes the connection / resets the stream).
-//! * **Connection.** hyper's socket I/O ([`QuellIo::shielded`]) and timers
-//!   ([`QuellTimer`](crate::rt::QuellTimer)) do not observe cancellation:
+//! * **Connection.** hyper's socket I/O ([`QuellIo::shielded`](crate::rt::QuellIo::shielded)) and timers
+//!   ([`crate::rt::QuellTimer`]) do not observe cancellation:
 //!   they are hyper's business, and a cancelled handler's answer must
 //!   still be written. The driver stops connections itself, in phases.
 //!
