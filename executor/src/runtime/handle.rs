@@ -8,8 +8,8 @@ use quell_cancel::{context as cancel_cx, CancelToken};
 
 use super::blocking::BlockingSpawner;
 use super::context;
+use super::flavor::Scheduler;
 use crate::loom::Arc;
-use crate::scheduler::{self, worker};
 use crate::task::{self, Binding, JoinHandle};
 
 /// A handle to a runtime: spawn onto it from any thread.
@@ -23,7 +23,7 @@ impl std::panic::UnwindSafe for Handle {}
 impl std::panic::RefUnwindSafe for Handle {}
 
 pub(crate) struct Inner {
-    pub(crate) sched: Arc<scheduler::Handle>,
+    pub(crate) sched: Scheduler,
     pub(crate) blocking: BlockingSpawner,
     pub(crate) root: CancelToken,
     pub(crate) io: quell_io_driver::Handle,
@@ -109,18 +109,13 @@ impl Handle {
 
     /// Number of live tasks (spawned and not yet completed).
     pub fn num_tasks(&self) -> usize {
-        self.inner.sched.owned.len()
+        self.inner.sched.num_tasks()
     }
 
     /// The live tasks: id, name, spawn location, and whether each one's
     /// cancel scope is cancelled.
     pub fn tasks(&self) -> Vec<task::TaskInfo> {
-        let mut v = Vec::new();
-        self.inner
-            .sched
-            .owned
-            .for_each(|h| v.push(task::TaskInfo::of(h)));
-        v
+        self.inner.sched.tasks()
     }
 
     /// The I/O driver's handle (registration, timers).
@@ -128,7 +123,8 @@ impl Handle {
         &self.inner.io
     }
 
-    /// Number of worker threads.
+    /// Number of worker threads (0 for a current-thread runtime, whose
+    /// tasks run on the thread inside `block_on`).
     pub fn num_workers(&self) -> usize {
         self.inner.sched.num_workers()
     }
@@ -173,16 +169,8 @@ impl Handle {
             name: name.map(Into::into),
             location,
         };
-        let sched = &self.inner.sched;
-        let (task, notified, join) = task::new_task(future, sched.clone(), meta);
-        if let Err(task) = sched.owned.bind(task) {
-            // Shut down: drop the future now; the handle reports it.
-            task.shutdown();
-            drop(notified);
-            return join;
-        }
-        worker::schedule(sched, notified, true);
-        join
+        // After shutdown the future is dropped now; the handle reports it.
+        self.inner.sched.spawn(future, meta)
     }
 }
 

@@ -91,7 +91,7 @@ impl Runtime {
         // poll the live count with a short backoff until none or deadline.
         let mut backoff = Duration::from_micros(50);
         while self.handle.num_tasks() > 0 && Instant::now() < deadline {
-            std::thread::sleep(backoff.min(deadline.saturating_duration_since(Instant::now())));
+            self.wait_in_grace(backoff.min(deadline.saturating_duration_since(Instant::now())));
             backoff = (backoff * 2).min(Duration::from_millis(5));
         }
         let forced = self.handle.tasks();

@@ -20,7 +20,11 @@
 //! * `worker.rs`: the run loop, LIFO slot, fairness, budget.
 //! * `lifo.rs`: whom a LIFO fill notifies, and when (C5, C13, with the proof).
 //! * `steal.rs`: searching other workers (batch steal, LIFO rescue).
+//!
+//! `current_thread.rs` is a separate, single-threaded scheduler (the
+//! current-thread runtime, `LocalSet`); it shares nothing with the above.
 
+pub(crate) mod current_thread;
 mod idle;
 mod lifo;
 pub(crate) mod park;
