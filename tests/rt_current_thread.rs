@@ -205,7 +205,9 @@ fn the_blocking_pool_sees_the_task_scope() {
         work.await.unwrap()
     });
     let n = rt.block_on(async {
-        let sum = quell::task::spawn_blocking(|| (1..=10).sum::<u32>()).await.unwrap();
+        let sum = quell::task::spawn_blocking(|| (1..=10).sum::<u32>())
+            .await
+            .unwrap();
         assert_eq!(sum, 55);
         recv(&started_rx);
         parent.cancel(Cause::explicit("stop the blocking work"));
@@ -293,15 +295,13 @@ fn shutdown_graceful_drives_the_tasks_and_reports_the_stubborn_one() {
     });
     let drops = DropCount::new();
     let tag = drops.tag();
-    SpawnBuilder::new()
-        .name("stubborn")
-        .spawn_on(
-            async move {
-                let _tag = tag;
-                pending::<()>().await
-            },
-            rt.handle(),
-        );
+    SpawnBuilder::new().name("stubborn").spawn_on(
+        async move {
+            let _tag = tag;
+            pending::<()>().await
+        },
+        rt.handle(),
+    );
     let report = rt.shutdown_graceful(Duration::from_millis(100));
     assert_eq!(report.tasks_at_start, 2);
     assert_eq!(report.finished_in_grace, 1);

@@ -227,12 +227,12 @@ fn binding() -> Binding {
             b => b,
         })
     });
-    from_runtime.unwrap_or_else(|| {
-        match cancel_cx::with_current(|t| t.map(|t| t.scope_token())) {
+    from_runtime.unwrap_or_else(
+        || match cancel_cx::with_current(|t| t.map(|t| t.scope_token())) {
             Some(t) if !cancel_cx::is_shielded() => Binding::Inherit(t),
             _ => Binding::Token(CancelToken::new()),
-        }
-    })
+        },
+    )
 }
 
 fn spawn_on<F>(

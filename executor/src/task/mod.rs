@@ -53,10 +53,10 @@ pub use group::{scope, GroupError, Scope, TaskGroup, TryTaskGroup, DEFAULT_DROP_
 pub(crate) use header::Header;
 pub use id::Id;
 pub use join::{AbortHandle, JoinHandle};
-pub(crate) use raw::{Notified, RawTask, Task};
-pub(crate) use scope::Binding;
 #[cfg(not(loom))]
 pub use local::{spawn_local, LocalSet};
+pub(crate) use raw::{Notified, RawTask, Task};
+pub(crate) use scope::Binding;
 #[cfg(not(loom))]
 pub use spawn::{spawn, spawn_blocking, SpawnBuilder};
 #[cfg(not(loom))]
