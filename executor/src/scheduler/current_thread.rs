@@ -28,7 +28,8 @@
 //! pusher takes the hook and wakes it). The sleeper's wake mechanism
 //! remembers a wake that arrives before it sleeps (the parker's NOTIFIED
 //! state, a `Waker`'s contract). `loom_current_thread.rs` checks this, and
-//! fails when the check and the registration are split.
+//! deadlocks when the check and the registration are split, or the push
+//! and the take.
 //!
 //! A push from the driving thread itself (a task waking another, an I/O
 //! event dispatched while the driver is parked in it on this thread) takes
@@ -155,8 +156,8 @@ impl Shared {
     }
 
     /// Marks this thread as driving `self` until the guard drops.
-    pub(crate) fn enter_driving(self: &Arc<Self>) -> DriveGuard {
-        let me = Arc::as_ptr(self);
+    pub(crate) fn enter_driving(&self) -> DriveGuard {
+        let me: *const Shared = self;
         DriveGuard(DRIVING.with(|d| d.replace(me)))
     }
 
