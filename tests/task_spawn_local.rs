@@ -93,17 +93,17 @@ fn a_cancelled_local_task_parked_on_a_read_sees_the_cause() {
         let mut peer = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
-        let (conn, _) = listener.accept().await.unwrap();
-        let conn = Rc::new(std::cell::RefCell::new(conn)); // a !Send future
+        let (mut conn, _) = listener.accept().await.unwrap();
         let (parked_tx, parked_rx) = quell::sync::oneshot::channel();
         let reader = spawn_local(async move {
             let mut buf = [0; 8];
-            let mut conn = conn.borrow_mut();
+            let not_send = Rc::new(()); // held across the awaits: a !Send future
             parked_tx.send(()).unwrap();
             let err = conn.read(&mut buf).await.unwrap_err(); // the peer is silent
             let cause = Cancelled::from_io(&err).unwrap().cause().clone();
             // The socket is still open for a shielded goodbye.
             quell::cancel::shield(conn.write_all(b"bye")).await.unwrap();
+            drop(not_send);
             cause
         });
         parked_rx.await.unwrap();
