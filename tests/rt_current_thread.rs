@@ -129,6 +129,30 @@ fn loopback_tcp_echo_and_timers() {
 }
 
 #[test]
+fn a_busy_yielding_task_does_not_starve_timers() {
+    let _dog = watchdog("current-thread busy vs timer");
+    let rt = current();
+    let yields = rt.block_on(async {
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let d = done.clone();
+        // A task that only yields, until a timer elsewhere fires; no
+        // socket is registered, so only the timer wheel can end it.
+        let spinner = quell::spawn(async move {
+            let mut n = 0u64;
+            while !d.load(std::sync::atomic::Ordering::SeqCst) {
+                quell::task::yield_now().await;
+                n += 1;
+            }
+            n
+        });
+        time::sleep(Duration::from_millis(5)).await.unwrap();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        spinner.await.unwrap()
+    });
+    assert!(yields > 0);
+}
+
+#[test]
 fn a_task_parked_on_a_read_is_cancelled_from_another_thread() {
     let _dog = watchdog("current-thread cancel parked read");
     let rt = current();

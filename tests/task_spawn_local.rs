@@ -157,6 +157,31 @@ fn abort_from_another_thread_drops_the_future_on_its_owner() {
 }
 
 #[test]
+fn cancel_with_grace_aborts_a_stubborn_local_task_on_its_owner() {
+    let _dog = watchdog("spawn_local cancel_with_grace");
+    let rt = rt(2);
+    let local = LocalSet::new();
+    let dropped_on = Arc::new(Mutex::new(None));
+    let on = dropped_on.clone();
+    let err = local.block_on(&rt, async move {
+        let h = spawn_local(async move {
+            let _guard = DropsOn {
+                _not_send: Rc::new(()),
+                on,
+            };
+            pending::<()>().await // ignores its cancel
+        });
+        quell::task::yield_now().await;
+        // The abort comes from the runtime's timer, on whichever thread
+        // turns the driver; the future is dropped here all the same.
+        assert!(h.cancel_with_grace(Cause::explicit("stop"), Duration::from_millis(5)));
+        h.await.unwrap_err()
+    });
+    assert!(err.is_aborted());
+    assert_eq!(*dropped_on.lock().unwrap(), Some(thread::current().id()));
+}
+
+#[test]
 fn a_local_task_inherits_the_spawners_scope() {
     let _dog = watchdog("spawn_local inherits");
     let rt = rt(1);

@@ -136,7 +136,8 @@ pub(super) fn block_on<F: Future>(
     let mut cx = Context::from_waker(&waker);
     let token = &handle.inner.root;
     let root = Root { token };
-    let mut key = None;
+    // Deregistered however `block_on` ends (a panic of the future too).
+    let mut key = Registered(token, None);
     let mut bound = !handle.inner.cancel_binding;
     // The future, under the root token; registers the waker with the
     // token on its first `Pending`, so that a root cancel wakes it.
@@ -147,8 +148,8 @@ pub(super) fn block_on<F: Future>(
             }
             if !bound {
                 bound = true;
-                key = token.register_waker(cx.waker());
-                if key.is_none() {
+                key.1 = token.register_waker(cx.waker());
+                if key.1.is_none() {
                     continue; // already cancelled: poll again to see it
                 }
             }
@@ -182,10 +183,10 @@ pub(super) fn block_on<F: Future>(
                 }
             }
             if shared.run_batch() == BATCH {
-                // Busy: let I/O and timers progress before the next batch.
-                if driver.has_sources() {
-                    driver.try_turn();
-                }
+                // Busy: let I/O and timers progress before the next batch
+                // (unconditionally: timers need the turn even when no
+                // source is registered).
+                driver.try_turn();
                 continue;
             }
             // Relaxed: only a hint to skip the park; the parker remembers
@@ -198,10 +199,22 @@ pub(super) fn block_on<F: Future>(
             }
         }
     };
-    if let Some(k) = key {
-        token.deregister_waker(k);
-    }
+    drop(key);
     Ok(out)
+}
+
+/// The `block_on` future's waker registration with the root token.
+struct Registered<'a>(
+    &'a quell_cancel::CancelToken,
+    Option<quell_cancel::WaiterKey>,
+);
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        if let Some(k) = self.1.take() {
+            self.0.deregister_waker(k);
+        }
+    }
 }
 
 impl Runtime {
