@@ -87,6 +87,54 @@ fn a_wake_from_another_thread_reaches_the_parked_block_on() {
     }
 }
 
+/// Bounded stress: threads outside the runtime spawn tasks onto it and
+/// wake tasks parked in it while its one thread sleeps in the driver; every
+/// spawn and every wake must reach it (a lost one hangs the test).
+#[test]
+fn remote_spawns_and_wakes_from_many_threads_are_never_lost() {
+    let _dog = watchdog("current-thread remote stress");
+    const THREADS: usize = 4;
+    const ROUNDS: usize = 500;
+    let rt = current();
+    let total = rt.block_on(async {
+        let mut receivers = Vec::new();
+        let mut threads = Vec::new();
+        for _ in 0..THREADS {
+            let handle = quell::Handle::current();
+            let (tx, rx) = quell::sync::mpsc::unbounded_channel::<usize>();
+            receivers.push(quell::spawn(async move {
+                let mut rx = rx;
+                let mut sum = 0;
+                while let Ok(v) = rx.recv().await {
+                    sum += v;
+                }
+                sum
+            }));
+            threads.push(thread::spawn(move || {
+                for i in 0..ROUNDS {
+                    if i % 2 == 0 {
+                        // A wake of the parked receiver.
+                        tx.send(1).unwrap();
+                    } else {
+                        // A spawn from outside, which sends in turn.
+                        let tx = tx.clone();
+                        drop(handle.spawn(async move { tx.send(1).unwrap() }));
+                    }
+                }
+            }));
+        }
+        let mut total = 0;
+        for r in receivers {
+            total += r.await.unwrap();
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+        total
+    });
+    assert_eq!(total, THREADS * ROUNDS);
+}
+
 #[test]
 fn loopback_tcp_echo_and_timers() {
     let _dog = watchdog("current-thread io");
@@ -216,7 +264,9 @@ fn abort_from_another_thread_drops_the_future_in_block_on() {
 fn the_blocking_pool_sees_the_task_scope() {
     let _dog = watchdog("current-thread blocking");
     let rt = current();
-    let (started_tx, started_rx) = mpsc::channel();
+    // An async channel: blocking the block_on thread (the only worker)
+    // on a std receive would keep the parent from ever running.
+    let (started_tx, started_rx) = oneshot::channel();
     let (seen_tx, seen_rx) = mpsc::channel();
     let parent = rt.spawn(async move {
         let work = quell::task::spawn_blocking(move || {
@@ -233,7 +283,7 @@ fn the_blocking_pool_sees_the_task_scope() {
             .await
             .unwrap();
         assert_eq!(sum, 55);
-        recv(&started_rx);
+        started_rx.await.unwrap();
         parent.cancel(Cause::explicit("stop the blocking work"));
         // The parent is cancelled while joining the blocking task inside its
         // scope: it waits for the closure's own result.
