@@ -74,7 +74,8 @@ impl Handle {
 
     /// Spawns a task onto this runtime. After the runtime shut down, the
     /// task is not run: its future is dropped and the handle yields a
-    /// `JoinError` with `is_shutdown()`.
+    /// `JoinError` with `is_shutdown()`. On a current-thread runtime the
+    /// task runs once a thread is inside `block_on`.
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where

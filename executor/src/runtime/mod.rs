@@ -63,7 +63,9 @@ use flavor::Scheduler;
 /// they wait for it). I/O, timers, cancellation, the blocking pool and
 /// [`shutdown_graceful`](Self::shutdown_graceful) work the same; its
 /// `block_on` is also a local context, so [`crate::task::spawn_local`]
-/// runs `!Send` futures there.
+/// runs `!Send` futures there. One thread runs everything, so a call that
+/// blocks it (a std channel receive, a `thread::sleep`) stalls every task
+/// until it returns: such work belongs on `spawn_blocking`.
 ///
 /// ```
 /// let rt = quell_executor::runtime::Builder::new_current_thread().build().unwrap();
