@@ -334,6 +334,9 @@ fn a_second_block_on_thread_waits_for_the_core_and_takes_it_over() {
         let rt = rt.clone();
         thread::spawn(move || {
             rt.block_on(async move {
+                // The first poll comes before `block_on` takes the core; the
+                // one after this yield runs with the core held.
+                quell::task::yield_now().await;
                 started_tx.send(()).unwrap();
                 done_rx.await.unwrap();
             });
