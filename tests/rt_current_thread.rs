@@ -379,7 +379,7 @@ fn shutdown_graceful_drives_the_tasks_and_reports_the_stubborn_one() {
         },
         rt.handle(),
     );
-    let report = rt.shutdown_graceful(Duration::from_millis(100));
+    let report = rt.shutdown_graceful(Duration::from_millis(500));
     assert_eq!(report.tasks_at_start, 2);
     assert_eq!(report.finished_in_grace, 1);
     assert_eq!(report.forced.len(), 1);
