@@ -411,3 +411,19 @@ fn dropping_the_runtime_drops_every_future() {
     drop(rt);
     assert_eq!(drops.get(), 10);
 }
+
+#[test]
+fn a_spawn_after_shutdown_is_refused_with_a_shutdown_error() {
+    let _dog = watchdog("current-thread spawn after shutdown");
+    let rt = current();
+    let handle = rt.handle().clone();
+    drop(rt);
+    let drops = DropCount::new();
+    let tag = drops.tag();
+    let h = handle.spawn(async move {
+        let _tag = tag;
+    });
+    assert_eq!(drops.get(), 1, "the future was dropped at once");
+    let other = quell::Runtime::new().unwrap();
+    assert!(other.block_on(h).unwrap_err().is_shutdown());
+}

@@ -82,6 +82,15 @@ impl Drop for Enter {
 /// let local = quell_executor::task::LocalSet::new();
 /// std::thread::spawn(move || drop(local));
 /// ```
+///
+/// nor can the handle of a local task whose output is not `Send` (its
+/// output is read or dropped where the handle is):
+///
+/// ```compile_fail
+/// let local = quell_executor::task::LocalSet::new();
+/// let h = local.spawn_local(async { std::rc::Rc::new(1) });
+/// std::thread::spawn(move || drop(h));
+/// ```
 pub struct LocalSet {
     shared: Arc<Shared>,
     _not_send: PhantomData<*const ()>,
