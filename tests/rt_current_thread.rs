@@ -427,3 +427,18 @@ fn a_spawn_after_shutdown_is_refused_with_a_shutdown_error() {
     let other = quell::Runtime::new().unwrap();
     assert!(other.block_on(h).unwrap_err().is_shutdown());
 }
+
+#[test]
+fn shutdown_with_a_drain_phase_drives_the_tasks_through_it() {
+    let _dog = watchdog("current-thread drain");
+    let rt = current();
+    // Never polled before shutdown: only the shutdown's own waiting runs it.
+    rt.spawn(async {
+        quell::cancel::draining().await;
+    });
+    let policy =
+        quell::runtime::ShutdownPolicy::new(Duration::from_secs(5), Duration::from_secs(1));
+    let report = rt.shutdown_with(policy);
+    assert_eq!(report.drained, 1, "{report}");
+    assert!(report.is_drained(), "{report}");
+}

@@ -57,6 +57,7 @@ pub(super) fn start(b: &Builder) -> io::Result<Runtime> {
             root,
             io,
             cancel_binding: b.cancel_binding,
+            shutdown_policy: b.shutdown_policy,
         }),
     };
     Ok(Runtime {
