@@ -139,12 +139,24 @@ const OFFER_HOLD: u8 = 2;
 /// deterministically.
 pub(crate) struct WakePredictor {
     offer_next: u8,
-    /// When the last predicted fill of the current poll happened.
+    /// The fills of the current poll (the last timed one's stamp).
     #[cfg(not(loom))]
-    filled_at: Option<u64>,
+    fill: Fill,
     /// `lifo_steal_after` in [`stamp`] units.
     #[cfg(not(loom))]
     long: u64,
+}
+
+/// What the current poll filled (step 4 learns from it).
+#[cfg(not(loom))]
+#[derive(Clone, Copy)]
+enum Fill {
+    /// Nothing yet.
+    None,
+    /// Only fills made while no notification could wake anyone: not timed.
+    Untimed,
+    /// A fill made while a worker was parked and none searched, stamped.
+    Timed(u64),
 }
 
 impl WakePredictor {
@@ -153,7 +165,7 @@ impl WakePredictor {
     pub(crate) fn new(config: &super::Config) -> WakePredictor {
         WakePredictor {
             offer_next: OFFER_HOLD,
-            filled_at: None,
+            fill: Fill::None,
             long: stamp::units(config.lifo_steal_after),
         }
     }
@@ -170,26 +182,41 @@ impl WakePredictor {
         self.offer_next > 0
     }
 
-    /// A fill happened in the current poll.
+    /// A fill happened in the current poll (step 4a). `could_wake`: a
+    /// worker was parked and none searched when it was made, i.e. the
+    /// prediction mattered; only then is the fill stamped. Otherwise the
+    /// poll teaches nothing about its length (no clock read on the message
+    /// path of a busy runtime), only whether its task was taken.
     #[cfg(not(loom))]
-    pub(crate) fn filled(&mut self) {
-        self.filled_at = Some(stamp::now());
+    pub(crate) fn filled(&mut self, could_wake: bool) {
+        if could_wake {
+            self.fill = Fill::Timed(stamp::now());
+        } else if let Fill::None = self.fill {
+            self.fill = Fill::Untimed;
+        }
     }
 
     #[cfg(loom)]
-    pub(crate) fn filled(&mut self) {}
+    pub(crate) fn filled(&mut self, _could_wake: bool) {}
 
-    /// Step 4: the poll ended; `taken`: the slot was empty then, so
+    /// Step 4b: the poll ended; `taken`: the slot was empty then, so
     /// another worker took the task (offering was useful, whatever the
     /// poll's length: it may have ended soon only because the task ran
     /// elsewhere, e.g. a waker that spins until its wakee has run).
     #[cfg(not(loom))]
     pub(crate) fn poll_ended(&mut self, taken: bool) {
-        if let Some(at) = self.filled_at.take() {
-            if taken || stamp::now().wrapping_sub(at) >= self.long {
-                self.offer_next = OFFER_HOLD;
-            } else {
-                self.offer_next = self.offer_next.saturating_sub(1);
+        match std::mem::replace(&mut self.fill, Fill::None) {
+            Fill::None => {}
+            Fill::Untimed if taken => self.offer_next = OFFER_HOLD,
+            // Not evidence either way: keep the state (counting it as
+            // short let a busy waker's task strand, see the module docs).
+            Fill::Untimed => {}
+            Fill::Timed(at) => {
+                if taken || stamp::now().wrapping_sub(at) >= self.long {
+                    self.offer_next = OFFER_HOLD;
+                } else {
+                    self.offer_next = self.offer_next.saturating_sub(1);
+                }
             }
         }
     }
