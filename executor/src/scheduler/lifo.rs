@@ -27,13 +27,27 @@
 //!    the idle state, wake a sleeper if no one searches). Otherwise
 //!    nothing: the fill is **deferred**;
 //! 4. when the poll ends, take the slot before anything else
-//!    (`worker::run_task`) and run its task; and teach the predictor: the
-//!    fill was stamped after step 3 (a notification's own syscall is not
-//!    "the poll running on"); the poll counts as long if it ran on for
-//!    `lifo_steal_after` after the stamp (two TSC reads per fill), or if
-//!    the slot was already empty (another worker took the task: offering
-//!    was useful, even if the poll then ended soon *because* the task ran
-//!    elsewhere, as for a waker that spins until its wakee has run).
+//!    (`worker::run_task`) and run its task; and teach the predictor:
+//!    a. a fill is **timed** only if, when it was made, a worker was
+//!       parked and none searched (the state the notification of step 3
+//!       loaded after its fence, or for a deferred fill an unfenced load:
+//!       a hint that decides only the timing, never who is notified):
+//!       only then does the prediction decide whether someone is woken.
+//!       A timed fill is stamped after step 3 (a notification's own
+//!       syscall is not "the poll running on"); the fill is judged
+//!       against the state seen *before* that notification (a worker it
+//!       woke counts as searching);
+//!    b. the poll counts as long if the slot was already empty (another
+//!       worker took the task: offering was useful, even if the poll then
+//!       ended soon *because* the task ran elsewhere, as for a waker that
+//!       spins until its wakee has run), or if a timed fill's poll ran on
+//!       for `lifo_steal_after` after the stamp (two TSC reads); as short
+//!       if a timed fill's poll ended sooner; an untimed fill whose task
+//!       was not taken teaches nothing (the state is kept). So a busy
+//!       runtime pays no clock read per message, and fills made while
+//!       no one could be woken never train the worker towards deferring
+//!       (counting them as short stranded a busy waker's task once the
+//!       other worker had parked: `tests/rt_lifo_busy_waker.rs`).
 //!
 //! Searcher (`steal.rs`, `Core::rescue_lifo`):
 //! 5. an offered task is taken when a second search round still sees it,
@@ -94,12 +108,14 @@
 //!   *misprediction*) strands its B, for that one poll; it teaches the
 //!   predictor (step 4), and the next fills are offered. A mispredicted
 //!   poll that never returns strands its B, as it strands the rest of its
-//!   worker's local queue. (Two shortcuts were measured and dropped:
-//!   gating the offer on a plain load of the idle state loses offered
-//!   tasks — loom — and counting fills made while no notification could
-//!   wake anyone as short, untimed, stranded a busy waker's task in
-//!   `tests/rt_lifo_busy_waker.rs`, as did counting a quickly rescued fill
-//!   as short.)
+//!   worker's local queue. A long poll of an untimed fill (made while no
+//!   one could be woken) is not learned either; if a worker parks before
+//!   the next fill, that fill follows the older history (the same one
+//!   misprediction). (Two shortcuts were measured and dropped: gating the
+//!   offer on a plain load of the idle state loses offered tasks — loom —
+//!   and counting fills made while no notification could wake anyone as
+//!   short stranded a busy waker's task in `tests/rt_lifo_busy_waker.rs`,
+//!   as did counting a quickly rescued fill as short.)
 //!
 //! An idle runtime stays idle: nothing here wakes a worker on a timer; a
 //! deferred fill wakes no one, and a searcher parks after its spin budget

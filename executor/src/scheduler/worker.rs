@@ -121,7 +121,7 @@ impl Core {
         !self.run_queue.is_empty() || !handle.remotes[self.index].lifo.load(Relaxed).is_null()
     }
 
-    /// Lifo.rs step 4, first half: a poll just ended.
+    /// Lifo.rs step 4b: a poll just ended.
     fn poll_ended(&mut self, slot_was_empty: bool) {
         self.predictor.poll_ended(slot_was_empty);
     }
