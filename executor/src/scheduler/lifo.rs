@@ -28,26 +28,26 @@
 //!    nothing: the fill is **deferred**;
 //! 4. when the poll ends, take the slot before anything else
 //!    (`worker::run_task`) and run its task; and teach the predictor:
-//!    a. a fill is **timed** only if, when it was made, a worker was
-//!       parked and none searched (the state the notification of step 3
-//!       loaded after its fence, or for a deferred fill an unfenced load:
-//!       a hint that decides only the timing, never who is notified):
-//!       only then does the prediction decide whether someone is woken.
-//!       A timed fill is stamped after step 3 (a notification's own
-//!       syscall is not "the poll running on"); the fill is judged
-//!       against the state seen *before* that notification (a worker it
-//!       woke counts as searching);
-//!    b. the poll counts as long if the slot was already empty (another
-//!       worker took the task: offering was useful, even if the poll then
-//!       ended soon *because* the task ran elsewhere, as for a waker that
-//!       spins until its wakee has run), or if a timed fill's poll ran on
-//!       for `lifo_steal_after` after the stamp (two TSC reads); as short
-//!       if a timed fill's poll ended sooner; an untimed fill whose task
-//!       was not taken teaches nothing (the state is kept). So a busy
-//!       runtime pays no clock read per message, and fills made while
-//!       no one could be woken never train the worker towards deferring
-//!       (counting them as short stranded a busy waker's task once the
-//!       other worker had parked: `tests/rt_lifo_busy_waker.rs`).
+//!    * (4a) a fill is **timed** only if, when it was made, a worker was
+//!      parked and none searched (the state the notification of step 3
+//!      loaded after its fence, or for a deferred fill an unfenced load:
+//!      a hint that decides only the timing, never who is notified):
+//!      only then does the prediction decide whether someone is woken.
+//!      A timed fill is stamped after step 3 (a notification's own
+//!      syscall is not "the poll running on"); the fill is judged
+//!      against the state seen *before* that notification (a worker it
+//!      woke counts as searching);
+//!    * (4b) the poll counts as long if the slot was already empty (another
+//!      worker took the task: offering was useful, even if the poll then
+//!      ended soon *because* the task ran elsewhere, as for a waker that
+//!      spins until its wakee has run), or if a timed fill's poll ran on
+//!      for `lifo_steal_after` after the stamp (two TSC reads); as short
+//!      if a timed fill's poll ended sooner; an untimed fill whose task
+//!      was not taken teaches nothing (the state is kept). So a busy
+//!      runtime pays no clock read per message, and fills made while
+//!      no one could be woken never train the worker towards deferring
+//!      (counting them as short stranded a busy waker's task once the
+//!      other worker had parked: `tests/rt_lifo_busy_waker.rs`).
 //!
 //! Searcher (`steal.rs`, `Core::rescue_lifo`):
 //! 5. an offered task is taken when a second search round still sees it,
