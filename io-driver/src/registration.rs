@@ -70,15 +70,14 @@ impl Registration {
         }
     }
 
-    /// [`poll_io`](Self::poll_io) for a read of at most `len` bytes that
-    /// consumes what it reads: a read that returned fewer bytes than asked
-    /// for (but not EOF) drained the socket's receive buffer, so the
-    /// readiness it saw is cleared at once and the next read waits for a
-    /// new event instead of making a `read(2)` that answers `WouldBlock`
-    /// (one syscall per message saved, as tokio does). An event that
-    /// arrived after the one seen has a newer tick and is never cleared
-    /// (`clear_readiness`), so no data can be stranded. Not for `peek`,
-    /// which consumes nothing.
+    /// [`Registration::poll_io`] for a read that consumes what it reads
+    /// (`read(2)`, `readv(2)`, not a peek) into `len` bytes of buffer. A
+    /// short read (`0 < n < len`) drained the socket's receive queue, so
+    /// it also clears the read readiness it was made under (step 3 of
+    /// scheduled_io.rs: not if a newer event arrived since): the next read
+    /// then waits for the next edge instead of paying a `read(2)` that
+    /// answers `EAGAIN`. What arrives after the read raises a new edge, a
+    /// new tick, and so is never cleared by this.
     pub(crate) fn poll_read_io(
         &self,
         cx: &mut Context<'_>,

@@ -129,11 +129,9 @@ impl<E: sys::Source> Evented<E> {
 }
 
 impl<E: sys::Source> Evented<E> {
-    /// One read-like call `op` (`recv(MSG_PEEK)`, `recv`, …) once
+    /// One read-like call `op` (`read(2)`, `recv(MSG_PEEK)`, …) once
     /// readable: `n` bytes, EOF (`0`), an error, or `Cancelled` (then
-    /// nothing was read). An empty `buf` is `Ok(0)` at once. Readiness is
-    /// cleared only on `WouldBlock` (a short peek consumed nothing); the
-    /// consuming stream reads use `Registration::poll_read_io`.
+    /// nothing was read). An empty `buf` is `Ok(0)` at once.
     pub(crate) fn poll_read_with(
         &self,
         cx: &mut Context<'_>,
@@ -164,8 +162,8 @@ where
     for<'a> &'a E: Read + Write,
 {
     /// One `read(2)` once readable: `n` bytes, EOF (`0`), an error, or
-    /// `Cancelled` (then nothing was read). A short read clears the
-    /// readiness it used (`Registration::poll_read_io`).
+    /// `Cancelled` (then nothing was read). A short read clears the read
+    /// readiness (`Registration::poll_read_io`).
     pub(crate) fn poll_read(
         &self,
         cx: &mut Context<'_>,
@@ -301,9 +299,8 @@ where
             return Poll::Ready(Ok(0));
         }
         let fd = self.io.as_raw_fd();
-        let len = buf.len();
         self.reg
-            .poll_read_io(cx, len, || read_uninit(fd, &mut *buf))
+            .poll_io(cx, Direction::Read, || read_uninit(fd, &mut *buf))
     }
 
     /// `poll_read_uninit` as an async fn, returning the initialised part.
