@@ -55,6 +55,34 @@ fn loom_sync_watch_send_vs_cancelled_changed() {
     });
 }
 
+/// A parked `changed` ∥ a send: a poll that answers `Ok` has left the
+/// waiter list at once, even on the lock-free path (which forgets its key
+/// without removing anything: the send must have taken the entry before
+/// the new version could be seen).
+#[test]
+fn loom_sync_watch_lock_free_change_leaves_no_entry() {
+    model(|| {
+        let (tx, mut rx) = watch::channel(0u32);
+        let task = FakeTask::new();
+        let w = Counter::new();
+        let mut ch = rx.changed();
+        assert!(poll_in(&task, &mut ch, &w.waker()).is_pending());
+        let a = thread::spawn(move || {
+            tx.send(1).unwrap();
+            tx
+        });
+        let r = poll_in(&task, &mut ch, &w.waker());
+        drop(ch);
+        if r.is_ready() {
+            assert!(matches!(r, Poll::Ready(Ok(()))));
+            assert_eq!(rx.waiters(), 0, "an Ok changed left its entry");
+        }
+        let _tx = a.join().unwrap();
+        assert_eq!(rx.waiters(), 0);
+        assert_eq!(rx.has_changed().unwrap(), r.is_pending());
+    });
+}
+
 /// A parked broadcast `recv`; send ∥ cancel ∥ the woken poll.
 #[test]
 fn loom_sync_broadcast_send_vs_cancelled_recv() {
