@@ -73,7 +73,7 @@ use futures_core::Stream;
 use quell_cancel::{context, Cancelled};
 
 use super::error::SendError;
-use super::waiters::{lock, wake_all, WaiterId, WaiterList};
+use super::waiters::{lock, wake_all, WaiterId, WaiterList, Wakers};
 use crate::loom::{Arc, Mutex};
 
 /// Creates a broadcast channel keeping the last `capacity` values. The
@@ -314,7 +314,7 @@ impl<T> Drop for Sender<T> {
         let ws = if tail.senders == 0 {
             tail.waiters.take_unnotified()
         } else {
-            Vec::new()
+            Wakers::default()
         };
         drop(tail);
         wake_all(ws);

@@ -57,7 +57,7 @@ use futures_core::Stream;
 use quell_cancel::context;
 
 use super::error::{RecvError, SendError};
-use super::waiters::{lock, wake_all, WaiterId, WaiterList};
+use super::waiters::{lock, wake_all, WaiterId, WaiterList, Wakers};
 use crate::loom::atomic::{AtomicU64, Ordering};
 use crate::loom::{Arc, Mutex, MutexGuard};
 
@@ -118,7 +118,7 @@ impl<T> State<T> {
     /// Stores `value`, takes the wakers of every parked receiver, then bumps
     /// the version (and its atomic copy); returns the old value and the
     /// wakers.
-    fn replace(&mut self, value: T, version: &AtomicU64) -> (T, Vec<std::task::Waker>) {
+    fn replace(&mut self, value: T, version: &AtomicU64) -> (T, Wakers) {
         let old = std::mem::replace(&mut self.value, value);
         let ws = self.waiters.take_unnotified();
         self.version += 1;
