@@ -508,7 +508,18 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Leaves the waiter list if parked. Inlined, the lock out of line:
+    /// every finished `recv` future calls this on drop, and mostly has
+    /// nothing to do.
+    #[inline]
     fn leave(&mut self) {
+        if self.waiter.is_some() {
+            self.leave_parked();
+        }
+    }
+
+    #[cold]
+    fn leave_parked(&mut self) {
         if let Some(id) = self.waiter.take() {
             lock(&self.shared.tail).waiters.remove(id);
         }
