@@ -133,13 +133,12 @@ impl WaiterList {
     /// Removes every entry that is not notified and returns their wakers.
     /// Notified entries stay: they still owe a hand-over if they go away.
     pub(crate) fn take_unnotified(&mut self) -> Wakers {
+        let taken = self.entries.extract_if(|e| !e.notified);
         let mut ws = Wakers::default();
-        ws.extend(
-            self.entries
-                .extract_if(|e| !e.notified)
-                .into_iter()
-                .filter_map(|e| e.waker),
-        );
+        // One allocation for a fan-out (a watch or broadcast send wakes
+        // every receiver), none for a single waiter.
+        ws.rest.reserve_exact(taken.len().saturating_sub(1));
+        ws.extend(taken.into_iter().filter_map(|e| e.waker));
         ws
     }
 
