@@ -172,6 +172,14 @@ fn broadcast_positions_and_lags_across_slot_wraps() {
     }
 }
 
+/// The slots are allocated by `channel`: a capacity that cannot be
+/// allocated is a clear panic there, not an allocator abort.
+#[test]
+#[should_panic(expected = "broadcast::channel: cannot allocate")]
+fn broadcast_capacity_beyond_memory_panics_clearly() {
+    let _ = broadcast::channel::<u64>(usize::MAX / 2);
+}
+
 #[test]
 fn barrier_cancelled_wait_withdraws_unless_tripped() {
     let (t1, t2, t3) = (FakeTask::new(), FakeTask::new(), FakeTask::new());
