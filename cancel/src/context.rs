@@ -42,6 +42,14 @@ pub trait TaskCancel {
         self.token().cancelled_error()
     }
 
+    /// The token whose drain the task observes ([`crate::is_draining`],
+    /// [`crate::draining`]): the task's real scope, also inside shields and
+    /// deadline scopes (a shield hides cancellation, never a drain).
+    /// Defaults to [`token`](Self::token).
+    fn drain_token(&self) -> &CancelToken {
+        self.token()
+    }
+
     /// A scope inside the task (a deadline scope) notes that its `token`
     /// is cancelled while the task is still inside it (`inside == true`),
     /// or that it ended (`false`), so that task listings show the task as
@@ -128,6 +136,7 @@ pub fn enter_scope<R>(token: &CancelToken, f: impl FnOnce() -> R) -> R {
     let outer = CURRENT.with(|c| c.get());
     let scoped = Scoped {
         outer: if outer.shield > 0 { None } else { outer.task },
+        real: outer.task,
         token,
     };
     let ptr: NonNull<dyn TaskCancel + '_> = NonNull::from(&scoped as &dyn TaskCancel);
@@ -144,7 +153,10 @@ pub fn enter_scope<R>(token: &CancelToken, f: impl FnOnce() -> R) -> R {
 }
 
 struct Scoped<'a> {
+    /// The enclosing scope whose cancellation applies (`None` in a shield).
     outer: Option<NonNull<dyn TaskCancel>>,
+    /// The enclosing scope whatever the shield depth: drains come from it.
+    real: Option<NonNull<dyn TaskCancel>>,
     token: &'a CancelToken,
 }
 
@@ -166,6 +178,14 @@ impl TaskCancel for Scoped<'_> {
             let outer = self.outer.and_then(|o| unsafe { o.as_ref() }.cancelled())?;
             Some(Cancelled::new(outer.cause().clone(), true))
         })
+    }
+    fn drain_token(&self) -> &CancelToken {
+        // SAFETY: as in `cancelled` (`real` is the enclosing scope, kept
+        // alive by the enclosing `enter` until after this scope exits).
+        match self.real.map(|o| unsafe { o.as_ref() }) {
+            Some(o) => o.drain_token(),
+            None => self.token,
+        }
     }
     fn note_cancelled_scope(&self, token: &CancelToken, inside: bool) {
         // SAFETY: as in `cancelled`.

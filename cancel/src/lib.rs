@@ -17,6 +17,10 @@
 //! - [`context`]: which task this thread is polling, so [`checkpoint`],
 //!   [`Cancellable`], [`current`] and [`is_cancelled`] need no `select!`.
 //! - [`shield`]: a section (async cleanup) that does not observe the cancel.
+//! - Drain, the advisory phase before a cancel: [`CancelToken::drain`]
+//!   flows down the tree like a cancel, but no await point answers
+//!   `Cancelled`; [`is_draining`] / [`draining`] observe it, inside shields
+//!   too.
 //! - [`with_token`]: run a future under an explicit token, with or without
 //!   a runtime (the entry point of a user's loom model, docs/loom.md).
 //!
@@ -71,8 +75,10 @@ pub(crate) mod loom;
 mod cause;
 mod checkpoint;
 pub mod context;
+mod drain;
 mod error;
 mod guard;
+mod node_ref;
 mod shield;
 mod token;
 mod tree;
@@ -85,8 +91,9 @@ mod tests;
 
 pub use cause::{Cause, CauseKind};
 pub use checkpoint::{checkpoint, current, is_cancelled, Cancellable, CancellableExt, Checkpoint};
+pub use drain::{draining, is_draining};
 pub use error::Cancelled;
 pub use guard::DropGuard;
 pub use shield::{shield, Shield};
-pub use token::{CancelToken, WaitForCancel, WaiterKey};
+pub use token::{CancelToken, WaitForCancel, WaitForDrain, WaiterKey};
 pub use with_token::{with_token, WithToken};

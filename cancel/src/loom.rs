@@ -4,7 +4,15 @@
 //! from `std` directly (see CONVENTIONS.md, "Concurrency code").
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::{atomic, Arc, Mutex, MutexGuard};
+pub(crate) use std::sync::{atomic, Mutex, MutexGuard};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::{atomic, Arc, Mutex, MutexGuard};
+pub(crate) use loom::sync::{atomic, Mutex, MutexGuard};
+
+/// The tree counts its own references (`node_ref.rs`); only the tests
+/// share data through an `Arc`.
+#[cfg(all(test, not(loom)))]
+pub(crate) use std::sync::Arc;
+
+#[cfg(all(test, loom))]
+pub(crate) use loom::sync::Arc;

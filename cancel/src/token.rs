@@ -1,5 +1,6 @@
-//! [`CancelToken`], the public handle to a node of the cancellation tree, and
-//! [`WaitForCancel`], the future that resolves when it is cancelled.
+//! [`CancelToken`], the public handle to a node of the cancellation tree,
+//! [`WaitForCancel`], the future that resolves when it is cancelled, and
+//! [`WaitForDrain`], the one that resolves when it is asked to drain.
 
 use std::fmt;
 use std::future::Future;
@@ -7,15 +8,16 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use crate::loom::Arc;
-use crate::tree::Node;
+use crate::node_ref::{HandleRef, NodeRef};
+use crate::tree::{List, Node};
 use crate::{Cancelled, Cause, DropGuard};
 
 /// A handle to one node of the cancellation tree (like a Go `context`).
 ///
 /// Cloning gives another handle to the *same* node. Cancelling a token
 /// cancels its whole subtree and never its parent. When the last clone of a
-/// token drops, its node leaves its parent (once it has no live children).
+/// token drops, its node leaves the tree; its children, if any, move up to
+/// its parent (so a cancel from above still reaches them).
 ///
 /// ```
 /// use quell_cancel::{CancelToken, Cause, CauseKind};
@@ -30,18 +32,7 @@ use crate::{Cancelled, Cause, DropGuard};
 /// assert!(child.cancelled_error().unwrap().is_inherited());
 /// ```
 #[derive(Clone)]
-pub struct CancelToken(Arc<Handle>);
-
-/// The one handle object of a node; its drop tells the tree (invariant 6a).
-struct Handle {
-    node: Arc<Node>,
-}
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        Node::release_handle(&self.node);
-    }
-}
+pub struct CancelToken(HandleRef);
 
 /// Identifies a waker registered with [`CancelToken::register_waker`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,12 +42,12 @@ pub struct WaiterKey {
 }
 
 impl CancelToken {
-    fn from_node(node: Arc<Node>) -> CancelToken {
-        CancelToken(Arc::new(Handle { node }))
+    fn from_node(node: HandleRef) -> CancelToken {
+        CancelToken(node)
     }
 
-    pub(crate) fn node(&self) -> &Arc<Node> {
-        &self.0.node
+    pub(crate) fn node(&self) -> &NodeRef {
+        self.0.node()
     }
 
     /// A fresh root token, never cancelled until someone cancels it.
@@ -126,6 +117,57 @@ impl CancelToken {
         }
     }
 
+    /// Requests a **drain** of this token and its whole subtree: an
+    /// advisory "finish what you are doing, take no new work" that comes
+    /// before a cancel. Unlike a cancel, a drain makes no await point
+    /// answer `Cancelled`; code observes it with
+    /// [`is_draining`](Self::is_draining) / [`draining`](Self::draining)
+    /// (or the free functions [`crate::is_draining`] / [`crate::draining`],
+    /// which see it inside shields too). Children created later are born
+    /// draining. Returns `true` if this call started the drain, `false` if
+    /// the token was already draining (the first drain cause wins) or is
+    /// cancelled (a cancel implies a drain).
+    ///
+    /// ```
+    /// use quell_cancel::{CancelToken, Cause, CauseKind};
+    /// let server = CancelToken::new();
+    /// let conn = server.child();
+    /// assert!(server.drain(Cause::shutdown()));
+    /// assert!(conn.is_draining() && !conn.is_cancelled());
+    /// assert_eq!(conn.drain_cause().unwrap().kind(), &CauseKind::Shutdown);
+    /// assert!(server.child().is_draining()); // born draining
+    /// // Then the cancel; the drain cause stays the first one.
+    /// assert!(server.cancel(Cause::explicit("grace over")));
+    /// assert_eq!(conn.drain_cause().unwrap().kind(), &CauseKind::Shutdown);
+    /// ```
+    pub fn drain(&self, cause: Cause) -> bool {
+        Node::drain(self.node(), cause)
+    }
+
+    /// Whether a drain (or a cancel, which implies one) of this token or an
+    /// ancestor has reached it. One `Acquire` load.
+    pub fn is_draining(&self) -> bool {
+        self.node().is_draining()
+    }
+
+    /// Why the token is draining: the first drain's cause or, if a cancel
+    /// came first, the cancel's. Never changes once `Some`.
+    pub fn drain_cause(&self) -> Option<Cause> {
+        self.node().drain_cause()
+    }
+
+    /// A future that resolves to the drain cause once the token drains (or
+    /// is cancelled). It is **not** a cancel point: it never answers
+    /// `Cancelled`, and it resolves inside shields like anywhere else. It
+    /// owns a clone of the token, is `Unpin`, and removes its waker when
+    /// dropped.
+    pub fn draining(&self) -> WaitForDrain {
+        WaitForDrain(Wait {
+            token: self.clone(),
+            key: None,
+        })
+    }
+
     /// Turns the token into a guard that cancels it (with
     /// `Cause::explicit("drop guard")`) when dropped.
     pub fn drop_guard(self) -> DropGuard {
@@ -134,15 +176,17 @@ impl CancelToken {
 
     /// Whether `self` and `other` are handles to the same node.
     pub fn same(&self, other: &CancelToken) -> bool {
-        Arc::ptr_eq(self.node(), other.node())
+        NodeRef::ptr_eq(self.node(), other.node())
     }
 
     /// Whether `self` is a strict ancestor of `other` (a token is not its
     /// own ancestor).
     pub fn is_ancestor_of(&self, other: &CancelToken) -> bool {
+        // One lock at a time; a splice meanwhile only skips a node that no
+        // handle (so not `self`) refers to.
         let mut cur = other.node().parent();
         while let Some(n) = cur {
-            if Arc::ptr_eq(n, self.node()) {
+            if NodeRef::ptr_eq(&n, self.node()) {
                 return true;
             }
             cur = n.parent();
@@ -163,7 +207,7 @@ impl CancelToken {
     /// registrations are not freed otherwise until the token is cancelled or
     /// its node dropped.
     pub fn register_waker(&self, waker: &Waker) -> Option<WaiterKey> {
-        self.node().register_waker(waker)
+        self.node().register_waker(List::Cancel, waker)
     }
 
     /// Removes the waker registered under `key`. A no-op if the cancel has
@@ -177,11 +221,12 @@ impl CancelToken {
     /// scope's token).
     #[doc(hidden)]
     pub fn handle_count(&self) -> usize {
-        Arc::strong_count(&self.0)
+        self.0.handle_count()
     }
 
-    /// Number of live, uncancelled children linked to this node (for tests
-    /// and leak checks).
+    /// Number of uncancelled children linked to this node (for tests and
+    /// leak checks). A child whose handles are all gone is spliced out, its
+    /// own children counted here instead.
     #[doc(hidden)]
     pub fn child_count(&self) -> usize {
         self.node().child_count()
@@ -217,35 +262,91 @@ impl Future for WaitForCancel {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Cancelled> {
         let this = self.get_mut();
-        loop {
-            if let Some(c) = this.token.cancelled_error() {
-                if let Some(key) = this.key.take() {
-                    this.token.deregister_waker(key);
-                }
-                return Poll::Ready(c);
-            }
-            match this.key {
-                Some(key) if this.token.node().update_waker(key, cx.waker()) => {
-                    return Poll::Pending
-                }
-                // The cancel took our waker: the flag is set; loop to read it.
-                Some(_) => this.key = None,
-                None => match this.token.register_waker(cx.waker()) {
-                    Some(key) => {
-                        this.key = Some(key);
-                        return Poll::Pending;
-                    }
-                    None => continue, // cancelled meanwhile: read the cause
-                },
-            }
-        }
+        poll_wait(&this.token, &mut this.key, List::Cancel, cx, |t| {
+            t.cancelled_error()
+        })
     }
 }
 
 impl Drop for WaitForCancel {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.token.deregister_waker(key);
+            self.token.node().deregister_waker(key);
+        }
+    }
+}
+
+/// A token and its registration in the drain waiter list.
+#[derive(Debug)]
+struct Wait {
+    token: CancelToken,
+    key: Option<WaiterKey>,
+}
+
+/// Future returned by [`CancelToken::draining`] (and [`crate::draining`]);
+/// resolves to the drain [`Cause`]. Not a cancel point.
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct WaitForDrain(Wait);
+
+impl WaitForDrain {
+    /// A future that never resolves (no task to drain: see
+    /// [`crate::draining`] outside a task).
+    pub(crate) fn never() -> WaitForDrain {
+        WaitForDrain(Wait {
+            token: CancelToken::new(),
+            key: None,
+        })
+    }
+}
+
+impl Future for WaitForDrain {
+    type Output = Cause;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Cause> {
+        let w = &mut self.get_mut().0;
+        poll_wait(&w.token, &mut w.key, List::Drain, cx, |t| t.drain_cause())
+    }
+}
+
+impl Drop for WaitForDrain {
+    fn drop(&mut self) {
+        if let Some(key) = self.0.key.take() {
+            self.0.token.node().deregister_waker(key);
+        }
+    }
+}
+
+/// The one poll loop of [`WaitForCancel`] and [`WaitForDrain`]: `ready`
+/// reads the event's outcome; otherwise the waker is registered in (or
+/// updated on) `which` list. A registration refused (or a key the event
+/// took) means the event fired: loop to read it (invariants 4 and 7 in
+/// `tree.rs`: the flag is set under the lock before the list is closed).
+fn poll_wait<T>(
+    token: &CancelToken,
+    key: &mut Option<WaiterKey>,
+    which: List,
+    cx: &mut Context<'_>,
+    ready: impl Fn(&CancelToken) -> Option<T>,
+) -> Poll<T> {
+    loop {
+        if let Some(v) = ready(token) {
+            if let Some(k) = key.take() {
+                token.node().deregister_waker(k);
+            }
+            return Poll::Ready(v);
+        }
+        match *key {
+            Some(k) if token.node().update_waker(k, cx.waker()) => return Poll::Pending,
+            // The event took our waker: its flag is set; loop to read it.
+            Some(_) => *key = None,
+            None => match token.node().register_waker(which, cx.waker()) {
+                Some(k) => {
+                    *key = Some(k);
+                    return Poll::Pending;
+                }
+                None => continue, // fired meanwhile: read it
+            },
         }
     }
 }

@@ -222,9 +222,29 @@ impl<T> WaiterList<T> {
     }
 
     /// Removes every entry; returns them, oldest first. Capacity is kept, and
-    /// the keys of the removed entries never match again.
+    /// the keys of the removed entries never match again (the generation
+    /// counter is not reset).
     pub fn take_all(&mut self) -> Taken<T> {
-        self.extract_if(|_| true)
+        let mut out = Taken::default();
+        if self.slots.is_empty() {
+            return out;
+        }
+        let mut i = self.head;
+        while i != NIL {
+            let s = &mut self.slots[i];
+            i = s.next;
+            if let Some(v) = s.value.take() {
+                out.push(v);
+            }
+        }
+        // No slot is live any more: start the slab over (no free-list
+        // pushes, which would allocate).
+        self.slots.clear();
+        self.free.clear();
+        self.head = NIL;
+        self.tail = NIL;
+        self.len = 0;
+        out
     }
 }
 

@@ -42,7 +42,8 @@ fn loom_cancel_vs_child() {
 
 /// Model 1b: cancel racing `child()` + drop of the child (and a grandchild
 /// through a middle node): nothing stays linked, nothing leaks (loom checks
-/// that every `Arc` is freed at the end of each execution).
+/// that every node is freed at the end of each execution: each carries a
+/// `loom::alloc::Track`).
 #[test]
 fn loom_cancel_vs_child_drop() {
     model(|| {
@@ -82,7 +83,7 @@ fn loom_cancel_vs_grandchild() {
 /// Model 1d: no cancel at all; the last handle of a middle node and its
 /// only child drop concurrently (invariant 6: whichever makes the middle
 /// node dead unlinks it, exactly once). The parent ends with no children and
-/// no `Arc` leaks (a missed unlink would leave a parent<->child cycle).
+/// no node leaks (a missed unlink would leave a parent<->child cycle).
 #[test]
 fn loom_concurrent_unlink() {
     model(|| {
@@ -206,5 +207,124 @@ fn loom_cancel_publishes_prior_writes() {
             assert_eq!(data.load(Ordering::Relaxed), 42);
         }
         th.join().unwrap();
+    });
+}
+
+/// Model 6 (invariant 6, splice vs cancel): the last handle of a middle
+/// node drops (its child moves up to the grandparent) while the
+/// grandparent is cancelled. The child ends cancelled with that cause
+/// whichever comes first, the root above is untouched, and nothing stays
+/// linked or leaks. Weakened (a splice that moves the children into a
+/// parent already cancelled, or that skips the move), the child is left
+/// uncancelled and this fails.
+#[test]
+fn loom_splice_vs_cancel() {
+    model(|| {
+        let root = CancelToken::new();
+        let parent = root.child();
+        let mid = parent.child();
+        let child = mid.child();
+        let th = thread::spawn(move || drop(mid));
+        parent.cancel(Cause::shutdown());
+        th.join().unwrap();
+        let e = child
+            .cancelled_error()
+            .expect("the cancel reached the child");
+        assert!(e.is_inherited() && e.cause().same(&parent.cause().unwrap()));
+        assert!(!root.is_cancelled());
+        assert_eq!(parent.child_count(), 0);
+        drop(child);
+        drop(parent);
+        assert_eq!(root.child_count(), 0);
+    });
+}
+
+/// Model 6b: a splice racing the moved child's own last drop and a cancel
+/// from above: the middle node and the child each leave exactly once
+/// (no double unlink, no link left to a freed node), and a grandchild kept
+/// alive below them still gets the cancel.
+#[test]
+fn loom_splice_vs_child_drop_and_cancel() {
+    model(|| {
+        let root = CancelToken::new();
+        let mid = root.child();
+        let child = mid.child();
+        let grandchild = child.child();
+        let th = thread::spawn(move || drop(child));
+        let r = root.clone();
+        let th2 = thread::spawn(move || r.cancel(Cause::shutdown()));
+        drop(mid);
+        th.join().unwrap();
+        assert!(th2.join().unwrap());
+        assert!(grandchild.is_cancelled());
+        drop(grandchild);
+        assert_eq!(root.child_count(), 0);
+    });
+}
+
+/// Model 7: drain racing cancel racing a child's creation (tree invariant
+/// 8). A child created under a node already draining is born draining; a
+/// drain that started has reached an existing child when it returns (unless
+/// the cancel got there, which drains too); every node ends draining and
+/// cancelled with one drain cause, the same down the subtree, and a drain
+/// cause once read never changes.
+#[test]
+fn loom_drain_vs_cancel_vs_child() {
+    model(|| {
+        let root = CancelToken::new();
+        let mid = root.child();
+        let d = Cause::explicit("drain");
+        let c = Cause::explicit("cancel");
+        let (r, m, d2) = (root.clone(), mid.clone(), d.clone());
+        let drainer = thread::spawn(move || {
+            let won = r.drain(d2);
+            if won {
+                assert!(m.is_draining(), "the drain walk reached the child");
+            }
+            won
+        });
+        let (r, c2) = (root.clone(), c.clone());
+        let canceller = thread::spawn(move || r.cancel(c2));
+        let was_draining = mid.is_draining();
+        let early = mid.drain_cause();
+        let child = mid.child();
+        if was_draining {
+            assert!(child.is_draining(), "born draining");
+        }
+        let seen = child.drain_cause();
+        let drain_won = drainer.join().unwrap();
+        assert!(canceller.join().unwrap());
+        let winner = if drain_won { d } else { c };
+        for t in [&root, &mid, &child] {
+            assert!(t.is_draining() && t.is_cancelled());
+            assert!(t.drain_cause().unwrap().same(&winner), "one drain cause");
+        }
+        for s in [early, seen].into_iter().flatten() {
+            assert!(s.same(&winner), "a drain cause never changes");
+        }
+    });
+}
+
+/// Model 8: a drain racing a splice (invariants 6 and 8). The middle node's
+/// last handle drops while the root drains: its child moves up into the
+/// root, possibly after the root's drain walk took its snapshot of the
+/// children, and must end draining all the same, with the root's cause.
+#[test]
+fn loom_drain_vs_splice() {
+    model(|| {
+        let root = CancelToken::new();
+        let mid = root.child();
+        let gc = mid.child();
+        let th = thread::spawn(move || drop(mid));
+        let d = Cause::explicit("drain");
+        assert!(root.drain(d.clone()));
+        th.join().unwrap();
+        assert!(gc.is_draining(), "the moved child was drained");
+        assert!(gc.drain_cause().unwrap().same(&d));
+        assert!(!gc.is_cancelled());
+        // Still linked (now to the root): a cancel reaches it.
+        root.cancel(Cause::shutdown());
+        assert!(gc.is_cancelled());
+        assert!(gc.drain_cause().unwrap().same(&d));
     });
 }

@@ -206,3 +206,56 @@ fn context_is_restored_after_enter() {
     context::enter(&task, || assert!(is_cancelled()));
     assert!(!is_cancelled());
 }
+
+#[test]
+fn a_drain_is_seen_inside_a_shield_and_is_no_cancel_point() {
+    let token = CancelToken::new();
+    let task = TestTask::new(token.clone());
+    let mut fut = std::pin::pin!(shield(async {
+        let before = crate::is_draining();
+        let cause = crate::draining().await;
+        // Drain observed, yet the await points still proceed.
+        let cp = checkpoint().await;
+        (
+            before,
+            cause,
+            crate::is_draining(),
+            cp.is_ok(),
+            is_cancelled(),
+        )
+    }));
+    assert!(poll_in(&task, fut.as_mut()).is_pending());
+    token.drain(Cause::explicit("deploy"));
+    match poll_in(&task, fut.as_mut()) {
+        Poll::Ready((before, cause, after, cp_ok, cancelled)) => {
+            assert!(!before);
+            assert_eq!(cause.message(), Some("deploy"));
+            assert!(after && cp_ok && !cancelled);
+        }
+        Poll::Pending => panic!("draining() did not resolve"),
+    }
+}
+
+#[test]
+fn a_drain_reaches_a_deadline_scope_opened_inside_a_shield() {
+    let token = CancelToken::new();
+    let task = TestTask::new(token.clone());
+    // A deadline scope inside a shield runs under a fresh root: cancels of
+    // the task do not reach it, drains of the task still do.
+    let inner = CancelToken::new();
+    let mut fut = std::pin::pin!(shield(async {
+        context::enter_scope(&inner, crate::is_draining)
+    }));
+    token.drain(Cause::shutdown());
+    assert_eq!(poll_in(&task, fut.as_mut()), Poll::Ready(true));
+    assert!(!inner.is_draining());
+}
+
+#[test]
+fn outside_a_task_nothing_drains() {
+    assert!(!crate::is_draining());
+    let mut d = crate::draining();
+    assert!(Pin::new(&mut d)
+        .poll(&mut Context::from_waker(Waker::noop()))
+        .is_pending());
+}

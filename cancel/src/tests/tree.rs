@@ -325,3 +325,75 @@ fn tokens_are_send_sync() {
     fn assert_unpin<T: Unpin>() {}
     assert_unpin::<crate::WaitForCancel>();
 }
+
+#[test]
+fn drain_flows_down_and_never_cancels() {
+    let root = CancelToken::new();
+    let a = root.child();
+    let a1 = a.child();
+    let b = root.child();
+    assert!(!a1.is_draining());
+    assert!(a.drain(Cause::explicit("a drains")));
+    assert!(a.is_draining() && a1.is_draining());
+    assert!(
+        !root.is_draining() && !b.is_draining(),
+        "never upwards or sideways"
+    );
+    assert!(!a1.is_cancelled());
+    assert_eq!(a1.drain_cause().unwrap().message(), Some("a drains"));
+    // First drain cause wins; a later drain of an ancestor stops at `a`.
+    assert!(!a.drain(Cause::shutdown()));
+    assert!(root.drain(Cause::shutdown()));
+    assert_eq!(a1.drain_cause().unwrap().message(), Some("a drains"));
+    assert_eq!(b.drain_cause().unwrap().kind(), &CauseKind::Shutdown);
+    // Born draining, with the parent's cause.
+    let late = a1.child();
+    assert!(late.is_draining() && !late.is_cancelled());
+    assert_eq!(late.drain_cause().unwrap().message(), Some("a drains"));
+    // A drained child is still linked: a cancel reaches it.
+    assert!(root.cancel(Cause::explicit("grace over")));
+    for t in [&a, &a1, &b, &late] {
+        assert!(t.is_cancelled());
+        assert!(t.is_draining());
+    }
+    assert_eq!(late.drain_cause().unwrap().message(), Some("a drains"));
+}
+
+#[test]
+fn cancel_implies_drain_with_the_cancel_cause() {
+    let root = CancelToken::new();
+    let child = root.child();
+    let mut wait = child.draining();
+    let c = Counter::new();
+    assert!(poll_once(&mut wait, &c.waker()).is_pending());
+    assert!(root.cancel(Cause::explicit("stop")));
+    assert_eq!(c.count(), 1, "the drain waiter was woken by the cancel");
+    match poll_once(&mut wait, &c.waker()) {
+        std::task::Poll::Ready(cause) => assert_eq!(cause.message(), Some("stop")),
+        std::task::Poll::Pending => panic!("a cancelled token is draining"),
+    }
+    assert!(child.is_draining());
+    assert!(
+        !root.drain(Cause::shutdown()),
+        "already draining (cancelled)"
+    );
+    assert_eq!(root.drain_cause().unwrap().message(), Some("stop"));
+    assert_eq!(root.child().drain_cause().unwrap().message(), Some("stop"));
+}
+
+#[test]
+fn a_drain_waiter_is_woken_once_and_deregisters_on_drop() {
+    let root = CancelToken::new();
+    let c = Counter::new();
+    let mut wait = root.child().draining();
+    assert!(poll_once(&mut wait, &c.waker()).is_pending());
+    drop(wait);
+    let mut wait = root.draining();
+    assert!(poll_once(&mut wait, &c.waker()).is_pending());
+    root.drain(Cause::shutdown());
+    assert_eq!(c.count(), 1);
+    assert!(poll_once(&mut wait, &c.waker()).is_ready());
+    // A cancel after the drain does not wake it again (it was taken).
+    root.cancel(Cause::shutdown());
+    assert_eq!(c.count(), 1);
+}

@@ -39,6 +39,7 @@ pub struct Builder {
     pub(crate) max_blocking_threads: usize,
     pub(crate) blocking_keep_alive: Duration,
     pub(crate) cancel_binding: bool,
+    pub(crate) shutdown_policy: super::ShutdownPolicy,
 }
 
 impl Default for Builder {
@@ -66,6 +67,7 @@ impl Builder {
             max_blocking_threads: 512,
             blocking_keep_alive: Duration::from_secs(10),
             cancel_binding: true,
+            shutdown_policy: super::ShutdownPolicy::default(),
         }
     }
 
@@ -118,6 +120,25 @@ impl Builder {
     /// How long an idle blocking thread waits for work before retiring.
     pub fn blocking_keep_alive(&mut self, d: Duration) -> &mut Self {
         self.blocking_keep_alive = d;
+        self
+    }
+
+    /// The phases of [`Runtime::shutdown`] (and the drain grace of
+    /// [`Runtime::shutdown_graceful`]); default: no drain grace, 5 s cancel
+    /// grace ([`ShutdownPolicy::default`](super::ShutdownPolicy)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use quell_executor::runtime::{Builder, ShutdownPolicy};
+    /// let rt = Builder::new()
+    ///     .shutdown_policy(ShutdownPolicy::new(Duration::from_secs(10), Duration::from_secs(2)))
+    ///     .build()
+    ///     .unwrap();
+    /// let report = rt.shutdown();
+    /// assert_eq!(report.policy.drain_grace, Duration::from_secs(10));
+    /// ```
+    pub fn shutdown_policy(&mut self, policy: super::ShutdownPolicy) -> &mut Self {
+        self.shutdown_policy = policy;
         self
     }
 

@@ -6,7 +6,7 @@ use std::panic::Location;
 
 use quell_cancel::{context as cancel_cx, CancelToken};
 
-use super::blocking::BlockingSpawner;
+use super::blocking::{BlockingOptions, BlockingSpawner};
 use super::context;
 use crate::loom::Arc;
 use crate::scheduler::{self, worker};
@@ -28,6 +28,7 @@ pub(crate) struct Inner {
     pub(crate) root: CancelToken,
     pub(crate) io: quell_io_driver::Handle,
     pub(crate) cancel_binding: bool,
+    pub(crate) shutdown_policy: super::ShutdownPolicy,
 }
 
 /// Which token a new task binds to.
@@ -91,14 +92,33 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        self.spawn_blocking_with(f, None, TokenChoice::Inherit, false, Location::caller())
+    }
+
+    pub(crate) fn spawn_blocking_with<F, R>(
+        &self,
+        f: F,
+        name: Option<&str>,
+        token: TokenChoice,
+        interruptible: bool,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
         // Blocking tasks have no scheduler root to reach: hold the token.
-        let binding = match self.binding_for(TokenChoice::Inherit) {
+        let binding = match self.binding_for(token) {
             Binding::Root => Binding::Inherit(self.inner.root.clone()),
             b => b,
         };
-        self.inner
-            .blocking
-            .spawn(self, f, binding, Location::caller())
+        let opts = BlockingOptions {
+            binding,
+            name,
+            interruptible,
+            location,
+        };
+        self.inner.blocking.spawn(self, f, opts)
     }
 
     /// The runtime's root cancel token: cancelling it cancels every task
@@ -107,19 +127,23 @@ impl Handle {
         &self.inner.root
     }
 
-    /// Number of live tasks (spawned and not yet completed).
+    /// Number of live tasks (spawned and not yet completed), blocking
+    /// tasks (queued or running) included.
     pub fn num_tasks(&self) -> usize {
-        self.inner.sched.owned.len()
+        self.inner.sched.owned.len() + self.inner.blocking.num_tasks()
     }
 
-    /// The live tasks: id, name, spawn location, and whether each one's
-    /// cancel scope is cancelled.
+    /// The live tasks: id, name, spawn location, whether each one's cancel
+    /// scope is cancelled, and for blocking tasks how long their closure
+    /// has been running ([`TaskInfo::blocking`](task::TaskInfo::blocking));
+    /// async tasks first, then blocking ones.
     pub fn tasks(&self) -> Vec<task::TaskInfo> {
         let mut v = Vec::new();
         self.inner
             .sched
             .owned
             .for_each(|h| v.push(task::TaskInfo::of(h)));
+        v.extend(self.inner.blocking.tasks());
         v
     }
 

@@ -5,8 +5,8 @@
 //! handle.rs    Handle: spawn from anywhere, current(), introspection
 //! context.rs   the thread's current runtime; "already driving" detection
 //! block_on.rs  drive a future on the calling thread
-//! blocking.rs  the bounded blocking pool (spawn_blocking)
-//! shutdown.rs  graceful shutdown: cancel → grace → abort, with a report
+//! blocking/    the bounded blocking pool (spawn_blocking), interruptible tasks
+//! shutdown.rs  graceful shutdown: drain → cancel → abort, with a report
 //! ```
 
 mod block_on;
@@ -27,7 +27,7 @@ pub use block_on::BlockOnError;
 pub use builder::Builder;
 pub(crate) use handle::TokenChoice;
 pub use handle::{Handle, TryCurrentError};
-pub use shutdown::ShutdownReport;
+pub use shutdown::{ShutdownPolicy, ShutdownReport};
 
 use crate::loom::Arc;
 use crate::scheduler::{self, park::SharedDriver, worker};
@@ -37,7 +37,8 @@ use crate::task::JoinHandle;
 ///
 /// Dropping it shuts it down: workers stop, every task's future is dropped
 /// (destructors run), and every thread is joined (contract C9). A blocking
-/// closure that is running is waited for.
+/// closure that is running is waited for; [`Runtime::shutdown_graceful`]
+/// bounds that wait by its grace instead.
 ///
 /// ```
 /// let rt = quell_executor::Runtime::new().unwrap();
@@ -74,6 +75,7 @@ impl Runtime {
                 root: sched.root.clone(),
                 io,
                 cancel_binding: b.cancel_binding,
+                shutdown_policy: b.shutdown_policy,
             }),
         };
         let mut rt = Runtime {

@@ -1,51 +1,147 @@
-//! Graceful shutdown: cancel → grace → abort, with a report of what had to
-//! be forced.
+//! Graceful shutdown in phases: drain → drain grace → cancel → cancel
+//! grace → abort, with a report of what each phase finished and what had to
+//! be forced (contract C12).
+//!
+//! ```text
+//!            shutdown_with(policy)
+//!                    │
+//!   root.drain(shutdown) ── tasks see is_draining(); await points proceed
+//!                    │      wait ≤ drain_grace for every task to finish
+//!   root.cancel(shutdown) ─ await points answer Cancelled
+//!                    │      wait ≤ cancel_grace
+//!   abort ───────────────── futures dropped; queued blocking closures never
+//!                    │      start; running ones are left on detached threads
+//!                 report
+//! ```
 
+use std::collections::HashSet;
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use quell_cancel::Cause;
 
 use super::Runtime;
-use crate::task::TaskInfo;
+use crate::task::{Id, TaskInfo};
 
-/// What [`Runtime::shutdown_graceful`] did.
+/// How long each phase of a graceful shutdown may take
+/// ([`Runtime::shutdown_with`]; the runtime's own policy is set with
+/// [`Builder::shutdown_policy`](super::Builder::shutdown_policy)).
+///
+/// ```
+/// use std::time::Duration;
+/// use quell_executor::runtime::ShutdownPolicy;
+/// let p = ShutdownPolicy::new(Duration::from_secs(10), Duration::from_secs(2));
+/// assert_eq!(p.drain_grace + p.cancel_grace, p.total());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownPolicy {
+    /// After the drain request: how long tasks may take to finish on their
+    /// own (stop accepting, finish in-flight work) before they are cancelled.
+    pub drain_grace: Duration,
+    /// After the cancel: how long cancelled tasks may take to unwind before
+    /// they are aborted.
+    pub cancel_grace: Duration,
+}
+
+impl ShutdownPolicy {
+    /// A policy with these two graces.
+    pub fn new(drain_grace: Duration, cancel_grace: Duration) -> ShutdownPolicy {
+        ShutdownPolicy {
+            drain_grace,
+            cancel_grace,
+        }
+    }
+
+    /// The longest the graces can take together (what shutdown is bounded
+    /// by, plus the abort itself).
+    pub fn total(&self) -> Duration {
+        self.drain_grace.saturating_add(self.cancel_grace)
+    }
+}
+
+impl Default for ShutdownPolicy {
+    /// No drain phase (drain and cancel at once) and a 5 s cancel grace:
+    /// code that does not watch for a drain loses nothing by it. Servers
+    /// that drain set a drain grace.
+    fn default() -> Self {
+        ShutdownPolicy::new(Duration::ZERO, Duration::from_secs(5))
+    }
+}
+
+/// What [`Runtime::shutdown_with`] (or `shutdown`, `shutdown_graceful`) did,
+/// phase by phase.
 #[derive(Debug, Clone)]
 pub struct ShutdownReport {
-    /// Live tasks when shutdown began.
+    /// The policy the shutdown ran with.
+    pub policy: ShutdownPolicy,
+    /// Live tasks when shutdown began (blocking tasks included).
     pub tasks_at_start: usize,
-    /// Tasks that finished on their own during the grace period.
+    /// Tasks that finished during the drain phase, before any cancel.
+    pub drained: usize,
+    /// How long the drain phase took.
+    pub drain_used: Duration,
+    /// Tasks that were still live when the drain grace ended and finished
+    /// during the cancel phase: they had to be cancelled.
+    pub cancelled: Vec<TaskInfo>,
+    /// How long the cancel phase took.
+    pub cancel_used: Duration,
+    /// Tasks that finished within the graces (`drained + cancelled.len()`).
     pub finished_in_grace: usize,
-    /// Tasks still alive after the grace period, whose futures were then
-    /// dropped (aborted): id, name, spawn location.
+    /// Tasks still alive after the cancel grace, whose futures were then
+    /// dropped (aborted): id, name, spawn location, and whether the cancel
+    /// reached them. Blocking tasks still queued are here too (their
+    /// closures never start).
     pub forced: Vec<TaskInfo>,
-    /// How long the grace phase took.
+    /// Blocking tasks whose closure was still running after the cancel
+    /// grace ([`TaskInfo::blocking`] says for how long). A running closure
+    /// cannot be dropped: shutdown returned without waiting for it, its
+    /// thread was left detached, finishes the closure on its own (the
+    /// output is discarded) and exits.
+    pub left_running: Vec<TaskInfo>,
+    /// How long the graces took together.
     pub grace_used: Duration,
 }
 
 impl ShutdownReport {
-    /// True if every task finished cooperatively.
-    pub fn is_clean(&self) -> bool {
-        self.forced.is_empty()
+    /// True if every task finished on its own during the drain phase.
+    pub fn is_drained(&self) -> bool {
+        self.cancelled.is_empty() && self.is_clean()
     }
+
+    /// True if nothing had to be aborted or left running (every task
+    /// finished after the drain or the cancel).
+    pub fn is_clean(&self) -> bool {
+        self.forced.is_empty() && self.left_running.is_empty()
+    }
+}
+
+fn write_task(f: &mut fmt::Formatter<'_>, what: &str, t: &TaskInfo) -> fmt::Result {
+    write!(f, "  {what}: task {}", t.id)?;
+    if let Some(n) = &t.name {
+        write!(f, " {n:?}")?;
+    }
+    write!(f, " spawned at {}", t.location)
 }
 
 impl fmt::Display for ShutdownReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "shutdown: {} task(s) live, {} finished within {:?}, {} forced",
+            "shutdown: {} task(s) live; drain: {} finished within {:?}; cancel: {} finished within {:?}; {} forced, {} left running",
             self.tasks_at_start,
-            self.finished_in_grace,
-            self.grace_used,
-            self.forced.len()
+            self.drained,
+            self.drain_used,
+            self.cancelled.len(),
+            self.cancel_used,
+            self.forced.len(),
+            self.left_running.len()
         )?;
+        for t in &self.cancelled {
+            write_task(f, "cancelled", t)?;
+            writeln!(f, " (ignored the drain, stopped on cancel)")?;
+        }
         for t in &self.forced {
-            write!(f, "  forced: task {}", t.id)?;
-            if let Some(n) = &t.name {
-                write!(f, " {n:?}")?;
-            }
-            write!(f, " spawned at {}", t.location)?;
+            write_task(f, "forced", t)?;
             // Whether it had been told to stop: a cancelled task still
             // alive ignored its cancel (the leak quell exists to expose).
             if t.cancelled {
@@ -54,20 +150,48 @@ impl fmt::Display for ShutdownReport {
                 writeln!(f, " (not cancelled: outside the root's tree)")?;
             }
         }
+        for t in &self.left_running {
+            write_task(f, "left running", t)?;
+            match t.blocking.as_ref().and_then(|b| b.running_for) {
+                Some(d) => write!(f, " (blocking closure running for {d:?}")?,
+                None => write!(f, " (blocking closure")?,
+            }
+            let c = if t.cancelled {
+                "cancelled"
+            } else {
+                "not cancelled"
+            };
+            writeln!(f, ", {c}; its thread is detached)")?;
+        }
         Ok(())
     }
 }
 
 impl Runtime {
-    /// Shuts down in three steps: **cancel** the root token with
-    /// `Cause::shutdown()` (every task that inherited it is woken and its
-    /// await points answer `Cancelled`), wait up to `grace` for tasks to
+    /// Shuts down with the runtime's policy
+    /// ([`Builder::shutdown_policy`](super::Builder::shutdown_policy)); see
+    /// [`shutdown_with`](Self::shutdown_with).
+    pub fn shutdown(self) -> ShutdownReport {
+        let policy = self.handle.inner.shutdown_policy;
+        self.shutdown_with(policy)
+    }
+
+    /// Shuts down with the runtime policy's drain grace and `grace` as the
+    /// cancel grace: `shutdown_with(ShutdownPolicy { cancel_grace: grace,
+    /// ..builder's policy })`. With the default policy (no drain grace)
+    /// that is **cancel** the root token with `Cause::shutdown()` (a drain
+    /// is requested at the same moment), wait up to `grace` for tasks to
     /// finish, then **abort** the rest (drop their futures) and stop. The
     /// report lists the tasks that had to be forced, with where they were
     /// spawned.
     ///
     /// Tasks under a detached or foreign token are not cancelled by the
     /// root; they are aborted after the grace period like any straggler.
+    ///
+    /// Blocking tasks count as tasks: shutdown waits for their closures
+    /// too, but never past the grace. A closure still running then cannot
+    /// be dropped; it is listed in [`ShutdownReport::left_running`] and its
+    /// thread is left detached to finish on its own.
     ///
     /// ```
     /// use quell_cancel::CancellableExt;
@@ -83,25 +207,101 @@ impl Runtime {
     /// assert_eq!(report.forced[0].name.as_deref(), Some("stubborn"));
     /// ```
     pub fn shutdown_graceful(self, grace: Duration) -> ShutdownReport {
+        let policy = ShutdownPolicy {
+            cancel_grace: grace,
+            ..self.handle.inner.shutdown_policy
+        };
+        self.shutdown_with(policy)
+    }
+
+    /// Shuts down in phases (contract C12; docs/cancellation.md, "Shutdown
+    /// in phases"):
+    ///
+    /// 1. **drain** the root token with `Cause::shutdown()`: every task
+    ///    that inherited it sees `cancel::is_draining()` (inside shields
+    ///    too) and its `cancel::draining()` resolves; no await point answers
+    ///    `Cancelled`. Wait up to `drain_grace` for every task to finish.
+    /// 2. **cancel** the root token with `Cause::shutdown()`: await points
+    ///    answer `Cancelled`. Wait up to `cancel_grace`.
+    /// 3. **abort** the rest (drop their futures), stop the workers, and
+    ///    return the report. Blocking closures still running are left on
+    ///    their (detached) threads.
+    ///
+    /// A phase ends early once no task is left. Shutdown returns within
+    /// `policy.total()` plus the time the abort takes (dropping futures
+    /// runs their destructors), whatever blocking work is running.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use quell_executor::runtime::ShutdownPolicy;
+    /// let rt = quell_executor::Runtime::new().unwrap();
+    /// // Finishes on drain: the report counts it as drained.
+    /// rt.spawn(async { quell_cancel::draining().await; });
+    /// let report = rt.shutdown_with(ShutdownPolicy::new(Duration::from_secs(5), Duration::from_secs(1)));
+    /// assert_eq!(report.drained, 1);
+    /// assert!(report.is_drained(), "{report}");
+    /// ```
+    pub fn shutdown_with(self, policy: ShutdownPolicy) -> ShutdownReport {
         let start = Instant::now();
-        let tasks_at_start = self.handle.num_tasks();
-        self.handle.root_token().cancel(Cause::shutdown());
-        let deadline = start + grace;
-        // Waiting for tasks here is the point (not coordination by sleep):
-        // poll the live count with a short backoff until none or deadline.
-        let mut backoff = Duration::from_micros(50);
-        while self.handle.num_tasks() > 0 && Instant::now() < deadline {
-            std::thread::sleep(backoff.min(deadline.saturating_duration_since(Instant::now())));
-            backoff = (backoff * 2).min(Duration::from_millis(5));
+        let handle = self.handle.clone();
+        let tasks_at_start = handle.num_tasks();
+        let root = handle.root_token();
+
+        // Phase 1: drain.
+        root.drain(Cause::shutdown());
+        if !policy.drain_grace.is_zero() {
+            self.wait_for_tasks(start + policy.drain_grace);
         }
-        let forced = self.handle.tasks();
+        let drain_used = start.elapsed();
+        let live_at_cancel = handle.tasks();
+        let drained = tasks_at_start.saturating_sub(live_at_cancel.len());
+
+        // Phase 2: cancel.
+        let cancel_start = Instant::now();
+        root.cancel(Cause::shutdown());
+        self.wait_for_tasks(cancel_start + policy.cancel_grace);
+        let cancel_used = cancel_start.elapsed();
+
+        // Phase 3: abort what is left.
+        let live: Vec<TaskInfo> = handle.tasks();
+        let still: HashSet<Id> = live.iter().map(|t| t.id).collect();
+        let cancelled: Vec<TaskInfo> = live_at_cancel
+            .into_iter()
+            .filter(|t| !still.contains(&t.id))
+            .collect();
+        let (left_running, forced): (Vec<_>, Vec<_>) = live
+            .into_iter()
+            .partition(|t| t.blocking.as_ref().is_some_and(|b| b.running_for.is_some()));
         let grace_used = start.elapsed();
+        // The graces are over: the pool waits for no running closure.
+        handle.inner.blocking.shutdown_by(Instant::now());
         drop(self);
         ShutdownReport {
+            policy,
             tasks_at_start,
-            finished_in_grace: tasks_at_start.saturating_sub(forced.len()),
+            drained,
+            drain_used,
+            finished_in_grace: drained + cancelled.len(),
+            cancelled,
+            cancel_used,
             forced,
+            left_running,
             grace_used,
+        }
+    }
+
+    /// Waits until no task is live or `deadline` passed. Waiting for tasks
+    /// here is the point (not coordination by sleep): poll the live count
+    /// with a short backoff.
+    fn wait_for_tasks(&self, deadline: Instant) {
+        let mut backoff = Duration::from_micros(50);
+        while self.handle.num_tasks() > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            std::thread::sleep(backoff.min(left));
+            backoff = (backoff * 2).min(Duration::from_millis(5));
         }
     }
 }

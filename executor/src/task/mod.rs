@@ -138,6 +138,19 @@ pub struct TaskInfo {
     /// Whether the task's cancel scope is cancelled: by its handle, its
     /// token or any ancestor, or a deadline (what its await points answer).
     pub cancelled: bool,
+    /// For a `spawn_blocking` task: whether its closure runs yet, and for
+    /// how long. `None` for an async task.
+    pub blocking: Option<BlockingInfo>,
+}
+
+/// What [`TaskInfo`] says of a blocking task.
+#[derive(Debug, Clone)]
+pub struct BlockingInfo {
+    /// How long its closure has been running; `None` while it is queued.
+    pub running_for: Option<std::time::Duration>,
+    /// Whether it was spawned interruptible
+    /// ([`SpawnBuilder::interruptible`]).
+    pub interruptible: bool,
 }
 
 impl TaskInfo {
@@ -153,6 +166,7 @@ impl TaskInfo {
             name: trailer.name.as_deref().map(str::to_owned),
             location: trailer.location,
             cancelled,
+            blocking: None,
         }
     }
 }

@@ -78,6 +78,7 @@ pub struct SpawnBuilder<'a> {
     name: Option<&'a str>,
     token: Option<CancelToken>,
     detached: bool,
+    interruptible: bool,
 }
 
 impl<'a> SpawnBuilder<'a> {
@@ -105,6 +106,78 @@ impl<'a> SpawnBuilder<'a> {
         self.token = None;
         self.detached = true;
         self
+    }
+
+    /// For [`spawn_blocking`](Self::spawn_blocking): on cancel of the
+    /// task's scope, the runtime interrupts the closure's current blocking
+    /// syscall, which returns `EINTR` (`io::ErrorKind::Interrupted`): it
+    /// sends `SIGURG` to the closure's thread (handler installed once,
+    /// without `SA_RESTART`), and sends it again at growing intervals (1 ms
+    /// up to 50 ms) for as long as the closure runs, in case the first one
+    /// landed between two syscalls. The closure's part of the contract: on
+    /// `EINTR`, check [`quell_cancel::is_cancelled`] and return if set
+    /// (else retry). Loops that retry `EINTR` themselves (`read_exact`,
+    /// `write_all`, `thread::sleep`) are not interrupted.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use std::os::fd::FromRawFd;
+    /// use quell_cancel::Cause;
+    /// let rt = quell_executor::Runtime::new().unwrap();
+    /// let mut fds = [0; 2];
+    /// // SAFETY: `fds` has room for the two descriptors pipe(2) writes.
+    /// assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    /// // SAFETY: the read end is ours alone from here on.
+    /// let mut rd = unsafe { std::fs::File::from_raw_fd(fds[0]) };
+    /// let h = quell_executor::task::SpawnBuilder::new()
+    ///     .interruptible()
+    ///     .spawn_blocking_on(move || loop {
+    ///         // Nobody writes: this read blocks until interrupted.
+    ///         match rd.read(&mut [0u8; 16]) {
+    ///             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+    ///                 if quell_cancel::is_cancelled() {
+    ///                     return "interrupted";
+    ///                 }
+    ///             }
+    ///             _ => return "read",
+    ///         }
+    ///     }, rt.handle());
+    /// h.cancel(Cause::explicit("stop"));
+    /// assert_eq!(rt.block_on(h).unwrap(), "interrupted");
+    /// # unsafe { libc::close(fds[1]) };
+    /// ```
+    pub fn interruptible(mut self) -> Self {
+        self.interruptible = true;
+        self
+    }
+
+    /// Runs a blocking closure on the current runtime's blocking pool with
+    /// these options (name, token, [`interruptible`](Self::interruptible)).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let h = Handle::current();
+        self.spawn_blocking_on(f, &h)
+    }
+
+    /// Runs a blocking closure on `handle`'s blocking pool with these options.
+    #[track_caller]
+    pub fn spawn_blocking_on<F, R>(self, f: F, handle: &Handle) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let loc = Location::caller();
+        let interruptible = self.interruptible;
+        let (name, choice) = self.choice();
+        handle.spawn_blocking_with(f, name, choice, interruptible, loc)
     }
 
     fn choice(self) -> (Option<&'a str>, TokenChoice) {

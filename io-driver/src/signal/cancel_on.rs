@@ -1,5 +1,6 @@
 //! [`cancel_on`]: cancel a token when one of a set of signals arrives, from
-//! a dedicated thread.
+//! a dedicated thread; [`drain_on`]: drain it on the first delivery and
+//! cancel it on the second.
 //!
 //! # Why a thread
 //!
@@ -24,6 +25,8 @@
 //!    through signal-hook's own self-pipe, and calls
 //!    `token.cancel(Cause::signal(signo))` for each delivery. The first
 //!    delivery wins (a token keeps its first cause); later ones are no-ops.
+//!    For `drain_on`, the first delivery calls `token.drain(..)` instead
+//!    and the second one (of any of the signals) `token.cancel(..)`.
 //! 3. Dropping the [`CancelOnSignal`] closes the `Signals` handle (the
 //!    iterator ends), joins the thread, and drops `Signals` (its actions are
 //!    unregistered). The OS-level handlers stay installed (module docs).
@@ -79,11 +82,76 @@ pub fn cancel_on(
     signals: impl IntoIterator<Item = SignalKind>,
     token: &CancelToken,
 ) -> io::Result<CancelOnSignal> {
+    listen("cancel_on", signals, token, |token, _, signo| {
+        token.cancel(Cause::signal(signo));
+    })
+}
+
+/// The drain form of [`cancel_on`]: the **first** delivery of one of
+/// `signals` *drains* `token` ([`CancelToken::drain`] with
+/// [`Cause::signal`]`(signo)`: tasks see `is_draining()`, stop taking new
+/// work and finish what is in flight; no await point answers `Cancelled`),
+/// and a **second** delivery (of any of them) *cancels* it, with that
+/// signal's cause. The usual server shape: the first `SIGTERM` or Ctrl-C
+/// starts a graceful drain, a second one says "now". After the cancel,
+/// further deliveries do nothing.
+///
+/// Deliveries that arrive together may coalesce into one (signals are not
+/// queued), so "second" means a delivery the listening thread saw after it
+/// handled the first. Whether a grace ends the drain is the program's (or
+/// the executor's `Runtime::shutdown_with`) business; this guard only counts signals.
+///
+/// # Errors
+///
+/// As [`cancel_on`].
+///
+/// ```
+/// use quell_cancel::{CancelToken, CauseKind};
+/// use quell_io_driver::signal::{self, SignalKind};
+///
+/// let token = CancelToken::new();
+/// let _guard = signal::drain_on([SignalKind::user_defined1()], &token)?;
+/// // SAFETY: raise(3) is always safe to call; SIGUSR1's handler is
+/// // installed, so the signal does not kill the process.
+/// unsafe { libc::raise(libc::SIGUSR1) };
+/// while !token.is_draining() {
+///     std::thread::yield_now();
+/// }
+/// assert!(!token.is_cancelled(), "the first signal only drains");
+/// assert_eq!(token.drain_cause().unwrap().kind(), &CauseKind::Signal(libc::SIGUSR1));
+/// // SAFETY: as above.
+/// unsafe { libc::raise(libc::SIGUSR1) };
+/// while !token.is_cancelled() {
+///     std::thread::yield_now();
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn drain_on(
+    signals: impl IntoIterator<Item = SignalKind>,
+    token: &CancelToken,
+) -> io::Result<CancelOnSignal> {
+    listen("drain_on", signals, token, |token, n, signo| {
+        if n == 0 {
+            token.drain(Cause::signal(signo));
+        } else {
+            token.cancel(Cause::signal(signo));
+        }
+    })
+}
+
+/// Steps 1–2 for both forms: `on(token, n, signo)` runs on the listening
+/// thread for the `n`-th delivery (from 0).
+fn listen(
+    what: &str,
+    signals: impl IntoIterator<Item = SignalKind>,
+    token: &CancelToken,
+    on: fn(&CancelToken, usize, i32),
+) -> io::Result<CancelOnSignal> {
     let kinds: Vec<SignalKind> = signals.into_iter().collect();
     if kinds.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "cancel_on needs at least one signal",
+            format!("{what} needs at least one signal"),
         ));
     }
     let signos = kinds
@@ -98,8 +166,8 @@ pub fn cancel_on(
     let thread = thread::Builder::new()
         .name("quell-signal".into())
         .spawn(move || {
-            for signo in listener.forever() {
-                token.cancel(Cause::signal(signo));
+            for (n, signo) in listener.forever().enumerate() {
+                on(&token, n, signo);
             }
         })?; // on error the closure, and `listener` with it, was dropped
     Ok(CancelOnSignal {
@@ -109,8 +177,9 @@ pub fn cancel_on(
     })
 }
 
-/// The guard returned by [`cancel_on`]: while it lives, the signals cancel
-/// the token. Dropping it stops the listening thread and waits for it.
+/// The guard returned by [`cancel_on`] and [`drain_on`]: while it lives,
+/// the signals drain or cancel the token. Dropping it stops the listening
+/// thread and waits for it.
 #[must_use = "dropping the guard stops listening for the signals"]
 pub struct CancelOnSignal {
     kinds: Vec<SignalKind>,

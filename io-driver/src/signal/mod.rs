@@ -5,7 +5,8 @@
 //! kind.rs       SignalKind, and which numbers may be handled
 //! pipe.rs       one listener's self-pipe: signal-hook action → socket → driver
 //! stream.rs     Signal (recv / poll_recv), signal(), ctrl_c()
-//! cancel_on.rs  cancel_on(): a thread that cancels a token on a signal
+//! cancel_on.rs  cancel_on(), drain_on(): a thread that cancels (or first
+//!               drains) a token on a signal
 //! ```
 //!
 //! # Delivery
@@ -58,6 +59,10 @@
 //! a dedicated thread (see `cancel_on.rs` for why), so it works however
 //! busy the runtime is.
 //!
+//! [`drain_on`] is the graceful form: the first delivery *drains* the
+//! token (an advisory "finish in-flight work", no await point answers
+//! `Cancelled`) and a second delivery cancels it.
+//!
 //! Not compiled under `cfg(loom)`: signal dispositions are process-global
 //! and outside what a loom model can explore.
 //!
@@ -71,6 +76,6 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
-pub use cancel_on::{cancel_on, CancelOnSignal};
+pub use cancel_on::{cancel_on, drain_on, CancelOnSignal};
 pub use kind::SignalKind;
 pub use stream::{ctrl_c, signal, Signal};

@@ -222,3 +222,41 @@ fn cancel_on_cancels_with_the_signal_cause() {
     assert!(child.cause().unwrap().same(&token.cause().unwrap()));
     drop(guard); // joins the thread
 }
+
+#[test]
+fn drain_on_drains_first_and_cancels_on_the_second_delivery() {
+    let (first, second) = (rt_signal(11), rt_signal(12));
+    let token = CancelToken::new();
+    let child = token.child();
+    let guard = super::drain_on([first, second], &token).unwrap();
+    let wait = |what: &str, cond: &dyn Fn() -> bool| {
+        // Hang guard only: the listening thread reacts promptly.
+        let start = std::time::Instant::now();
+        while !cond() {
+            assert!(start.elapsed() < Duration::from_secs(30), "never {what}");
+            std::thread::yield_now();
+        }
+    };
+    raise(first);
+    wait("drained", &|| child.is_draining());
+    assert!(!token.is_cancelled(), "the first delivery only drains");
+    assert_eq!(
+        child.drain_cause().unwrap().kind(),
+        &CauseKind::Signal(first.as_raw_value())
+    );
+    raise(second);
+    wait("cancelled", &|| child.is_cancelled());
+    assert_eq!(
+        token.cause().unwrap().kind(),
+        &CauseKind::Signal(second.as_raw_value())
+    );
+    // The drain cause stays the first one.
+    assert_eq!(
+        child.drain_cause().unwrap().kind(),
+        &CauseKind::Signal(first.as_raw_value())
+    );
+    let err = super::drain_on([], &token).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("drain_on"), "{err}");
+    drop(guard);
+}
