@@ -8,8 +8,8 @@ use quell_cancel::{rt_internal as cancel_cx, CancelToken};
 
 use super::blocking::{BlockingOptions, BlockingSpawner};
 use super::context;
+use super::flavor::Scheduler;
 use crate::loom::Arc;
-use crate::scheduler::{self, worker};
 use crate::task::{self, Binding, JoinHandle};
 
 /// A handle to a runtime: spawn onto it from any thread.
@@ -23,7 +23,7 @@ impl std::panic::UnwindSafe for Handle {}
 impl std::panic::RefUnwindSafe for Handle {}
 
 pub(crate) struct Inner {
-    pub(crate) sched: Arc<scheduler::Handle>,
+    pub(crate) sched: Scheduler,
     pub(crate) blocking: BlockingSpawner,
     pub(crate) root: CancelToken,
     pub(crate) io: quell_io_driver::rt_internal::Handle,
@@ -75,7 +75,8 @@ impl Handle {
 
     /// Spawns a task onto this runtime. After the runtime shut down, the
     /// task is not run: its future is dropped and the handle yields a
-    /// `JoinError` with `is_shutdown()`.
+    /// `JoinError` with `is_shutdown()`. On a current-thread runtime the
+    /// task runs once a thread is inside `block_on`.
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
@@ -130,7 +131,7 @@ impl Handle {
     /// Number of live tasks (spawned and not yet completed), blocking
     /// tasks (queued or running) included.
     pub fn num_tasks(&self) -> usize {
-        self.inner.sched.owned.len() + self.inner.blocking.num_tasks()
+        self.inner.sched.num_tasks() + self.inner.blocking.num_tasks()
     }
 
     /// The live tasks: id, name, spawn location, whether each one's cancel
@@ -138,11 +139,7 @@ impl Handle {
     /// has been running ([`TaskInfo::blocking`](task::TaskInfo::blocking));
     /// async tasks first, then blocking ones.
     pub fn tasks(&self) -> Vec<task::TaskInfo> {
-        let mut v = Vec::new();
-        self.inner
-            .sched
-            .owned
-            .for_each(|h| v.push(task::TaskInfo::of(h)));
+        let mut v = self.inner.sched.tasks();
         v.extend(self.inner.blocking.tasks());
         v
     }
@@ -154,7 +151,8 @@ impl Handle {
         &self.inner.io
     }
 
-    /// Number of worker threads.
+    /// Number of worker threads (0 for a current-thread runtime, whose
+    /// tasks run on the thread inside `block_on`).
     pub fn num_workers(&self) -> usize {
         self.inner.sched.num_workers()
     }
@@ -199,16 +197,8 @@ impl Handle {
             name: name.map(Into::into),
             location,
         };
-        let sched = &self.inner.sched;
-        let (task, notified, join) = task::new_task(future, sched.clone(), meta);
-        if let Err(task) = sched.owned.bind(task) {
-            // Shut down: drop the future now; the handle reports it.
-            task.shutdown();
-            drop(notified);
-            return join;
-        }
-        worker::schedule(sched, notified, true);
-        join
+        // After shutdown the future is dropped now; the handle reports it.
+        self.inner.sched.spawn(future, meta)
     }
 }
 

@@ -188,7 +188,7 @@ impl BlockingSpawner {
         let waker = Waker::from(Arc::new(interrupt::Interrupt {
             registry: self.shared.registry.clone(),
             id,
-            io: handle.io().clone(),
+            io: handle.inner.io.clone(),
         }));
         let key = token.register_waker(&waker);
         if key.is_none() {
