@@ -57,6 +57,16 @@ pub trait TaskCancel {
     fn note_cancelled_scope(&self, token: &CancelToken, inside: bool) {
         let _ = (token, inside);
     }
+
+    /// An await point of the task just observed the cancellation that
+    /// `token` (the current scope's token) reports: [`observed`] answered
+    /// `Some`. Called on that path only (never while not cancelled), so a
+    /// runtime can measure cancel latency (cancel requested, see
+    /// [`CancelToken::cancelled_at`], to observed) at no cost to tasks
+    /// that are not cancelled. Defaults to doing nothing.
+    fn cancel_observed(&self, token: &CancelToken) {
+        let _ = token;
+    }
 }
 
 /// Operations per poll before a runtime resource forces a yield.
@@ -67,12 +77,15 @@ struct Frame {
     task: Option<NonNull<dyn TaskCancel>>,
     shield: u32,
     budget: u32,
+    /// Set by [`poll_proceed`] when it forced a yield in this poll.
+    forced: bool,
 }
 
 const NO_TASK: Frame = Frame {
     task: None,
     shield: 0,
     budget: u32::MAX,
+    forced: false,
 };
 
 // Under loom, threads are coroutines on one OS thread: the context must be
@@ -108,6 +121,7 @@ pub fn enter<R>(task: &dyn TaskCancel, f: impl FnOnce() -> R) -> R {
         task: Some(ptr),
         shield: 0,
         budget: BUDGET,
+        forced: false,
     };
     let _restore = Restore(CURRENT.with(|c| c.replace(frame)));
     f()
@@ -128,7 +142,9 @@ pub fn enter_scope<R>(token: &CancelToken, f: impl FnOnce() -> R) -> R {
             let mut prev = self.0;
             let _ = CURRENT.try_with(|c| {
                 // Carry the budget consumed inside the scope outwards.
-                prev.budget = c.get().budget;
+                let inner = c.get();
+                prev.budget = inner.budget;
+                prev.forced |= inner.forced;
                 c.set(prev)
             });
         }
@@ -147,6 +163,7 @@ pub fn enter_scope<R>(token: &CancelToken, f: impl FnOnce() -> R) -> R {
         task: Some(ptr),
         shield: 0,
         budget: outer.budget,
+        forced: outer.forced,
     };
     let _restore = Restore(CURRENT.with(|c| c.replace(frame)));
     f()
@@ -191,6 +208,14 @@ impl TaskCancel for Scoped<'_> {
         // SAFETY: as in `cancelled`.
         if let Some(o) = self.outer.map(|o| unsafe { o.as_ref() }) {
             o.note_cancelled_scope(token, inside);
+        }
+    }
+    fn cancel_observed(&self, token: &CancelToken) {
+        // The task is the one observing, whichever scope's cancel it was:
+        // tell the enclosing scope (and so the task). SAFETY: as in
+        // `drain_token`.
+        if let Some(o) = self.real.map(|o| unsafe { o.as_ref() }) {
+            o.cancel_observed(token);
         }
     }
 }
@@ -251,7 +276,12 @@ pub fn observed() -> Option<Cancelled> {
     if is_shielded() {
         return None;
     }
-    with_current(|task| task?.cancelled())
+    with_current(|task| {
+        let task = task?;
+        let c = task.cancelled()?;
+        task.cancel_observed(task.token());
+        Some(c)
+    })
 }
 
 /// Cooperative budget: called by runtime resources (channels, sockets,
@@ -264,6 +294,10 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
         .try_with(|c| {
             let mut fr = c.get();
             if fr.budget == 0 {
+                if !fr.forced {
+                    fr.forced = true;
+                    c.set(fr);
+                }
                 return true;
             }
             if fr.budget != u32::MAX {
@@ -279,6 +313,13 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     } else {
         Poll::Ready(())
     }
+}
+
+/// Whether [`poll_proceed`] forced a yield (answered `Pending` for the
+/// budget) in the current poll of the current task: what a runtime counts
+/// as a forced yield once the poll returns. `false` outside a task.
+pub fn budget_forced_yield() -> bool {
+    CURRENT.try_with(|c| c.get().forced).unwrap_or(false)
 }
 
 /// The remaining cooperative budget of the current poll (`None` outside a task).

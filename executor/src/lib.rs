@@ -11,6 +11,9 @@
 //!   by `#[macro_export]` from `task/task_local.rs`).
 //! * [`runtime`]: `Runtime`, `runtime::Builder`, `Handle`, `block_on`, blocking pool.
 //! * `scheduler` (internal): queues, idle/park protocol, stealing.
+//! * [`metrics`]: the [`RuntimeMetrics`](metrics::RuntimeMetrics) snapshot
+//!   (`Handle::metrics`); `hooks` (internal) runs the builder's callbacks
+//!   (thread start/stop, task spawn/terminate, before/after poll).
 //!
 //! Every task runs under a cancel token from `quell_cancel`; the executor
 //! binds a task to its token the first time it parks, so cancelling the
@@ -33,7 +36,9 @@
 // and scheduler code), so much of the crate is unused there.
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
+pub(crate) mod hooks;
 pub(crate) mod loom;
+pub mod metrics;
 
 #[cfg(not(loom))]
 pub mod runtime;

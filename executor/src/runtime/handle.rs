@@ -9,6 +9,7 @@ use quell_cancel::{context as cancel_cx, CancelToken};
 use super::blocking::{BlockingOptions, BlockingSpawner};
 use super::context;
 use crate::loom::Arc;
+use crate::metrics::{RuntimeHistograms, RuntimeMetrics};
 use crate::scheduler::{self, worker};
 use crate::task::{self, Binding, JoinHandle};
 
@@ -147,6 +148,39 @@ impl Handle {
         v
     }
 
+    /// A snapshot of the runtime's metrics: worker counters, queue depths,
+    /// the blocking pool, the I/O driver, timers, and the histograms if
+    /// enabled ([`Builder::enable_metrics_histograms`](super::Builder::enable_metrics_histograms)).
+    /// Cheap enough to take often (no worker is stopped); see
+    /// docs/observability.md for what each number means.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        let sched = &self.inner.sched;
+        let worker: Vec<_> = (0..sched.num_workers())
+            .map(|i| sched.stats.worker_snapshot(i, sched.remotes[i].steal.len()))
+            .collect();
+        let histograms = sched
+            .stats
+            .histograms()
+            .then(|| RuntimeHistograms::sum(worker.iter().filter_map(|w| w.histograms.as_ref())));
+        let (blocking_threads, blocking_idle_threads, blocking_queue_depth) =
+            self.inner.blocking.pool_stats();
+        RuntimeMetrics {
+            workers: sched.num_workers(),
+            alive_tasks: sched.owned.len(),
+            global_queue_depth: sched.inject.len(),
+            remote_schedules: sched.stats.remote_schedules(),
+            worker,
+            blocking_threads,
+            blocking_idle_threads,
+            blocking_queue_depth,
+            io_sources: self.inner.io.num_sources(),
+            io_driver_turns: self.inner.io.num_turns() as u64,
+            io_events: self.inner.io.num_events() as u64,
+            active_timers: self.inner.io.num_timers(),
+            histograms,
+        }
+    }
+
     /// The I/O driver's handle (registration, timers).
     pub fn io(&self) -> &quell_io_driver::Handle {
         &self.inner.io
@@ -205,6 +239,7 @@ impl Handle {
             drop(notified);
             return join;
         }
+        sched.task_spawned(&notified);
         worker::schedule(sched, notified, true);
         join
     }

@@ -76,7 +76,11 @@ where
                     match unsafe { &mut *stage } {
                         Stage::Running(fut) => {
                             // SAFETY: see above: the future never moves.
-                            unsafe { std::pin::Pin::new_unchecked(fut) }.poll(cx)
+                            let r = unsafe { std::pin::Pin::new_unchecked(fut) }.poll(cx);
+                            if context::budget_forced_yield() {
+                                crate::metrics::stats::forced_yield();
+                            }
+                            r
                         }
                         _ => unreachable!("polled a task that is not running"),
                     }
@@ -190,6 +194,7 @@ where
             Err(p) => Err(JoinError::panicked(self.header().id, p)),
         };
         let _ = self.set_stage(Stage::Finished(output));
+        self.cell().scheduler.task_terminated(self.header());
 
         let snapshot = self.header().state.transition_to_complete();
         if !snapshot.is_join_interested() {
@@ -256,6 +261,22 @@ impl context::TaskCancel for TaskCtx<'_> {
 
     fn note_cancelled_scope(&self, token: &CancelToken, inside: bool) {
         self.0.scope.note_cancelled_scope(token, inside);
+    }
+
+    /// Cancel latency: one sample per task, only with histograms on (a
+    /// thread-local read otherwise, on the cancelled path only).
+    fn cancel_observed(&self, token: &CancelToken) {
+        if !crate::metrics::stats::histograms_on() || !self.0.scope.first_cancel_observation() {
+            return;
+        }
+        // A deadline scope's token, or the task's own scope (when the
+        // enclosing scope's cancel is what the task sees).
+        let at = token
+            .cancelled_at()
+            .or_else(|| self.0.token().and_then(CancelToken::cancelled_at));
+        if let Some(at) = at {
+            crate::metrics::stats::cancel_observed(at.elapsed());
+        }
     }
 }
 

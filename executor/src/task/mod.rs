@@ -24,7 +24,7 @@ mod error;
 mod grace;
 pub mod group;
 mod harness;
-mod header;
+pub(crate) mod header;
 mod id;
 mod join;
 pub(crate) mod list;
@@ -90,6 +90,13 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     ) -> Result<(), std::task::Waker> {
         let _ = deadline;
         Err(waker)
+    }
+
+    /// The task is about to complete (its output is stored, no join has
+    /// seen it yet): the runtime's `on_task_terminate` hook. Defaults to
+    /// doing nothing.
+    fn task_terminated(&self, task: &header::Header) {
+        let _ = task;
     }
 }
 
