@@ -371,4 +371,7 @@ pub mod guide {
     /// Cancellation semantics (docs/cancellation.md).
     #[doc = include_str!("../docs/cancellation.md")]
     pub mod cancellation {}
+    /// Metrics and runtime hooks (docs/observability.md).
+    #[doc = include_str!("../docs/observability.md")]
+    pub mod observability {}
 }

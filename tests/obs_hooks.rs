@@ -57,10 +57,9 @@ fn task_spawn_and_terminate_carry_id_name_and_site() {
         .on_task_terminate(move |m| t.lock().unwrap().push(seen(m)))
         .build()
         .unwrap();
+    let b = SpawnBuilder::new().name("worker-job");
     let line = line!() + 1;
-    let h = SpawnBuilder::new()
-        .name("worker-job")
-        .spawn_on(async { 7 }, rt.handle());
+    let h = b.spawn_on(async { 7 }, rt.handle());
     let id = h.id();
     assert_eq!(rt.block_on(h).unwrap(), 7);
     let expected = Seen {
@@ -110,7 +109,13 @@ fn before_and_after_poll_bracket_every_poll() {
         yield_now().await;
     });
     let id = h.id();
-    rt.block_on(h).unwrap();
+    rt.block_on(async move {
+        h.await.unwrap();
+        // `after_poll` runs after the poll that completed the task, which
+        // may be after its join returned: a later task on the only worker
+        // is polled after it.
+        quell::spawn(async {}).await.unwrap();
+    });
     let log = log.lock().unwrap();
     let mine: Vec<_> = log
         .iter()

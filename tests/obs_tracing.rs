@@ -22,6 +22,11 @@ use tracing_core::span::Current;
 // ---- the pattern (what docs/observability.md shows) ----
 
 /// Spans of live tasks, captured at spawn.
+std::thread_local! {
+    /// The span the current poll entered (polls do not nest on a worker).
+    static ENTERED: RefCell<Option<Span>> = const { RefCell::new(None) };
+}
+
 #[derive(Clone, Default)]
 struct TaskSpans(Arc<Mutex<HashMap<TaskId, Span>>>);
 
@@ -35,13 +40,20 @@ impl TaskSpans {
             }
         })
         .before_poll(move |id| {
-            if let Some(span_id) = before.0.lock().unwrap().get(&id).and_then(Span::id) {
+            let span = before.0.lock().unwrap().get(&id).cloned();
+            if let Some(span_id) = span.as_ref().and_then(Span::id) {
                 tracing::dispatcher::get_default(|d| d.enter(&span_id));
             }
+            ENTERED.with(|e| *e.borrow_mut() = span);
         })
-        .after_poll(move |id| {
-            if let Some(span_id) = after.0.lock().unwrap().get(&id).and_then(Span::id) {
-                tracing::dispatcher::get_default(|d| d.exit(&span_id));
+        .after_poll(move |_| {
+            // Exit what `before_poll` entered: the task may have terminated
+            // in this poll, and its terminate hook (which runs inside the
+            // poll) already took its span out of the map.
+            if let Some(span) = ENTERED.with(|e| e.borrow_mut().take()) {
+                if let Some(span_id) = span.id() {
+                    tracing::dispatcher::get_default(|d| d.exit(&span_id));
+                }
             }
         })
         .on_task_terminate(move |t| {

@@ -161,7 +161,9 @@ impl Builder {
     ///     .unwrap();
     /// rt.block_on(async { quell_executor::spawn(async {}).await.unwrap() });
     /// let h = rt.handle().metrics().histograms.unwrap();
-    /// assert!(h.poll_time.count() >= 1);
+    /// // Recorded as the poll starts (a poll's time is recorded after it
+    /// // ends, which may be just after the join returned).
+    /// assert!(h.schedule_latency.count() >= 1);
     /// ```
     pub fn enable_metrics_histograms(&mut self) -> &mut Self {
         self.metrics_histograms = true;
@@ -230,7 +232,9 @@ impl Builder {
     }
 
     /// Runs `f` with the task's id on the worker just after each poll
-    /// (the task may have completed; its id is still the one polled).
+    /// (the task may have completed; its id is still the one polled). For
+    /// the poll that completes a task this may run after the task's join
+    /// returned (the join is woken inside the poll).
     pub fn after_poll(&mut self, f: impl Fn(Id) + Send + Sync + 'static) -> &mut Self {
         self.hooks.after_poll = Some(Arc::new(f));
         self
