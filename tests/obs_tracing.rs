@@ -21,18 +21,18 @@ use tracing_core::span::Current;
 
 // ---- the pattern (what docs/observability.md shows) ----
 
-/// Spans of live tasks, captured at spawn.
 std::thread_local! {
     /// The span the current poll entered (polls do not nest on a worker).
     static ENTERED: RefCell<Option<Span>> = const { RefCell::new(None) };
 }
 
+/// Spans of live tasks, captured at spawn.
 #[derive(Clone, Default)]
 struct TaskSpans(Arc<Mutex<HashMap<TaskId, Span>>>);
 
 impl TaskSpans {
     fn install(&self, b: &mut Builder) {
-        let (spawn, before, after, end) = (self.clone(), self.clone(), self.clone(), self.clone());
+        let (spawn, before, end) = (self.clone(), self.clone(), self.clone());
         b.on_task_spawn(move |t| {
             let span = Span::current();
             if !span.is_none() {
