@@ -67,6 +67,11 @@ pub trait TaskCancel {
     fn cancel_observed(&self, token: &CancelToken) {
         let _ = token;
     }
+
+    /// [`poll_proceed`] just answered `Pending` because the task used up
+    /// its cooperative budget in this poll: a forced yield, which a runtime
+    /// may count. Called on that path only. Defaults to doing nothing.
+    fn forced_yield(&self) {}
 }
 
 /// Operations per poll before a runtime resource forces a yield.
@@ -77,15 +82,12 @@ struct Frame {
     task: Option<NonNull<dyn TaskCancel>>,
     shield: u32,
     budget: u32,
-    /// Set by [`poll_proceed`] when it forced a yield in this poll.
-    forced: bool,
 }
 
 const NO_TASK: Frame = Frame {
     task: None,
     shield: 0,
     budget: u32::MAX,
-    forced: false,
 };
 
 // Under loom, threads are coroutines on one OS thread: the context must be
@@ -102,6 +104,7 @@ loom::thread_local! {
 
 /// Runs `f` with `task` as the current task (fresh shield depth, full budget),
 /// restoring the previous context afterwards, also on unwind.
+#[inline]
 pub fn enter<R>(task: &dyn TaskCancel, f: impl FnOnce() -> R) -> R {
     struct Restore(Frame);
     impl Drop for Restore {
@@ -121,7 +124,6 @@ pub fn enter<R>(task: &dyn TaskCancel, f: impl FnOnce() -> R) -> R {
         task: Some(ptr),
         shield: 0,
         budget: BUDGET,
-        forced: false,
     };
     let _restore = Restore(CURRENT.with(|c| c.replace(frame)));
     f()
@@ -142,9 +144,7 @@ pub fn enter_scope<R>(token: &CancelToken, f: impl FnOnce() -> R) -> R {
             let mut prev = self.0;
             let _ = CURRENT.try_with(|c| {
                 // Carry the budget consumed inside the scope outwards.
-                let inner = c.get();
-                prev.budget = inner.budget;
-                prev.forced |= inner.forced;
+                prev.budget = c.get().budget;
                 c.set(prev)
             });
         }
@@ -163,7 +163,6 @@ pub fn enter_scope<R>(token: &CancelToken, f: impl FnOnce() -> R) -> R {
         task: Some(ptr),
         shield: 0,
         budget: outer.budget,
-        forced: outer.forced,
     };
     let _restore = Restore(CURRENT.with(|c| c.replace(frame)));
     f()
@@ -216,6 +215,12 @@ impl TaskCancel for Scoped<'_> {
         // `drain_token`.
         if let Some(o) = self.real.map(|o| unsafe { o.as_ref() }) {
             o.cancel_observed(token);
+        }
+    }
+    fn forced_yield(&self) {
+        // SAFETY: as in `drain_token`.
+        if let Some(o) = self.real.map(|o| unsafe { o.as_ref() }) {
+            o.forced_yield();
         }
     }
 }
@@ -276,12 +281,23 @@ pub fn observed() -> Option<Cancelled> {
     if is_shielded() {
         return None;
     }
+    let c = with_current(|task| task?.cancelled());
+    if c.is_some() {
+        note_observed();
+    }
+    c
+}
+
+/// The cancelled path of [`observed`], out of line so that the common
+/// (not cancelled) path stays as it was.
+#[cold]
+#[inline(never)]
+fn note_observed() {
     with_current(|task| {
-        let task = task?;
-        let c = task.cancelled()?;
-        task.cancel_observed(task.token());
-        Some(c)
-    })
+        if let Some(t) = task {
+            t.cancel_observed(t.token());
+        }
+    });
 }
 
 /// Cooperative budget: called by runtime resources (channels, sockets,
@@ -294,10 +310,6 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
         .try_with(|c| {
             let mut fr = c.get();
             if fr.budget == 0 {
-                if !fr.forced {
-                    fr.forced = true;
-                    c.set(fr);
-                }
                 return true;
             }
             if fr.budget != u32::MAX {
@@ -308,6 +320,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
         })
         .unwrap_or(false);
     if exhausted {
+        note_forced_yield();
         cx.waker().wake_by_ref();
         Poll::Pending
     } else {
@@ -315,11 +328,15 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     }
 }
 
-/// Whether [`poll_proceed`] forced a yield (answered `Pending` for the
-/// budget) in the current poll of the current task: what a runtime counts
-/// as a forced yield once the poll returns. `false` outside a task.
-pub fn budget_forced_yield() -> bool {
-    CURRENT.try_with(|c| c.get().forced).unwrap_or(false)
+/// The budget-exhausted path of [`poll_proceed`], out of line.
+#[cold]
+#[inline(never)]
+fn note_forced_yield() {
+    with_current(|task| {
+        if let Some(t) = task {
+            t.forced_yield();
+        }
+    });
 }
 
 /// The remaining cooperative budget of the current poll (`None` outside a task).

@@ -87,6 +87,7 @@ impl Stats {
         }
     }
 
+    #[inline]
     pub(crate) fn histograms(&self) -> bool {
         self.histograms
     }

@@ -156,16 +156,23 @@ impl Handle {
     }
 
     /// Stamps `task` as queued now, for the schedule-latency histogram.
+    #[inline]
     fn stamp_queued(&self, task: &Header) {
         if self.stats.histograms() {
-            // SAFETY: the caller holds a ref of the task (a `Notified`).
-            let trailer = unsafe { Header::trailer(NonNull::from(task)) };
-            // Relaxed: the queue that hands the task to its poller orders
-            // this store before the poller's load.
-            trailer
-                .scheduled_at
-                .store(self.stats.stamp_now(), std::sync::atomic::Ordering::Relaxed);
+            self.stamp_queued_slow(task);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn stamp_queued_slow(&self, task: &Header) {
+        // SAFETY: the caller holds a ref of the task (a `Notified`).
+        let trailer = unsafe { Header::trailer(NonNull::from(task)) };
+        // Relaxed: the queue that hands the task to its poller orders this
+        // store before the poller's load.
+        trailer
+            .scheduled_at
+            .store(self.stats.stamp_now(), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Calls the spawn hook (if set) for a task just bound to the owned list.

@@ -407,6 +407,7 @@ pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, is_yield: bool) {
     }
 }
 
+#[inline]
 fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool) {
     handle.stats.workers[core.index].local_schedules.inc();
     if core.in_driver {

@@ -76,11 +76,7 @@ where
                     match unsafe { &mut *stage } {
                         Stage::Running(fut) => {
                             // SAFETY: see above: the future never moves.
-                            let r = unsafe { std::pin::Pin::new_unchecked(fut) }.poll(cx);
-                            if context::budget_forced_yield() {
-                                crate::metrics::stats::forced_yield();
-                            }
-                            r
+                            unsafe { std::pin::Pin::new_unchecked(fut) }.poll(cx)
                         }
                         _ => unreachable!("polled a task that is not running"),
                     }
@@ -261,6 +257,10 @@ impl context::TaskCancel for TaskCtx<'_> {
 
     fn note_cancelled_scope(&self, token: &CancelToken, inside: bool) {
         self.0.scope.note_cancelled_scope(token, inside);
+    }
+
+    fn forced_yield(&self) {
+        crate::metrics::stats::forced_yield();
     }
 
     /// Cancel latency: one sample per task, only with histograms on (a
