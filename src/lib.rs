@@ -114,9 +114,11 @@ pub use quell_executor::task_local;
 
 /// Runs an `async fn main` on a fresh multi-thread runtime, shut down when
 /// `main` returns (from `quell-macros`). `worker_threads = N` sets the
-/// worker count; `flavor = "multi_thread"` is accepted, and
-/// `flavor = "current_thread"` is refused: there is no current-thread
-/// runtime yet. The return type is whatever the `async fn` declares.
+/// worker count; `flavor = "multi_thread"` is the default, and
+/// `flavor = "current_thread"` runs it on a current-thread runtime (no
+/// worker threads: `main`'s own thread runs every task, and
+/// [`task::spawn_local`] works in it). The return type is whatever the
+/// `async fn` declares.
 ///
 /// ```
 /// #[quell::main(worker_threads = 2)]
@@ -143,8 +145,18 @@ pub use quell_executor::task_local;
 /// async fn main() {}
 /// ```
 ///
+/// ```
+/// #[quell::main(flavor = "current_thread")]
+/// async fn main() {
+///     assert_eq!(quell::Handle::current().num_workers(), 0);
+///     let not_send = std::rc::Rc::new(41);
+///     let n = quell::task::spawn_local(async move { *not_send + 1 }).await.unwrap();
+///     assert_eq!(n, 42);
+/// }
+/// ```
+///
 /// ```compile_fail
-/// #[quell::main(flavor = "current_thread")] // not available yet
+/// #[quell::main(flavor = "current_thread", worker_threads = 2)] // no workers
 /// async fn main() {}
 /// ```
 #[cfg(not(loom))]
@@ -198,6 +210,14 @@ pub mod __private {
             builder.worker_threads(n);
         }
         let rt = builder
+            .build()
+            .expect("#[quell::main] / #[quell::test]: failed to build the runtime");
+        rt.block_on(fut)
+    }
+
+    /// Builds a current-thread runtime, runs `fut` on it, and shuts it down.
+    pub fn block_on_current_thread<F: Future>(fut: F) -> F::Output {
+        let rt = crate::runtime::Builder::new_current_thread()
             .build()
             .expect("#[quell::main] / #[quell::test]: failed to build the runtime");
         rt.block_on(fut)

@@ -63,8 +63,9 @@ fn a_literal_address_is_answered_in_place_without_the_resolver() {
         Poll::Ready(r) => assert_eq!(r.unwrap().collect::<Vec<_>>(), [v6]),
         Poll::Pending => panic!("a literal waited for a lookup"),
     }
-    // A host name does go elsewhere (here: a thread of its own).
-    assert!(poll_once(lookup_host("localhost:9")).is_pending());
+    // (That a host name goes to a thread of its own is the next test's:
+    // polled once, it may or may not have its answer already, since the
+    // thread can finish before the first poll looks.)
 }
 
 #[test]

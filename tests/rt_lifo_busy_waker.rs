@@ -10,6 +10,9 @@
 //! spin has a generous bound that only catches that hang (the test then
 //! fails instead of hanging). The pause only makes the parked case likely;
 //! every hand-over is coordinated through the atomics below.
+//!
+//! The second test checks what the predictor learns from fills made while
+//! no other worker could be woken (nothing: lifo.rs, step 4).
 
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -126,5 +129,117 @@ fn busy_waker_does_not_strand_the_woken_task() {
         round, 0,
         "round {round}: B did not run while A spun (stranded in A's LIFO slot)"
     );
+    rt.block_on(b_task).unwrap();
+}
+
+/// A worker's LIFO fills made while no notification could wake anyone
+/// (the other worker busy in a long poll: none parked, none searching) are
+/// not timed, and teach the predictor nothing about poll lengths
+/// (lifo.rs, step 4). Counting them as short polls would make the worker
+/// defer its next fill, and strand a busy waker's task once the other
+/// worker has parked.
+///
+/// Worker X runs task S, which spins until told to stop. Tasks P and Q
+/// then run on the other worker, Y (X is stuck in S's poll), and
+/// ping-pong `PING_PONGS` times (LIFO fills of Y while X is busy). Then,
+/// in the same poll of P: S is stopped, X runs out of work and parks, and
+/// P wakes B (a fill of Y's slot) and spins until B has run. Only X can
+/// run B while P spins. The pause before P's wake only makes "X parked"
+/// likely; every hand-over is coordinated through the atomics.
+#[test]
+fn fills_while_no_one_could_be_woken_do_not_teach_deferring() {
+    const PING_PONGS: u64 = 200;
+    let rt = quell::runtime::Builder::new()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let b = Arc::new(Gate::default());
+    let b_ran = Arc::new(AtomicBool::new(false));
+    let b_task = {
+        let (b, b_ran) = (b.clone(), b_ran.clone());
+        rt.spawn(async move {
+            b.wait(1).await;
+            // Release: P's Acquire load sees that B ran.
+            b_ran.store(true, Ordering::Release);
+        })
+    };
+    let deadline = Instant::now() + HANG;
+    while !b.is_armed(1) {
+        assert!(Instant::now() < deadline, "B did not park");
+        std::thread::sleep(Duration::from_micros(50));
+    }
+
+    // Relaxed everywhere below: plain flags between this thread and spin
+    // loops; nothing else is published through them.
+    let s_started = Arc::new(AtomicBool::new(false));
+    let s_stop = Arc::new(AtomicBool::new(false));
+    let s_task = {
+        let (started, stop) = (s_started.clone(), s_stop.clone());
+        rt.spawn(async move {
+            started.store(true, Ordering::Relaxed);
+            let start = Instant::now();
+            while !stop.load(Ordering::Relaxed) && start.elapsed() < HANG {
+                std::hint::spin_loop();
+            }
+        })
+    };
+    while !s_started.load(Ordering::Relaxed) {
+        assert!(Instant::now() < deadline, "S did not start");
+        std::thread::sleep(Duration::from_micros(50));
+    }
+
+    let ping = Arc::new(Gate::default());
+    let pong = Arc::new(Gate::default());
+    let pp_done = Arc::new(AtomicBool::new(false));
+    let go = Arc::new(AtomicBool::new(false));
+    let q_task = {
+        let (ping, pong) = (ping.clone(), pong.clone());
+        rt.spawn(async move {
+            for i in 1..=PING_PONGS {
+                ping.wait(i).await;
+                pong.fire(i);
+            }
+        })
+    };
+    let p_task = {
+        let (ping, pong, b, b_ran) = (ping.clone(), pong.clone(), b.clone(), b_ran.clone());
+        let (pp_done, go) = (pp_done.clone(), go.clone());
+        rt.spawn(async move {
+            for i in 1..=PING_PONGS {
+                ping.fire(i);
+                pong.wait(i).await;
+            }
+            // Same poll from here on: wait for the go, wake B, spin.
+            pp_done.store(true, Ordering::Relaxed);
+            let start = Instant::now();
+            while !go.load(Ordering::Relaxed) {
+                if start.elapsed() > HANG {
+                    return Err("no go");
+                }
+                std::hint::spin_loop();
+            }
+            b.fire(1);
+            let start = Instant::now();
+            // Acquire: pairs with B's Release store.
+            while !b_ran.load(Ordering::Acquire) {
+                if start.elapsed() > HANG {
+                    return Err("B did not run while P spun (stranded in P's LIFO slot)");
+                }
+                std::hint::spin_loop();
+            }
+            Ok(())
+        })
+    };
+    while !pp_done.load(Ordering::Relaxed) {
+        assert!(Instant::now() < deadline, "the ping-pong did not finish");
+        std::thread::sleep(Duration::from_micros(50));
+    }
+    s_stop.store(true, Ordering::Relaxed);
+    // Let X run out of work and park (see the doc comment).
+    std::thread::sleep(Duration::from_millis(5));
+    go.store(true, Ordering::Relaxed);
+    assert_eq!(rt.block_on(p_task).unwrap(), Ok(()));
+    rt.block_on(q_task).unwrap();
+    rt.block_on(s_task).unwrap();
     rt.block_on(b_task).unwrap();
 }

@@ -25,6 +25,24 @@ async fn flavor_multi_thread_is_accepted() {
     assert_eq!(Handle::current().num_workers(), 1);
 }
 
+#[quell::test(flavor = "current_thread")]
+async fn flavor_current_thread_runs_everything_on_the_test_thread() {
+    assert_eq!(Handle::current().num_workers(), 0);
+    let me = std::thread::current().id();
+    let spawned = quell::spawn(async { std::thread::current().id() });
+    assert_eq!(spawned.await.unwrap(), me);
+    // A local context: `!Send` futures spawn directly.
+    let rc = std::rc::Rc::new(std::cell::Cell::new(1));
+    let r = rc.clone();
+    quell::task::spawn_local(async move { r.set(2) })
+        .await
+        .unwrap();
+    assert_eq!(rc.get(), 2);
+    quell::time::sleep(std::time::Duration::from_millis(1))
+        .await
+        .unwrap();
+}
+
 #[quell::test]
 async fn result_returns_and_question_mark() -> Result<(), std::io::Error> {
     let listener = quell::net::TcpListener::bind("127.0.0.1:0").await?;

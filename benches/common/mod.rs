@@ -18,6 +18,7 @@
 //! sched_rows.rs the `compare` rows of `lifo.rs`
 //! notes.rs      the extra tables: quell vs its own wake latency, rates
 //! group.rs      task-group rows (TaskGroup / TryTaskGroup vs JoinSet)
+//! current.rs    current-thread rows (quell's vs tokio's current_thread)
 //! sync9.rs      sync-primitive rows (Mutex, Semaphore, broadcast, mpsc, watch)
 //! crit.rs       criterion config and the quell/tokio group of the throughput benches
 //! ```
@@ -28,6 +29,7 @@
 
 pub mod cancel_lat;
 pub mod crit;
+pub mod current;
 pub mod echo;
 pub mod group;
 pub mod harness;

@@ -157,5 +157,6 @@ pub fn all() -> Vec<Scenario> {
     .into_iter()
     .chain(super::group::scenarios())
     .chain(super::sync9::scenarios())
+    .chain(super::current::scenarios())
     .collect()
 }

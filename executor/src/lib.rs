@@ -7,10 +7,15 @@
 //! ```
 //!
 //! * [`task`]: spawning, `JoinHandle`, `yield_now`, the task state machine,
-//!   and task-local values ([`task_local!`], exported at this crate's root
-//!   by `#[macro_export]` from `task/task_local.rs`).
-//! * [`runtime`]: `Runtime`, `runtime::Builder`, `Handle`, `block_on`, blocking pool.
-//! * `scheduler` (internal): queues, idle/park protocol, stealing.
+//!   task-local values ([`task_local!`], exported at this crate's root
+//!   by `#[macro_export]` from `task/task_local.rs`), and `spawn_local` /
+//!   `LocalSet` for `!Send` futures.
+//! * [`runtime`]: `Runtime`, `runtime::Builder`, `Handle`, `block_on`, blocking
+//!   pool; the multi-thread flavor (above) and the current-thread flavor
+//!   (`Builder::new_current_thread`: no workers, `block_on` runs the tasks).
+//! * `scheduler` (internal): queues, idle/park protocol, stealing; and
+//!   `current_thread`, the small single-threaded scheduler of the
+//!   current-thread flavor and of `LocalSet`.
 //! * [`metrics`]: the [`RuntimeMetrics`](metrics::RuntimeMetrics) snapshot
 //!   (`Handle::metrics`); `hooks` (internal) runs the builder's callbacks
 //!   (thread start/stop, task spawn/terminate, before/after poll).

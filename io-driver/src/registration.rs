@@ -70,6 +70,34 @@ impl Registration {
         }
     }
 
+    /// [`Registration::poll_io`] for a read that consumes what it reads
+    /// (`read(2)`, `readv(2)`, not a peek) into `len` bytes of buffer. A
+    /// short read (`0 < n < len`) drained the socket's receive queue, so
+    /// it also clears the read readiness it was made under (step 3 of
+    /// scheduled_io.rs: not if a newer event arrived since): the next read
+    /// then waits for the next edge instead of paying a `read(2)` that
+    /// answers `EAGAIN`. What arrives after the read raises a new edge, a
+    /// new tick, and so is never cleared by this.
+    pub(crate) fn poll_read_io(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        ready!(cancel_cx::poll_proceed(cx));
+        loop {
+            let ev = ready!(self.poll_ready(cx, Direction::Read))?;
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(ev),
+                Ok(n) if n > 0 && n < len => {
+                    self.clear_readiness(ev);
+                    return Poll::Ready(Ok(n));
+                }
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
     /// Runs the non-blocking `op` now, without waiting and without a
     /// cancel check (the `try_*` calls); a `WouldBlock` clears the
     /// readiness seen before the call, so the next wait really waits.

@@ -36,7 +36,8 @@
 //!    before it locks and the waiter loads under the lock, either the
 //!    dispatcher finds the waker or the waiter sees the readiness: no
 //!    readiness is lost, for any of the waiters (C6).
-//! 3. After an I/O call hits `WouldBlock`, the task clears the bits *only if
+//! 3. After an I/O call hits `WouldBlock` (or a consuming read came back
+//!    short: `Registration::poll_read_io`), the task clears the bits *only if
 //!    the tick is still the one it saw* (a CAS): readiness that arrived after
 //!    it looked is never cleared by mistake.
 //! 4. Cancelled wait (C7): the current task's cancellation (read from the

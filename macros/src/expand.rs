@@ -67,6 +67,8 @@ fn code(s: &str) -> TokenStream {
 /// #[attrs] [#[test]] vis fn name() -> R {
 ///     async fn __quell_body() -> R { body }
 ///     ::quell::__private::block_on(workers, __quell_body())
+///     // flavor = "current_thread":
+///     // ::quell::__private::block_on_current_thread(__quell_body())
 /// }
 /// ```
 fn generate(kind: Kind, args: &parse::Args, f: parse::AsyncFn) -> TokenStream {
@@ -83,13 +85,16 @@ fn generate(kind: Kind, args: &parse::Args, f: parse::AsyncFn) -> TokenStream {
     inner.extend([TokenTree::Group(f.params)]);
     inner.extend(f.ret);
     inner.extend([TokenTree::Group(f.body)]);
-    let workers = match args.worker_threads {
-        Some(n) => format!("::core::option::Option::Some({n}usize)"),
-        None => "::core::option::Option::None".to_owned(),
+    let call = if args.current_thread {
+        "::quell::__private::block_on_current_thread(__quell_body())".to_owned()
+    } else {
+        let workers = match args.worker_threads {
+            Some(n) => format!("::core::option::Option::Some({n}usize)"),
+            None => "::core::option::Option::None".to_owned(),
+        };
+        format!("::quell::__private::block_on({workers}, __quell_body())")
     };
-    inner.extend(code(&format!(
-        "::quell::__private::block_on({workers}, __quell_body())"
-    )));
+    inner.extend(code(&call));
     out.extend([TokenTree::Group(Group::new(Delimiter::Brace, inner))]);
     out
 }

@@ -19,9 +19,10 @@
 //! (shut down) when the test returns.
 //!
 //! Arguments: `worker_threads = N` (N ≥ 1; default: the runtime's default)
-//! and `flavor = "multi_thread"`. `flavor = "current_thread"` is refused
-//! with an error saying it is not available yet; any other argument is
-//! refused by name. The function must be an `async fn` without generics
+//! and `flavor = "multi_thread"` (the default) or `flavor =
+//! "current_thread"` (no worker threads: the function's own thread runs
+//! every task, and `spawn_local` works; `worker_threads` is refused with
+//! it). Any other argument is refused by name. The function must be an `async fn` without generics
 //! or parameters; anything else is a `compile_error!` pointing at it.
 //!
 //! The token stream is parsed by hand (no `syn`/`quote`): the accepted
@@ -32,8 +33,9 @@ use proc_macro::TokenStream;
 mod expand;
 mod parse;
 
-/// Runs an `async fn main` on a fresh quell runtime (a multi-thread
-/// runtime; `worker_threads = N` sets its worker count). The runtime is
+/// Runs an `async fn main` on a fresh quell runtime (multi-thread;
+/// `worker_threads = N` sets its worker count; `flavor =
+/// "current_thread"` runs it on a current-thread runtime instead). The runtime is
 /// shut down when `main` returns. See the facade's `quell::main` for
 /// examples.
 #[proc_macro_attribute]

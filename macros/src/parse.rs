@@ -19,12 +19,17 @@ fn err<T>(span: Span, msg: impl Into<String>) -> Result<T, Error> {
 #[derive(Default)]
 pub(crate) struct Args {
     pub(crate) worker_threads: Option<usize>,
+    /// `flavor = "current_thread"`.
+    pub(crate) current_thread: bool,
 }
 
 /// Parses `name = value, ...`.
 pub(crate) fn args(attr: &str, args: TokenStream) -> Result<Args, Error> {
     let mut out = Args::default();
     let mut flavor_seen = false;
+    // Where `worker_threads` was given, to point at it if the flavor is
+    // current-thread (which has no workers).
+    let mut workers_span = None;
     let tokens: Vec<TokenTree> = args.into_iter().collect();
     for arg in tokens.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ',')) {
         let (key, value) = match arg {
@@ -50,7 +55,10 @@ pub(crate) fn args(attr: &str, args: TokenStream) -> Result<Args, Error> {
                 let digits = text.strip_suffix("usize").unwrap_or(&text);
                 match digits.parse::<usize>() {
                     Ok(0) => return err(value.span(), "`worker_threads` must be at least 1"),
-                    Ok(n) => out.worker_threads = Some(n),
+                    Ok(n) => {
+                        out.worker_threads = Some(n);
+                        workers_span = Some(key.span());
+                    }
                     Err(_) => {
                         return err(value.span(), "`worker_threads` must be an integer literal")
                     }
@@ -63,19 +71,12 @@ pub(crate) fn args(attr: &str, args: TokenStream) -> Result<Args, Error> {
                 flavor_seen = true;
                 match value.to_string().as_str() {
                     "\"multi_thread\"" => {}
-                    "\"current_thread\"" => {
-                        return err(
-                            value.span(),
-                            "`flavor = \"current_thread\"` is not available yet: quell has \
-                             only the multi-thread runtime for now (`worker_threads = 1` \
-                             gives it a single worker)",
-                        )
-                    }
+                    "\"current_thread\"" => out.current_thread = true,
                     _ => {
                         return err(
                             value.span(),
-                            "unknown `flavor`: expected `\"multi_thread\"` \
-                             (`\"current_thread\"` is not available yet)",
+                            "unknown `flavor`: expected `\"multi_thread\"` or \
+                             `\"current_thread\"`",
                         )
                     }
                 }
@@ -85,11 +86,19 @@ pub(crate) fn args(attr: &str, args: TokenStream) -> Result<Args, Error> {
                     key.span(),
                     format!(
                         "unknown argument `{other}` to `{attr}`: expected \
-                         `worker_threads = N` or `flavor = \"multi_thread\"`"
+                         `worker_threads = N` or `flavor = \"multi_thread\"` / \
+                         `flavor = \"current_thread\"`"
                     ),
                 )
             }
         }
+    }
+    if let (true, Some(span)) = (out.current_thread, workers_span) {
+        return err(
+            span,
+            "`worker_threads` does not apply to `flavor = \"current_thread\"`: its one \
+             worker is the thread that runs the function",
+        );
     }
     Ok(out)
 }

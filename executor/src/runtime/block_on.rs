@@ -18,7 +18,7 @@ use super::{context, Handle};
 
 /// Why `block_on` refused to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockOnError(());
+pub struct BlockOnError(pub(super) ());
 
 impl fmt::Display for BlockOnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -49,8 +49,10 @@ impl Wake for ThreadWaker {
     }
 }
 
-struct Root<'a> {
-    token: &'a CancelToken,
+/// The cancel context of a `block_on` future: the runtime's root token
+/// (shared with the current-thread flavor's `block_on`).
+pub(super) struct Root<'a> {
+    pub(super) token: &'a CancelToken,
 }
 
 impl cancel_cx::TaskCancel for Root<'_> {

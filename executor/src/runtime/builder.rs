@@ -29,6 +29,7 @@ use crate::task::Id;
 /// ```
 #[derive(Clone)]
 pub struct Builder {
+    pub(crate) current_thread: bool,
     pub(crate) worker_threads: Option<usize>,
     pub(crate) thread_name: Arc<dyn Fn(usize) -> String + Send + Sync>,
     pub(crate) blocking_name: String,
@@ -59,6 +60,7 @@ impl Builder {
     /// parking, up to 512 blocking threads retiring after 10 s idle.
     pub fn new() -> Builder {
         Builder {
+            current_thread: false,
             worker_threads: None,
             thread_name: Arc::new(|i| format!("quell-worker-{i}")),
             blocking_name: "quell-blocking".to_string(),
@@ -74,6 +76,32 @@ impl Builder {
             shutdown_policy: super::ShutdownPolicy::default(),
             metrics_histograms: false,
             hooks: Hooks::default(),
+        }
+    }
+
+    /// A builder of the current-thread runtime: no worker threads; the
+    /// thread inside `block_on` runs the tasks (see [`Runtime`]'s
+    /// "Flavors"). The worker settings (`worker_threads`, pinning, the
+    /// LIFO slot, …) do not apply; `worker_threads` is refused by
+    /// [`build`](Self::build).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = quell_executor::runtime::Builder::new_current_thread().build().unwrap();
+    /// rt.block_on(async {
+    ///     let h = quell_executor::spawn(quell_io_driver::time::sleep(Duration::from_millis(1)));
+    ///     h.await.unwrap().unwrap();
+    /// });
+    /// let err = quell_executor::runtime::Builder::new_current_thread()
+    ///     .worker_threads(2)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn new_current_thread() -> Builder {
+        Builder {
+            current_thread: true,
+            ..Builder::new()
         }
     }
 
@@ -262,6 +290,12 @@ impl Builder {
 
     fn validate(&self) -> io::Result<usize> {
         let invalid = |msg: &str| Err(io::Error::new(io::ErrorKind::InvalidInput, msg.to_string()));
+        if self.current_thread && self.worker_threads.is_some() {
+            return invalid(
+                "worker_threads does not apply to a current-thread runtime \
+                 (its one worker is the thread inside block_on)",
+            );
+        }
         let workers = self.worker_threads.unwrap_or_else(crate::loom::num_cpus);
         if workers == 0 {
             return invalid("worker_threads must be at least 1");
@@ -286,6 +320,9 @@ impl Builder {
     /// the OS error if a worker thread cannot be started.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let workers = self.validate()?;
+        if self.current_thread {
+            return super::current_thread::start(self);
+        }
         Runtime::start(self, workers)
     }
 }
@@ -293,6 +330,7 @@ impl Builder {
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
+            .field("current_thread", &self.current_thread)
             .field("worker_threads", &self.worker_threads)
             .field("pin_workers", &self.pin_workers)
             .field("global_queue_interval", &self.global_queue_interval)

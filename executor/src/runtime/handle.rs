@@ -8,9 +8,9 @@ use quell_cancel::{context as cancel_cx, CancelToken};
 
 use super::blocking::{BlockingOptions, BlockingSpawner};
 use super::context;
+use super::flavor::Scheduler;
 use crate::loom::Arc;
 use crate::metrics::{RuntimeHistograms, RuntimeMetrics};
-use crate::scheduler::{self, worker};
 use crate::task::{self, Binding, JoinHandle};
 
 /// A handle to a runtime: spawn onto it from any thread.
@@ -24,7 +24,7 @@ impl std::panic::UnwindSafe for Handle {}
 impl std::panic::RefUnwindSafe for Handle {}
 
 pub(crate) struct Inner {
-    pub(crate) sched: Arc<scheduler::Handle>,
+    pub(crate) sched: Scheduler,
     pub(crate) blocking: BlockingSpawner,
     pub(crate) root: CancelToken,
     pub(crate) io: quell_io_driver::Handle,
@@ -76,7 +76,8 @@ impl Handle {
 
     /// Spawns a task onto this runtime. After the runtime shut down, the
     /// task is not run: its future is dropped and the handle yields a
-    /// `JoinError` with `is_shutdown()`.
+    /// `JoinError` with `is_shutdown()`. On a current-thread runtime the
+    /// task runs once a thread is inside `block_on`.
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
@@ -131,7 +132,7 @@ impl Handle {
     /// Number of live tasks (spawned and not yet completed), blocking
     /// tasks (queued or running) included.
     pub fn num_tasks(&self) -> usize {
-        self.inner.sched.owned.len() + self.inner.blocking.num_tasks()
+        self.inner.sched.num_tasks() + self.inner.blocking.num_tasks()
     }
 
     /// The live tasks: id, name, spawn location, whether each one's cancel
@@ -139,11 +140,7 @@ impl Handle {
     /// has been running ([`TaskInfo::blocking`](task::TaskInfo::blocking));
     /// async tasks first, then blocking ones.
     pub fn tasks(&self) -> Vec<task::TaskInfo> {
-        let mut v = Vec::new();
-        self.inner
-            .sched
-            .owned
-            .for_each(|h| v.push(task::TaskInfo::of(h)));
+        let mut v = self.inner.sched.tasks();
         v.extend(self.inner.blocking.tasks());
         v
     }
@@ -153,22 +150,35 @@ impl Handle {
     /// enabled ([`Builder::enable_metrics_histograms`](super::Builder::enable_metrics_histograms)).
     /// Cheap enough to take often (no worker is stopped); see
     /// docs/observability.md for what each number means.
+    ///
+    /// The per-worker counters, the global queue and the histograms are the
+    /// multi-thread scheduler's; a current-thread runtime reports no
+    /// workers, `alive_tasks`, the pool, the driver and the timers.
     pub fn metrics(&self) -> RuntimeMetrics {
-        let sched = &self.inner.sched;
-        let worker: Vec<_> = (0..sched.num_workers())
-            .map(|i| sched.stats.worker_snapshot(i, sched.remotes[i].steal.len()))
-            .collect();
-        let histograms = sched
-            .stats
-            .histograms()
-            .then(|| RuntimeHistograms::sum(worker.iter().filter_map(|w| w.histograms.as_ref())));
+        let (worker, global_queue_depth, remote_schedules, histograms) = match &self.inner.sched {
+            Scheduler::MultiThread(s) => {
+                let worker: Vec<_> = (0..s.num_workers())
+                    .map(|i| s.stats.worker_snapshot(i, s.remotes[i].steal.len()))
+                    .collect();
+                let histograms = s.stats.histograms().then(|| {
+                    RuntimeHistograms::sum(worker.iter().filter_map(|w| w.histograms.as_ref()))
+                });
+                (
+                    worker,
+                    s.inject.len(),
+                    s.stats.remote_schedules(),
+                    histograms,
+                )
+            }
+            Scheduler::CurrentThread { .. } => (Vec::new(), 0, 0, None),
+        };
         let (blocking_threads, blocking_idle_threads, blocking_queue_depth) =
             self.inner.blocking.pool_stats();
         RuntimeMetrics {
-            workers: sched.num_workers(),
-            alive_tasks: sched.owned.len(),
-            global_queue_depth: sched.inject.len(),
-            remote_schedules: sched.stats.remote_schedules(),
+            workers: self.inner.sched.num_workers(),
+            alive_tasks: self.inner.sched.num_tasks(),
+            global_queue_depth,
+            remote_schedules,
             worker,
             blocking_threads,
             blocking_idle_threads,
@@ -186,7 +196,8 @@ impl Handle {
         &self.inner.io
     }
 
-    /// Number of worker threads.
+    /// Number of worker threads (0 for a current-thread runtime, whose
+    /// tasks run on the thread inside `block_on`).
     pub fn num_workers(&self) -> usize {
         self.inner.sched.num_workers()
     }
@@ -231,17 +242,8 @@ impl Handle {
             name: name.map(Into::into),
             location,
         };
-        let sched = &self.inner.sched;
-        let (task, notified, join) = task::new_task(future, sched.clone(), meta);
-        if let Err(task) = sched.owned.bind(task) {
-            // Shut down: drop the future now; the handle reports it.
-            task.shutdown();
-            drop(notified);
-            return join;
-        }
-        sched.task_spawned(&notified);
-        worker::schedule(sched, notified, true);
-        join
+        // After shutdown the future is dropped now; the handle reports it.
+        self.inner.sched.spawn(future, meta)
     }
 }
 

@@ -2,9 +2,11 @@
 //!
 //! ```text
 //! builder.rs   validated settings → Runtime::start
+//! flavor.rs    the scheduler: multi-thread (workers) or current-thread
 //! handle.rs    Handle: spawn from anywhere, current(), introspection
 //! context.rs   the thread's current runtime; "already driving" detection
 //! block_on.rs  drive a future on the calling thread
+//! current_thread.rs  the current-thread flavor: block_on is the worker
 //! blocking/    the bounded blocking pool (spawn_blocking), interruptible tasks
 //! shutdown.rs  graceful shutdown: drain → cancel → abort, with a report
 //! ```
@@ -13,6 +15,8 @@ mod block_on;
 mod blocking;
 mod builder;
 pub(crate) mod context;
+mod current_thread;
+mod flavor;
 mod handle;
 mod resolve;
 mod shutdown;
@@ -33,6 +37,7 @@ pub use shutdown::{ShutdownPolicy, ShutdownReport};
 use crate::loom::Arc;
 use crate::scheduler::{self, park::SharedDriver, worker};
 use crate::task::JoinHandle;
+use flavor::Scheduler;
 
 /// A quell runtime: worker threads, their queues, and the blocking pool.
 ///
@@ -48,6 +53,30 @@ use crate::task::JoinHandle;
 ///     h.await.unwrap()
 /// });
 /// assert_eq!(out, 42);
+/// ```
+///
+/// # Flavors
+///
+/// [`Runtime::new`] and [`Builder::new`] build the **multi-thread**
+/// runtime: worker threads with work stealing. [`Builder::new_current_thread`]
+/// builds the **current-thread** runtime: no worker threads; the thread
+/// inside [`block_on`](Self::block_on) is the one worker, so tasks run
+/// only while some thread is inside `block_on` (spawned from elsewhere,
+/// they wait for it). I/O, timers, cancellation, the blocking pool and
+/// [`shutdown_graceful`](Self::shutdown_graceful) work the same; its
+/// `block_on` is also a local context, so [`crate::task::spawn_local`]
+/// runs `!Send` futures there. One thread runs everything, so a call that
+/// blocks it (a std channel receive, a `thread::sleep`) stalls every task
+/// until it returns: such work belongs on `spawn_blocking`.
+///
+/// ```
+/// let rt = quell_executor::runtime::Builder::new_current_thread().build().unwrap();
+/// let main_thread = std::thread::current().id();
+/// let ran_on = rt.block_on(async {
+///     quell_executor::spawn(async { std::thread::current().id() }).await.unwrap()
+/// });
+/// assert_eq!(ran_on, main_thread);
+/// assert_eq!(rt.handle().num_workers(), 0);
 /// ```
 pub struct Runtime {
     handle: Handle,
@@ -72,7 +101,7 @@ impl Runtime {
         let thread_hooks = Arc::new(b.hooks.clone());
         let handle = Handle {
             inner: Arc::new(handle::Inner {
-                sched: sched.clone(),
+                sched: Scheduler::MultiThread(sched.clone()),
                 blocking: blocking::BlockingSpawner::new(
                     b.max_blocking_threads,
                     b.blocking_keep_alive,
@@ -161,11 +190,26 @@ impl Runtime {
     /// Like [`block_on`](Self::block_on), but refuses with an error instead
     /// of panicking when called from inside a runtime.
     pub fn try_block_on<F: Future>(&self, future: F) -> Result<F::Output, BlockOnError> {
-        block_on::block_on(&self.handle, future)
+        match &self.handle.inner.sched {
+            Scheduler::MultiThread(_) => block_on::block_on(&self.handle, future),
+            Scheduler::CurrentThread { shared, driver } => {
+                current_thread::block_on(&self.handle, shared, driver, future)
+            }
+        }
     }
 
     fn shutdown_inner(&mut self) {
-        let sched = &self.handle.inner.sched;
+        let sched = match &self.handle.inner.sched {
+            Scheduler::MultiThread(sched) => sched,
+            Scheduler::CurrentThread { shared, .. } => {
+                // No workers: drop every future here, then the pool and
+                // the driver, as below.
+                shared.shutdown();
+                self.handle.inner.blocking.shutdown();
+                self.handle.inner.io.shutdown();
+                return;
+            }
+        };
         sched.begin_shutdown();
         let me = thread::current().id();
         for jh in self.workers.drain(..) {

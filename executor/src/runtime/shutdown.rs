@@ -300,7 +300,7 @@ impl Runtime {
             if left.is_zero() {
                 return;
             }
-            std::thread::sleep(backoff.min(left));
+            self.wait_in_grace(backoff.min(left));
             backoff = (backoff * 2).min(Duration::from_millis(5));
         }
     }

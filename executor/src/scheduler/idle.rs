@@ -39,6 +39,15 @@ use crate::loom::Mutex;
 const UNPARK_SHIFT: usize = 16;
 const SEARCH_MASK: usize = (1 << UNPARK_SHIFT) - 1;
 
+/// What a pusher's check (steps 2–3) found.
+pub(crate) enum Notify {
+    /// No worker parked, or one searching: no one to wake.
+    NoOne,
+    /// Workers were parked and none searched; `Some`: the one to unpark
+    /// (`None`: another pusher woke one meanwhile).
+    Sleepers(Option<usize>),
+}
+
 pub(crate) struct Idle {
     state: AtomicUsize,
     sleepers: Mutex<Vec<usize>>,
@@ -54,27 +63,31 @@ impl Idle {
         }
     }
 
-    /// Pusher, steps 2–3: the worker to unpark, if one should be.
-    /// Among the sleepers, one for which `prefer` holds is chosen if any.
-    pub(crate) fn worker_to_notify(&self, prefer: impl Fn(usize) -> bool) -> Option<usize> {
+    /// Pusher, steps 2–3: whether a sleeper could be woken, and the one
+    /// to unpark. Among the sleepers, one for which `prefer` holds is
+    /// chosen if any.
+    pub(crate) fn worker_to_notify(&self, prefer: impl Fn(usize) -> bool) -> Notify {
         if !self.notify_should_wakeup() {
-            return None;
+            return Notify::NoOne;
         }
         let mut sleepers = self.sleepers.lock().unwrap();
         // Re-check under the lock: another pusher may have woken one.
         if !self.notify_should_wakeup() {
-            return None;
+            return Notify::Sleepers(None);
         }
-        let pos = sleepers
+        let Some(pos) = sleepers
             .iter()
             .rposition(|&w| prefer(w))
-            .or_else(|| sleepers.len().checked_sub(1))?;
+            .or_else(|| sleepers.len().checked_sub(1))
+        else {
+            return Notify::Sleepers(None);
+        };
         let worker = sleepers.swap_remove(pos);
         // SeqCst: part of the total order with the fences (see the module
         // docs); the woken worker counts as searching from now on, so other
         // pushers do not wake a second worker for the same task.
         self.state.fetch_add((1 << UNPARK_SHIFT) | 1, SeqCst);
-        Some(worker)
+        Notify::Sleepers(Some(worker))
     }
 
     fn notify_should_wakeup(&self) -> bool {
@@ -82,7 +95,20 @@ impl Idle {
         // orders our queue push before this state load.
         fence(SeqCst);
         let s = self.state.load(SeqCst);
+        self.wakeup_needed(s)
+    }
+
+    /// Some worker parked and none searching: a pusher would wake one.
+    fn wakeup_needed(&self, s: usize) -> bool {
         s & SEARCH_MASK == 0 && (s >> UNPARK_SHIFT) < self.num_workers
+    }
+
+    /// [`Idle::wakeup_needed`] on an unfenced load: a hint, used only to
+    /// decide whether a deferred LIFO fill is timed (lifo.rs, step 4a),
+    /// never whether anyone is notified.
+    pub(crate) fn wakeup_needed_hint(&self) -> bool {
+        // Relaxed: a hint (see above); nothing is published through it.
+        self.wakeup_needed(self.state.load(Relaxed))
     }
 
     /// Parker, step 1. Returns true if this was the last searcher (the

@@ -27,13 +27,27 @@
 //!    the idle state, wake a sleeper if no one searches). Otherwise
 //!    nothing: the fill is **deferred**;
 //! 4. when the poll ends, take the slot before anything else
-//!    (`worker::run_task`) and run its task; and teach the predictor: the
-//!    fill was stamped after step 3 (a notification's own syscall is not
-//!    "the poll running on"); the poll counts as long if it ran on for
-//!    `lifo_steal_after` after the stamp (two TSC reads per fill), or if
-//!    the slot was already empty (another worker took the task: offering
-//!    was useful, even if the poll then ended soon *because* the task ran
-//!    elsewhere, as for a waker that spins until its wakee has run).
+//!    (`worker::run_task`) and run its task; and teach the predictor:
+//!    * (4a) a fill is **timed** only if, when it was made, a worker was
+//!      parked and none searched (the state the notification of step 3
+//!      loaded after its fence, or for a deferred fill an unfenced load:
+//!      a hint that decides only the timing, never who is notified):
+//!      only then does the prediction decide whether someone is woken.
+//!      A timed fill is stamped after step 3 (a notification's own
+//!      syscall is not "the poll running on"); the fill is judged
+//!      against the state seen *before* that notification (a worker it
+//!      woke counts as searching);
+//!    * (4b) the poll counts as long if the slot was already empty (another
+//!      worker took the task: offering was useful, even if the poll then
+//!      ended soon *because* the task ran elsewhere, as for a waker that
+//!      spins until its wakee has run), or if a timed fill's poll ran on
+//!      for `lifo_steal_after` after the stamp (two TSC reads); as short
+//!      if a timed fill's poll ended sooner; an untimed fill whose task
+//!      was not taken teaches nothing (the state is kept). So a busy
+//!      runtime pays no clock read per message, and fills made while
+//!      no one could be woken never train the worker towards deferring
+//!      (counting them as short stranded a busy waker's task once the
+//!      other worker had parked: `tests/rt_lifo_busy_waker.rs`).
 //!
 //! Searcher (`steal.rs`, `Core::rescue_lifo`):
 //! 5. an offered task is taken when a second search round still sees it,
@@ -94,12 +108,14 @@
 //!   *misprediction*) strands its B, for that one poll; it teaches the
 //!   predictor (step 4), and the next fills are offered. A mispredicted
 //!   poll that never returns strands its B, as it strands the rest of its
-//!   worker's local queue. (Two shortcuts were measured and dropped:
-//!   gating the offer on a plain load of the idle state loses offered
-//!   tasks — loom — and counting fills made while no notification could
-//!   wake anyone as short, untimed, stranded a busy waker's task in
-//!   `tests/rt_lifo_busy_waker.rs`, as did counting a quickly rescued fill
-//!   as short.)
+//!   worker's local queue. A long poll of an untimed fill (made while no
+//!   one could be woken) is not learned either; if a worker parks before
+//!   the next fill, that fill follows the older history (the same one
+//!   misprediction). (Two shortcuts were measured and dropped: gating the
+//!   offer on a plain load of the idle state loses offered tasks — loom —
+//!   and counting fills made while no notification could wake anyone as
+//!   short stranded a busy waker's task in `tests/rt_lifo_busy_waker.rs`,
+//!   as did counting a quickly rescued fill as short.)
 //!
 //! An idle runtime stays idle: nothing here wakes a worker on a timer; a
 //! deferred fill wakes no one, and a searcher parks after its spin budget
@@ -139,12 +155,24 @@ const OFFER_HOLD: u8 = 2;
 /// deterministically.
 pub(crate) struct WakePredictor {
     offer_next: u8,
-    /// When the last predicted fill of the current poll happened.
+    /// The fills of the current poll (the last timed one's stamp).
     #[cfg(not(loom))]
-    filled_at: Option<u64>,
+    fill: Fill,
     /// `lifo_steal_after` in [`stamp`] units.
     #[cfg(not(loom))]
     long: u64,
+}
+
+/// What the current poll filled (step 4 learns from it).
+#[cfg(not(loom))]
+#[derive(Clone, Copy)]
+enum Fill {
+    /// Nothing yet.
+    None,
+    /// Only fills made while no notification could wake anyone: not timed.
+    Untimed,
+    /// A fill made while a worker was parked and none searched, stamped.
+    Timed(u64),
 }
 
 impl WakePredictor {
@@ -153,7 +181,7 @@ impl WakePredictor {
     pub(crate) fn new(config: &super::Config) -> WakePredictor {
         WakePredictor {
             offer_next: OFFER_HOLD,
-            filled_at: None,
+            fill: Fill::None,
             long: stamp::units(config.lifo_steal_after),
         }
     }
@@ -170,26 +198,41 @@ impl WakePredictor {
         self.offer_next > 0
     }
 
-    /// A fill happened in the current poll.
+    /// A fill happened in the current poll (step 4a). `could_wake`: a
+    /// worker was parked and none searched when it was made, i.e. the
+    /// prediction mattered; only then is the fill stamped. Otherwise the
+    /// poll teaches nothing about its length (no clock read on the message
+    /// path of a busy runtime), only whether its task was taken.
     #[cfg(not(loom))]
-    pub(crate) fn filled(&mut self) {
-        self.filled_at = Some(stamp::now());
+    pub(crate) fn filled(&mut self, could_wake: bool) {
+        if could_wake {
+            self.fill = Fill::Timed(stamp::now());
+        } else if let Fill::None = self.fill {
+            self.fill = Fill::Untimed;
+        }
     }
 
     #[cfg(loom)]
-    pub(crate) fn filled(&mut self) {}
+    pub(crate) fn filled(&mut self, _could_wake: bool) {}
 
-    /// Step 4: the poll ended; `taken`: the slot was empty then, so
+    /// Step 4b: the poll ended; `taken`: the slot was empty then, so
     /// another worker took the task (offering was useful, whatever the
     /// poll's length: it may have ended soon only because the task ran
     /// elsewhere, e.g. a waker that spins until its wakee has run).
     #[cfg(not(loom))]
     pub(crate) fn poll_ended(&mut self, taken: bool) {
-        if let Some(at) = self.filled_at.take() {
-            if taken || stamp::now().wrapping_sub(at) >= self.long {
-                self.offer_next = OFFER_HOLD;
-            } else {
-                self.offer_next = self.offer_next.saturating_sub(1);
+        match std::mem::replace(&mut self.fill, Fill::None) {
+            Fill::None => {}
+            Fill::Untimed if taken => self.offer_next = OFFER_HOLD,
+            // Not evidence either way: keep the state (counting it as
+            // short let a busy waker's task strand, see the module docs).
+            Fill::Untimed => {}
+            Fill::Timed(at) => {
+                if taken || stamp::now().wrapping_sub(at) >= self.long {
+                    self.offer_next = OFFER_HOLD;
+                } else {
+                    self.offer_next = self.offer_next.saturating_sub(1);
+                }
             }
         }
     }

@@ -21,7 +21,11 @@
 //! * `lifo.rs`: whom a LIFO fill notifies, and when (C5, C13, with the proof).
 //! * `steal.rs`: searching other workers (batch steal, LIFO rescue).
 //! * `observed.rs`: one poll with its metrics and hooks around it.
+//!
+//! `current_thread.rs` is a separate, single-threaded scheduler (the
+//! current-thread runtime, `LocalSet`); it shares nothing with the above.
 
+pub(crate) mod current_thread;
 mod idle;
 mod lifo;
 mod observed;
@@ -42,7 +46,7 @@ use crate::task::header::Header;
 use crate::task::list::OwnedTasks;
 use crate::task::{Notified, RawTask, Schedule, Task};
 
-use idle::Idle;
+use idle::{Idle, Notify};
 use park::{SharedDriver, Unparker};
 use queue::{Inject, Steal};
 
@@ -217,8 +221,9 @@ impl Handle {
     }
 
     /// Wake a parked worker if no one is searching (pusher steps 2–3 of
-    /// the idle protocol).
-    pub(crate) fn notify_parked(&self) {
+    /// the idle protocol). Returns whether workers were parked with none
+    /// searching (whether or not this call woke one).
+    pub(crate) fn notify_parked(&self) -> bool {
         // Prefer a worker asleep on its thread (one futex wake) over the one
         // watching the driver, which keeps watching I/O and timers.
         let on_thread = |i: usize| {
@@ -227,8 +232,14 @@ impl Handle {
                 .get()
                 .is_some_and(|u| u.is_in_driver())
         };
-        if let Some(index) = self.idle.worker_to_notify(on_thread) {
-            self.unpark_worker(index);
+        match self.idle.worker_to_notify(on_thread) {
+            Notify::NoOne => false,
+            Notify::Sleepers(w) => {
+                if let Some(index) = w {
+                    self.unpark_worker(index);
+                }
+                true
+            }
         }
     }
 

@@ -124,7 +124,7 @@ impl Core {
         !self.run_queue.is_empty() || !handle.remotes[self.index].lifo.load(Relaxed).is_null()
     }
 
-    /// Lifo.rs step 4, first half: a poll just ended.
+    /// Lifo.rs step 4b: a poll just ended.
     fn poll_ended(&mut self, slot_was_empty: bool) {
         self.predictor.poll_ended(slot_was_empty);
     }
@@ -447,14 +447,19 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool)
         core.run_queue
             .push(unsafe { Notified::from_raw(RawTask::from_raw(prev)) });
     }
-    if displaced.is_some() || offer {
+    let could_wake = if displaced.is_some() || offer {
         // Pusher steps 2–3 of the idle protocol (lifo.rs, I3).
-        handle.notify_parked();
-    }
-    // Else deferred: we run it when this poll ends (lifo.rs, step 4).
+        handle.notify_parked()
+    } else {
+        // Deferred: we run it when this poll ends (lifo.rs, step 4); the
+        // hint only decides whether the fill is timed.
+        handle.idle.wakeup_needed_hint()
+    };
 
-    // Step 4, first half: stamp the fill. After the notify: its futex
-    // wake must not count as the poll running on (that would keep a
-    // worker offering on its own syscalls).
-    core.predictor.filled();
+    // Step 4a: stamp the fill if the prediction mattered (a worker could
+    // have been woken). After the notify: its futex wake must not count as
+    // the poll running on (that would keep a worker offering on its own
+    // syscalls); decided on the state seen *before* it (a worker it woke
+    // counts as searching).
+    core.predictor.filled(could_wake);
 }

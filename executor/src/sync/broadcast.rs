@@ -19,18 +19,43 @@
 //!
 //! # Protocol
 //!
-//! One `Mutex<State>`: the last `capacity` values in a ring (`VecDeque`)
-//! with the sequence number of its front, the sender count and the waiter
-//! list. A receiver holds the sequence number of the next value it wants.
-//! `recv` poll, in order: budget; cancellation → `Cancelled`, leaving the
-//! list, **taking nothing** (its position is unchanged: the value it would
-//! have received is the next one it receives); under the lock: position
-//! before the front → `Lagged(n)`, position moved to the front; a value at
-//! its position → clone it, advance, `Ok`; every sender gone → `Closed`;
-//! else park. A send pushes (dropping the front when full) and takes every
-//! parked waker. Every waiter is woken by every send, so there is nothing
-//! to pass on. Values are cloned under the lock (`T: Clone` is user code:
-//! the lock ignores poisoning, and the state is final before the clone).
+//! The last `capacity` values sit in `capacity` slots, position `p` in slot
+//! `p % capacity`, each slot behind its own `Mutex` with the position it
+//! holds. The `tail` `Mutex` holds the next position to be sent, the sender
+//! and receiver counts and the waiter list; the values kept are the
+//! positions `[tail - capacity, tail)` (the *front* is the first of them).
+//! A receiver holds the position of the next value it wants.
+//!
+//! * send, under the tail lock: no receiver → `Closed`; take every parked
+//!   waker; then, under the slot's lock, store the value with its position
+//!   (taking out the one it replaces, `capacity` positions older); then
+//!   advance the tail. Wakers are woken and the replaced value dropped
+//!   after unlocking.
+//! * `recv` poll, in order: budget; cancellation → `Cancelled`, leaving the
+//!   list, **taking nothing** (its position is unchanged: the value it would
+//!   have received is the next one it receives); **fast path**, under the
+//!   lock of its position's slot only: the slot holds its position → clone
+//!   it, advance, `Ok`; else under the tail lock (then the slot's, the
+//!   sender's order): position before the front → `Lagged(n)`, position
+//!   moved to the front; a value at its position → clone it, advance, `Ok`;
+//!   every sender gone → `Closed`; else park.
+//!
+//! Receivers that keep up therefore touch only the slots they read, not the
+//! lock every send takes: a sender and its receivers on other threads do
+//! not contend. The fast path is exact: a slot holds position `p` from the
+//! store of the send of `p` (a receiver may take it then, before that send
+//! has advanced the tail: the send is linearized at its store) until the
+//! send of `p + capacity` replaces it, which moves the front past `p`; a
+//! receiver that finds another position in its slot asks the tail lock,
+//! where the front decides between `Lagged` and waiting.
+//! A fast-path `Ok` after a park needs no tail lock to leave the list: the
+//! receiver parked when its position was the tail, so the send that stored
+//! it came later, and that send takes every parked waker (its own included)
+//! in the same tail critical section — before storing, so the entry is gone
+//! by the time the value can be seen. Every waiter is woken by every send,
+//! so there is nothing to pass on. Values are cloned under their slot's
+//! lock (`T: Clone` is user code: the locks ignore poisoning, and the state
+//! is final before the clone).
 //!
 //! # Stream
 //!
@@ -38,7 +63,6 @@
 //! ends when every sender is gone and everything was received, or when
 //! the current task's cancellation is observed (nothing taken).
 
-use std::collections::VecDeque;
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
@@ -49,10 +73,11 @@ use futures_core::Stream;
 use quell_cancel::{context, Cancelled};
 
 use super::error::SendError;
-use super::waiters::{lock, wake_all, WaiterId, WaiterList};
+use super::waiters::{lock, wake_all, WaiterId, WaiterList, Wakers};
 use crate::loom::{Arc, Mutex};
 
-/// Creates a broadcast channel keeping the last `capacity` values.
+/// Creates a broadcast channel keeping the last `capacity` values. The
+/// `capacity` slots are allocated here, at once.
 ///
 /// ```
 /// let (tx, mut rx) = quell_executor::sync::broadcast::channel::<u8>(2);
@@ -62,46 +87,98 @@ use crate::loom::{Arc, Mutex};
 ///
 /// # Panics
 ///
-/// If `capacity` is 0.
+/// If `capacity` is 0, or if its slots cannot be allocated.
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(
         capacity > 0,
         "broadcast::channel: capacity must be at least 1"
     );
-    let shared = Arc::new(Mutex::new(State {
-        ring: VecDeque::with_capacity(capacity.min(1024)),
-        cap: capacity,
-        front: 0,
-        senders: 1,
-        receivers: 1,
-        waiters: WaiterList::new(),
+    let mut slots = Vec::new();
+    if slots.try_reserve_exact(capacity).is_err() {
+        panic!("broadcast::channel: cannot allocate {capacity} slots");
+    }
+    slots.extend((0..capacity).map(|_| {
+        Mutex::new(Slot {
+            pos: 0,
+            value: None,
+        })
     }));
+    let shared = Arc::new(Shared {
+        slots: slots.into_boxed_slice(),
+        tail: Mutex::new(Tail {
+            pos: 0,
+            senders: 1,
+            receivers: 1,
+            waiters: WaiterList::new(),
+        }),
+    });
     (
         Sender {
             shared: shared.clone(),
         },
         Receiver {
             shared,
-            next: 0,
+            next: Cursor { pos: 0, index: 0 },
             waiter: None,
         },
     )
 }
 
-struct State<T> {
-    ring: VecDeque<T>,
-    cap: usize,
-    /// Sequence number of `ring[0]`.
-    front: u64,
+struct Shared<T> {
+    /// Position `p` lives in `slots[p % slots.len()]`.
+    slots: Box<[Mutex<Slot<T>>]>,
+    tail: Mutex<Tail>,
+}
+
+struct Slot<T> {
+    /// The position of `value` (meaningless while `value` is `None`).
+    pos: u64,
+    /// `None` until the first send of a position in this slot.
+    value: Option<T>,
+}
+
+struct Tail {
+    /// The position of the next value to be sent.
+    pos: u64,
     senders: usize,
     receivers: usize,
     waiters: WaiterList,
 }
 
-impl<T> State<T> {
-    /// Sequence number of the next value to be sent.
-    fn tail(&self) -> u64 {
-        self.front + self.ring.len() as u64
+/// A receiver's position: the sequence number of the next value it wants
+/// and that value's slot index (kept in step, so the fast path divides by
+/// nothing).
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    pos: u64,
+    index: usize,
+}
+
+impl Cursor {
+    fn at(pos: u64, slots: usize) -> Cursor {
+        Cursor {
+            pos,
+            index: (pos % slots as u64) as usize,
+        }
+    }
+
+    fn advance(&mut self, slots: usize) {
+        self.pos += 1;
+        self.index += 1;
+        if self.index == slots {
+            self.index = 0;
+        }
+    }
+}
+
+impl<T> Shared<T> {
+    fn slot(&self, pos: u64) -> &Mutex<Slot<T>> {
+        &self.slots[(pos % self.slots.len() as u64) as usize]
+    }
+
+    /// The position of the oldest value kept, given the tail.
+    fn front(&self, tail: &Tail) -> u64 {
+        tail.pos.saturating_sub(self.slots.len() as u64)
     }
 }
 
@@ -165,7 +242,7 @@ pub struct Lagged(pub u64);
 
 /// The sending half; clone it for more producers.
 pub struct Sender<T> {
-    shared: Arc<Mutex<State<T>>>,
+    shared: Arc<Shared<T>>,
 }
 
 impl<T> Sender<T> {
@@ -181,22 +258,24 @@ impl<T> Sender<T> {
     /// assert!(tx.send("b").is_err());
     /// ```
     pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
-        let mut st = lock(&self.shared);
-        if st.receivers == 0 {
+        let mut tail = lock(&self.shared.tail);
+        if tail.receivers == 0 {
             return Err(SendError::Closed(value));
         }
-        let dropped = if st.ring.len() == st.cap {
-            st.front += 1;
-            st.ring.pop_front()
-        } else {
-            None
-        };
-        st.ring.push_back(value);
-        let n = st.receivers;
-        let ws = st.waiters.take_unnotified();
-        drop(st);
+        // Waiters first: a receiver that finds this value in its slot
+        // (fast path) forgets its entry's key, which is gone by then
+        // (module docs).
+        let ws = tail.waiters.take_unnotified();
+        let pos = tail.pos;
+        let mut slot = lock(self.shared.slot(pos));
+        slot.pos = pos;
+        let replaced = slot.value.replace(value);
+        drop(slot);
+        tail.pos = pos + 1;
+        let n = tail.receivers;
+        drop(tail);
         wake_all(ws);
-        drop(dropped); // user destructor, unlocked
+        drop(replaced); // user destructor, unlocked
         Ok(n)
     }
 
@@ -215,13 +294,13 @@ impl<T> Sender<T> {
 
     /// Number of live receivers.
     pub fn receiver_count(&self) -> usize {
-        lock(&self.shared).receivers
+        lock(&self.shared.tail).receivers
     }
 }
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Sender<T> {
-        lock(&self.shared).senders += 1;
+        lock(&self.shared.tail).senders += 1;
         Sender {
             shared: self.shared.clone(),
         }
@@ -230,14 +309,14 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let mut st = lock(&self.shared);
-        st.senders -= 1;
-        let ws = if st.senders == 0 {
-            st.waiters.take_unnotified()
+        let mut tail = lock(&self.shared.tail);
+        tail.senders -= 1;
+        let ws = if tail.senders == 0 {
+            tail.waiters.take_unnotified()
         } else {
-            Vec::new()
+            Wakers::default()
         };
-        drop(st);
+        drop(tail);
         wake_all(ws);
     }
 }
@@ -251,9 +330,9 @@ impl<T> fmt::Debug for Sender<T> {
 /// A receiving half; [`Sender::subscribe`] or
 /// [`resubscribe`](Receiver::resubscribe) for more.
 pub struct Receiver<T> {
-    shared: Arc<Mutex<State<T>>>,
-    /// Sequence number of the next value this receiver wants.
-    next: u64,
+    shared: Arc<Shared<T>>,
+    /// The next value this receiver wants.
+    next: Cursor,
     waiter: Option<WaiterId>,
 }
 
@@ -265,21 +344,46 @@ enum Found<T> {
     Empty,
 }
 
-/// Under the lock: the value at position `*next` (advancing it), or why
-/// there is none.
-fn take<T: Clone>(next: &mut u64, st: &State<T>) -> Found<T> {
-    if *next < st.front {
-        let missed = st.front - *next;
-        *next = st.front;
+/// The fast path: the value at `*next` (advancing it) if its slot holds
+/// it, under that slot's lock only.
+fn take_fast<T: Clone>(next: &mut Cursor, shared: &Shared<T>) -> Option<T> {
+    let slot = lock(&shared.slots[next.index]);
+    match &slot.value {
+        Some(v) if slot.pos == next.pos => {
+            let v = v.clone();
+            drop(slot);
+            next.advance(shared.slots.len());
+            Some(v)
+        }
+        _ => None,
+    }
+}
+
+/// Under the tail lock: the value at `*next` (advancing it), or why there
+/// is none.
+fn take<T: Clone>(next: &mut Cursor, shared: &Shared<T>, tail: &Tail) -> Found<T> {
+    let front = shared.front(tail);
+    if next.pos < front {
+        let missed = front - next.pos;
+        *next = Cursor::at(front, shared.slots.len());
         return Found::Lagged(missed);
     }
-    match st.ring.get((*next - st.front) as usize) {
-        Some(v) => {
-            *next += 1;
-            Found::Value(v.clone())
-        }
-        None if st.senders == 0 => Found::Closed,
-        None => Found::Empty,
+    if next.pos < tail.pos {
+        // Kept and not replaced (the tail lock holds sends off): the slot
+        // holds this position.
+        let slot = lock(&shared.slots[next.index]);
+        let v = match &slot.value {
+            Some(v) if slot.pos == next.pos => v.clone(),
+            _ => unreachable!("broadcast: a kept position is missing from its slot"),
+        };
+        drop(slot);
+        next.advance(shared.slots.len());
+        return Found::Value(v);
+    }
+    if tail.senders == 0 {
+        Found::Closed
+    } else {
+        Found::Empty
     }
 }
 
@@ -315,19 +419,25 @@ impl<T: Clone> Receiver<T> {
             self.leave();
             return Poll::Ready(Err(RecvError::Cancelled(c)));
         }
-        // Step 3: under the lock.
-        let mut st = lock(&self.shared);
-        let r = match take(&mut self.next, &st) {
+        // Step 3: the slot alone (fast path). A parked entry is gone if
+        // the value is there (module docs), so the key is just forgotten.
+        if let Some(v) = take_fast(&mut self.next, &self.shared) {
+            self.waiter = None;
+            return Poll::Ready(Ok(v));
+        }
+        // Step 4: under the tail lock.
+        let mut tail = lock(&self.shared.tail);
+        let r = match take(&mut self.next, &self.shared, &tail) {
             Found::Value(v) => Ok(v),
             Found::Lagged(n) => Err(RecvError::Lagged(n)),
             Found::Closed => Err(RecvError::Closed),
             Found::Empty => {
-                st.waiters.park(&mut self.waiter, cx.waker());
+                tail.waiters.park(&mut self.waiter, cx.waker());
                 return Poll::Pending;
             }
         };
         if let Some(id) = self.waiter.take() {
-            st.waiters.remove(id);
+            tail.waiters.remove(id);
         }
         Poll::Ready(r)
     }
@@ -346,8 +456,11 @@ impl<T: Clone> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(2));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let st = lock(&self.shared);
-        match take(&mut self.next, &st) {
+        if let Some(v) = take_fast(&mut self.next, &self.shared) {
+            return Ok(v);
+        }
+        let tail = lock(&self.shared.tail);
+        match take(&mut self.next, &self.shared, &tail) {
             Found::Value(v) => Ok(v),
             Found::Lagged(n) => Err(TryRecvError::Lagged(n)),
             Found::Closed => Err(TryRecvError::Closed),
@@ -372,8 +485,8 @@ impl<T> Receiver<T> {
 
     /// Values sent that this receiver has not received yet (kept ones).
     pub fn len(&self) -> usize {
-        let st = lock(&self.shared);
-        (st.tail() - self.next.max(st.front)) as usize
+        let tail = lock(&self.shared.tail);
+        (tail.pos - self.next.pos.max(self.shared.front(&tail))) as usize
     }
 
     /// Whether [`len`](Self::len) is 0.
@@ -383,11 +496,11 @@ impl<T> Receiver<T> {
 
     /// A new receiver of `shared`, counted, at the tail: the values sent
     /// from now on.
-    fn at_tail(shared: &Arc<Mutex<State<T>>>) -> Receiver<T> {
-        let mut st = lock(shared);
-        st.receivers += 1;
-        let next = st.tail();
-        drop(st);
+    fn at_tail(shared: &Arc<Shared<T>>) -> Receiver<T> {
+        let mut tail = lock(&shared.tail);
+        tail.receivers += 1;
+        let next = Cursor::at(tail.pos, shared.slots.len());
+        drop(tail);
         Receiver {
             shared: shared.clone(),
             next,
@@ -395,19 +508,30 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Leaves the waiter list if parked. Inlined, the lock out of line:
+    /// every finished `recv` future calls this on drop, and mostly has
+    /// nothing to do.
+    #[inline]
     fn leave(&mut self) {
+        if self.waiter.is_some() {
+            self.leave_parked();
+        }
+    }
+
+    #[cold]
+    fn leave_parked(&mut self) {
         if let Some(id) = self.waiter.take() {
-            lock(&self.shared).waiters.remove(id);
+            lock(&self.shared.tail).waiters.remove(id);
         }
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let mut st = lock(&self.shared);
-        st.receivers -= 1;
+        let mut tail = lock(&self.shared.tail);
+        tail.receivers -= 1;
         if let Some(id) = self.waiter.take() {
-            st.waiters.remove(id);
+            tail.waiters.remove(id);
         }
     }
 }
@@ -415,7 +539,7 @@ impl<T> Drop for Receiver<T> {
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("broadcast::Receiver")
-            .field("next", &self.next)
+            .field("next", &self.next.pos)
             .finish_non_exhaustive()
     }
 }

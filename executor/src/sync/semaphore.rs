@@ -49,7 +49,7 @@ use quell_cancel::context;
 use quell_cancel::waiters::{Key, WaiterList};
 
 pub use super::error::{AcquireError, TryAcquireError};
-use super::waiters::{lock, wake_all};
+use super::waiters::{lock, wake_all, Wakers};
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::Mutex;
 
@@ -188,7 +188,7 @@ impl Semaphore {
         let taken = w.list.take_all();
         w.unsatisfied = 0;
         let mut held = 0;
-        let mut wakers = Vec::with_capacity(taken.len());
+        let mut wakers = Wakers::default();
         for e in taken {
             held += e.held;
             wakers.extend(e.waker);
@@ -419,8 +419,8 @@ impl Semaphore {
     /// Under the lock: hands `n` permits to the entries in FIFO order; the
     /// rest go free once nobody needs any (clearing `WAITERS`, invariant W).
     /// Returns the wakers of the entries now satisfied.
-    fn hand_out(&self, w: &mut Waiters, mut n: usize) -> Vec<Waker> {
-        let mut wakers = Vec::new();
+    fn hand_out(&self, w: &mut Waiters, mut n: usize) -> Wakers {
+        let mut wakers = Wakers::default();
         while n > 0 && w.unsatisfied > 0 {
             let e = w
                 .list
@@ -489,7 +489,7 @@ impl Semaphore {
     }
 
     /// Under the lock: removes `key`'s entry and passes on what it held.
-    fn leave(&self, w: &mut Waiters, key: Key) -> Vec<Waker> {
+    fn leave(&self, w: &mut Waiters, key: Key) -> Wakers {
         match w.list.remove(key) {
             Some(e) => {
                 if e.need > 0 {
@@ -498,7 +498,7 @@ impl Semaphore {
                 // Also clears WAITERS if that was the last entry in need.
                 self.hand_out(w, e.held)
             }
-            None => Vec::new(),
+            None => Wakers::default(),
         }
     }
 
@@ -530,7 +530,17 @@ pub struct Acquire<'a> {
 
 impl<'a> Acquire<'a> {
     /// Leaves the queue (if in it), passing on what it was handed.
+    /// Inlined, the lock out of line: every finished acquire calls this on
+    /// drop, and mostly was never queued or has left already.
+    #[inline]
     fn leave(&mut self) {
+        if self.waiter.is_some() {
+            self.leave_queued();
+        }
+    }
+
+    #[cold]
+    fn leave_queued(&mut self) {
         if let Some(key) = self.waiter.take() {
             let mut w = lock(&self.sem.waiters);
             let wakers = self.sem.leave(&mut w, key);

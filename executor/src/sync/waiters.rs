@@ -33,6 +33,40 @@ use std::task::Waker;
 pub(crate) use quell_cancel::waiters::{lock, wake_all};
 use quell_cancel::waiters::{Key, WaiterList as List};
 
+/// Wakers taken under a primitive's lock, to be woken after it (with
+/// [`wake_all`]). The first is stored inline: handing a lock or a permit to
+/// one waiter (the common case) allocates nothing.
+#[derive(Debug, Default)]
+#[must_use = "taken wakers must be woken"]
+pub(crate) struct Wakers {
+    head: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl Wakers {
+    pub(crate) fn push(&mut self, w: Waker) {
+        match self.head {
+            None => self.head = Some(w),
+            Some(_) => self.rest.push(w),
+        }
+    }
+}
+
+impl Extend<Waker> for Wakers {
+    fn extend<I: IntoIterator<Item = Waker>>(&mut self, iter: I) {
+        iter.into_iter().for_each(|w| self.push(w));
+    }
+}
+
+impl IntoIterator for Wakers {
+    type Item = Waker;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<Waker>, std::vec::IntoIter<Waker>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.head.into_iter().chain(self.rest)
+    }
+}
+
 /// Identifies one waiting future's entry within one [`WaiterList`].
 pub(crate) type WaiterId = Key;
 
@@ -98,12 +132,14 @@ impl WaiterList {
 
     /// Removes every entry that is not notified and returns their wakers.
     /// Notified entries stay: they still owe a hand-over if they go away.
-    pub(crate) fn take_unnotified(&mut self) -> Vec<Waker> {
-        self.entries
-            .extract_if(|e| !e.notified)
-            .into_iter()
-            .filter_map(|e| e.waker)
-            .collect()
+    pub(crate) fn take_unnotified(&mut self) -> Wakers {
+        let taken = self.entries.extract_if(|e| !e.notified);
+        let mut ws = Wakers::default();
+        // One allocation for a fan-out (a watch or broadcast send wakes
+        // every receiver), none for a single waiter.
+        ws.rest.reserve_exact(taken.len().saturating_sub(1));
+        ws.extend(taken.into_iter().filter_map(|e| e.waker));
+        ws
     }
 
     /// Number of entries (notified or not).

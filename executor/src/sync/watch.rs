@@ -25,9 +25,19 @@
 //! cancellation → `Cancelled`, leaving the list, **marking nothing seen**
 //! (the change stays pending for the next `changed`); under the lock: a
 //! version it has not seen → mark it seen, `Ok`; sender gone → `Closed`;
-//! else park. A send stores the value, bumps the version and takes every
-//! parked waker, woken after unlocking. There is nothing to pass on: every
-//! waiter is woken by every change.
+//! else park. A send stores the value, takes every parked waker (woken
+//! after unlocking) and bumps the version. There is nothing to pass on:
+//! every waiter is woken by every change.
+//!
+//! The version is also kept in an atomic, stored under the lock, so that
+//! `changed` finds a change it has not seen without the lock (step 3 is
+//! then: the atomic says unseen → mark it seen, `Ok`; else the lock as
+//! above). A receiver woken by a send therefore takes the lock once per
+//! change (to read the value), not twice. Leaving the list needs no lock on
+//! that path: an entry is parked only at the version its receiver has seen
+//! and the send that bumps the version takes every entry in the same
+//! critical section, so a receiver that sees another version only forgets
+//! its key (whatever entry it named is gone once that section ends).
 //!
 //! # Stream
 //!
@@ -47,7 +57,8 @@ use futures_core::Stream;
 use quell_cancel::context;
 
 use super::error::{RecvError, SendError};
-use super::waiters::{lock, wake_all, WaiterId, WaiterList};
+use super::waiters::{lock, wake_all, WaiterId, WaiterList, Wakers};
+use crate::loom::atomic::{AtomicU64, Ordering};
 use crate::loom::{Arc, Mutex, MutexGuard};
 
 /// Creates a watch channel holding `init` (seen by the first receiver).
@@ -59,13 +70,16 @@ use crate::loom::{Arc, Mutex, MutexGuard};
 /// assert_eq!(*rx.borrow(), 2);
 /// ```
 pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Mutex::new(State {
-        value: init,
-        version: 0,
-        sender_gone: false,
-        receivers: 1,
-        waiters: WaiterList::new(),
-    }));
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            value: init,
+            version: 0,
+            sender_gone: false,
+            receivers: 1,
+            waiters: WaiterList::new(),
+        }),
+        version: AtomicU64::new(0),
+    });
     (
         Sender {
             shared: shared.clone(),
@@ -78,6 +92,13 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     )
 }
 
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    /// `state.version`, stored under the lock after the waiters are taken
+    /// (module docs), read without it.
+    version: AtomicU64,
+}
+
 struct State<T> {
     value: T,
     /// Bumped by every send.
@@ -87,13 +108,25 @@ struct State<T> {
     waiters: WaiterList,
 }
 
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        lock(&self.state)
+    }
+}
+
 impl<T> State<T> {
-    /// Stores `value`, bumps the version; returns the old value and the
-    /// wakers of every parked receiver.
-    fn replace(&mut self, value: T) -> (T, Vec<std::task::Waker>) {
+    /// Stores `value`, takes the wakers of every parked receiver, then bumps
+    /// the version (and its atomic copy); returns the old value and the
+    /// wakers.
+    fn replace(&mut self, value: T, version: &AtomicU64) -> (T, Wakers) {
         let old = std::mem::replace(&mut self.value, value);
+        let ws = self.waiters.take_unnotified();
         self.version += 1;
-        (old, self.waiters.take_unnotified())
+        // Relaxed: nothing is read through it (the value is read under the
+        // lock); see `poll_change` for why the lock-free reader needs no
+        // more.
+        version.store(self.version, Ordering::Relaxed);
+        (old, ws)
     }
 }
 
@@ -119,7 +152,7 @@ impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
 /// The sending half (one; not `Clone`). Dropping it closes the channel:
 /// receivers see `Closed` once they have seen the last value.
 pub struct Sender<T> {
-    shared: Arc<Mutex<State<T>>>,
+    shared: Arc<Shared<T>>,
 }
 
 impl<T> Sender<T> {
@@ -134,11 +167,11 @@ impl<T> Sender<T> {
     /// assert!(tx.send(2).is_err());
     /// ```
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        let mut st = lock(&self.shared);
+        let mut st = self.shared.lock();
         if st.receivers == 0 {
             return Err(SendError::Closed(value));
         }
-        let (old, ws) = st.replace(value);
+        let (old, ws) = st.replace(value, &self.shared.version);
         drop(st);
         wake_all(ws);
         drop(old); // user destructor, unlocked
@@ -153,7 +186,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.send_replace(2), 1);
     /// ```
     pub fn send_replace(&self, value: T) -> T {
-        let (old, ws) = lock(&self.shared).replace(value);
+        let (old, ws) = self.shared.lock().replace(value, &self.shared.version);
         wake_all(ws);
         old
     }
@@ -166,7 +199,7 @@ impl<T> Sender<T> {
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
         Ref {
-            guard: lock(&self.shared),
+            guard: self.shared.lock(),
         }
     }
 
@@ -179,7 +212,7 @@ impl<T> Sender<T> {
     /// assert!(!rx2.has_changed().unwrap());
     /// ```
     pub fn subscribe(&self) -> Receiver<T> {
-        let mut st = lock(&self.shared);
+        let mut st = self.shared.lock();
         st.receivers += 1;
         let seen = st.version;
         drop(st);
@@ -192,7 +225,7 @@ impl<T> Sender<T> {
 
     /// Number of live receivers.
     pub fn receiver_count(&self) -> usize {
-        lock(&self.shared).receivers
+        self.shared.lock().receivers
     }
 
     /// Whether every receiver is gone.
@@ -203,7 +236,7 @@ impl<T> Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let mut st = lock(&self.shared);
+        let mut st = self.shared.lock();
         st.sender_gone = true;
         let ws = st.waiters.take_unnotified();
         drop(st);
@@ -220,7 +253,7 @@ impl<T> fmt::Debug for Sender<T> {
 /// A receiving half; clone it for more receivers (the clone has seen what
 /// this one has seen).
 pub struct Receiver<T> {
-    shared: Arc<Mutex<State<T>>>,
+    shared: Arc<Shared<T>>,
     /// The version this receiver has seen.
     seen: u64,
     /// Its entry in the waiter list while `changed` is parked.
@@ -238,7 +271,7 @@ impl<T> Receiver<T> {
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
         Ref {
-            guard: lock(&self.shared),
+            guard: self.shared.lock(),
         }
     }
 
@@ -251,7 +284,7 @@ impl<T> Receiver<T> {
     /// assert!(!rx.has_changed().unwrap());
     /// ```
     pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
-        let guard = lock(&self.shared);
+        let guard = self.shared.lock();
         self.seen = guard.version;
         Ref { guard }
     }
@@ -260,7 +293,7 @@ impl<T> Receiver<T> {
     /// and does not observe cancellation. `Err(RecvError::Closed)` once the
     /// sender is gone and everything was seen.
     pub fn has_changed(&self) -> Result<bool, RecvError> {
-        let st = lock(&self.shared);
+        let st = self.shared.lock();
         match st.version != self.seen {
             true => Ok(true),
             false if st.sender_gone => Err(RecvError::Closed),
@@ -298,30 +331,45 @@ impl<T> Receiver<T> {
 
     /// [`changed`](Self::changed) as a poll function.
     pub fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
-        self.poll_change(cx, |_| ())
+        self.poll_change(cx, None::<fn(&T)>).map_ok(|_| ())
     }
 
-    /// `poll_changed`, reading the value it marks seen under the same lock
-    /// (so a send in between cannot be marked seen without being read).
+    /// `poll_changed`; with `read`, `Some` of what it returns, reading the
+    /// value it marks seen under the same lock (so a send in between cannot
+    /// be marked seen without being read).
     fn poll_change<R>(
         &mut self,
         cx: &mut Context<'_>,
-        read: impl FnOnce(&T) -> R,
-    ) -> Poll<Result<R, RecvError>> {
+        read: Option<impl FnOnce(&T) -> R>,
+    ) -> Poll<Result<Option<R>, RecvError>> {
         // Step 1: budget. Step 2: cancellation first, marking nothing seen.
         ready!(context::poll_proceed(cx));
         if let Some(c) = context::observed() {
             self.leave();
             return Poll::Ready(Err(RecvError::Cancelled(c)));
         }
+        // Step 3, without the lock when nothing is to be read. Relaxed: a
+        // version we load was stored in some send's critical section, so
+        // any lock we take after this load comes after that section (else
+        // the load would precede the store), and that send took our entry
+        // (we parked at the version we had seen, module docs): forgetting
+        // the key loses nothing, and the value is read under the lock.
+        if read.is_none() {
+            let version = self.shared.version.load(Ordering::Relaxed);
+            if version != self.seen {
+                self.seen = version;
+                self.waiter = None;
+                return Poll::Ready(Ok(None));
+            }
+        }
         // Step 3: under the lock.
-        let mut st = lock(&self.shared);
+        let mut st = self.shared.lock();
         if let Some(id) = self.waiter.take() {
             st.waiters.remove(id);
         }
         if st.version != self.seen {
             self.seen = st.version;
-            return Poll::Ready(Ok(read(&st.value)));
+            return Poll::Ready(Ok(read.map(|f| f(&st.value))));
         }
         if st.sender_gone {
             return Poll::Ready(Err(RecvError::Closed));
@@ -330,22 +378,33 @@ impl<T> Receiver<T> {
         Poll::Pending
     }
 
+    /// Leaves the waiter list if parked. Inlined, the lock out of line:
+    /// every finished `changed` future calls this on drop, and mostly has
+    /// nothing to do.
+    #[inline]
     fn leave(&mut self) {
+        if self.waiter.is_some() {
+            self.leave_parked();
+        }
+    }
+
+    #[cold]
+    fn leave_parked(&mut self) {
         if let Some(id) = self.waiter.take() {
-            lock(&self.shared).waiters.remove(id);
+            self.shared.lock().waiters.remove(id);
         }
     }
 
     /// Number of entries in the waiter list (test introspection).
     #[cfg(test)]
     pub(crate) fn waiters(&self) -> usize {
-        lock(&self.shared).waiters.len()
+        self.shared.lock().waiters.len()
     }
 }
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Receiver<T> {
-        lock(&self.shared).receivers += 1;
+        self.shared.lock().receivers += 1;
         Receiver {
             shared: self.shared.clone(),
             seen: self.seen,
@@ -356,7 +415,7 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let mut st = lock(&self.shared);
+        let mut st = self.shared.lock();
         st.receivers -= 1;
         if let Some(id) = self.waiter.take() {
             st.waiters.remove(id);
@@ -377,8 +436,8 @@ impl<T: Clone> Stream for Receiver<T> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let r = ready!(self.get_mut().poll_change(cx, T::clone));
-        Poll::Ready(r.ok())
+        let r = ready!(self.get_mut().poll_change(cx, Some(T::clone)));
+        Poll::Ready(r.ok().flatten())
     }
 }
 

@@ -22,8 +22,7 @@ struct Harness<F: Future, S: 'static> {
 
 impl<F, S> Harness<F, S>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     /// # Safety
@@ -292,8 +291,7 @@ impl context::TaskCancel for TaskCtx<'_> {
 /// own a `Notified` ref, which this call consumes.
 pub(super) unsafe fn poll<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: vtable contract: `ptr` is a live Cell<F, S>.
@@ -313,8 +311,7 @@ where
 /// the task's allocation, which another worker may free once it is queued).
 pub(super) unsafe fn schedule<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: vtable contract; the caller reserved the ref and holds
@@ -334,8 +331,7 @@ where
 /// for every vtable entry), and the caller holds a ref for the call.
 pub(super) unsafe fn with_scope<F, S>(ptr: NonNull<Header>, f: &mut super::header::ScopeFn<'_>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: vtable contract; the caller holds a ref.
@@ -353,8 +349,7 @@ where
 /// have reached zero (no other pointer to the task is used afterwards).
 pub(super) unsafe fn dealloc<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: vtable contract.
@@ -372,8 +367,7 @@ where
 /// must be valid for writes of a `Poll<Result<F::Output, JoinError>>`.
 pub(super) unsafe fn try_read_output<F, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: vtable contract.
@@ -449,8 +443,7 @@ fn set_join_waker(
 /// be the task's `JoinHandle`, whose ref this call consumes.
 pub(super) unsafe fn drop_join_handle_slow<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: vtable contract.
@@ -479,8 +472,7 @@ where
 /// pass in the owned-list ref, which this call consumes.
 pub(super) unsafe fn shutdown<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: vtable contract.
@@ -506,8 +498,7 @@ pub(super) unsafe fn wake_at<F, S>(
     waker: Waker,
 ) -> Result<(), Waker>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: vtable contract; the caller holds a ref.
@@ -550,15 +541,25 @@ pub(crate) fn cancel(raw: RawTask, cause: Cause) -> bool {
 /// through their own driver handle, wakes it makes go to the injector (or,
 /// on a worker, its own queue), a panic in it is caught and reported to
 /// the join (`abort_and_complete`). A running or queued task is only
-/// flagged; its worker drops it at its next scheduling point.
+/// flagged; its worker drops it at its next scheduling point. A task
+/// bound to its thread (`Schedule::ANY_THREAD` false: `spawn_local`) is
+/// queued for its owner instead, which drops the future.
 pub(crate) fn abort(raw: RawTask) -> bool {
     let (first, action) = raw
         .header()
         .state
         .transition_to_notified_and_flag(super::state::ABORTED);
     if action == TransitionToNotified::Submit {
-        // The Notified's ref (taken by the transition) moves into the poll.
-        raw.poll();
+        if raw.header().vtable.any_thread {
+            // The Notified's ref (taken by the transition) moves into the poll.
+            raw.poll();
+        } else {
+            // A thread-bound task (`spawn_local`): its future may be
+            // dropped only by its owner, so queue it there; the owner's
+            // poll sees ABORTED and drops it. The caller holds its own ref
+            // across the push (the handle or the grace waker).
+            raw.schedule();
+        }
     }
     first
 }

@@ -46,6 +46,9 @@ pub(crate) struct Vtable {
     /// The task's scheduler's timer ([`super::Schedule::wake_at`]).
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) wake_at: unsafe fn(NonNull<Header>, std::time::Instant, Waker) -> Result<(), Waker>,
+    /// [`super::Schedule::ANY_THREAD`] of the task's scheduler: whether an
+    /// abort may poll (drop) the future on the calling thread.
+    pub(crate) any_thread: bool,
 }
 
 /// A visitor of a task's scope ([`Vtable::with_scope`]).

@@ -11,6 +11,7 @@
 //! group/     task groups: TaskGroup, TryTaskGroup, scope
 //! cancel_on_drop.rs  CancelOnDrop: a join handle whose drop cancels the task
 //! list.rs    the owned-task list (shutdown drops every future)
+//! local.rs   spawn_local, LocalSet: `!Send` tasks bound to one thread
 //! task_local.rs  task_local!, LocalKey: a value scoped to a future
 //! error.rs   JoinError
 //! ```
@@ -28,6 +29,8 @@ pub(crate) mod header;
 mod id;
 mod join;
 pub(crate) mod list;
+#[cfg(not(loom))]
+mod local;
 mod raw;
 mod scope;
 // The spawn API needs the runtime, which is compiled out under loom.
@@ -50,6 +53,8 @@ pub use group::{scope, GroupError, Scope, TaskGroup, TryTaskGroup, DEFAULT_DROP_
 pub(crate) use header::Header;
 pub use id::Id;
 pub use join::{AbortHandle, JoinHandle};
+#[cfg(not(loom))]
+pub use local::{spawn_local, LocalSet};
 pub(crate) use raw::{Notified, RawTask, Task};
 pub(crate) use scope::Binding;
 #[cfg(not(loom))]
@@ -98,6 +103,13 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     fn task_terminated(&self, task: &header::Header) {
         let _ = task;
     }
+
+    /// Whether a task's future may be polled or dropped on any thread.
+    /// `false` for a scheduler whose tasks belong to one thread
+    /// (`spawn_local`, whose futures are `!Send`): an `abort` from
+    /// elsewhere then queues the task for its owner instead of dropping
+    /// the future on the calling thread.
+    const ANY_THREAD: bool = true;
 }
 
 /// Spawn-time metadata.
@@ -120,6 +132,39 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
+    let id = Id::next();
+    let cell = header::Cell::new(future, scheduler, id, raw::vtable::<F, S>(), meta);
+    let raw = RawTask::new(cell);
+    // SAFETY: the initial state holds three refs, one for each handle.
+    unsafe {
+        (
+            Task::from_raw(raw),
+            Notified::from_raw(raw),
+            JoinHandle::new(raw),
+        )
+    }
+}
+
+/// Allocates a task whose future need not be `Send` (`spawn_local`): as
+/// [`new_task`] otherwise.
+///
+/// # Safety
+///
+/// The future (and an output that is not `Send`) must be polled and
+/// dropped only on the thread that calls this. `S` must therefore set
+/// [`Schedule::ANY_THREAD`] to `false` and run and shut down its tasks only
+/// on that thread; the `JoinHandle` is `Send` only when the output is.
+#[cfg(not(loom))]
+pub(crate) unsafe fn new_local_task<F, S>(
+    future: F,
+    scheduler: S,
+    meta: Meta,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    debug_assert!(!S::ANY_THREAD);
     let id = Id::next();
     let cell = header::Cell::new(future, scheduler, id, raw::vtable::<F, S>(), meta);
     let raw = RawTask::new(cell);

@@ -18,7 +18,10 @@ pub(crate) struct RawTask {
 }
 
 // SAFETY: the task is shared across threads by design; all shared state is
-// behind the atomic state word or accessed under its ownership rules.
+// behind the atomic state word or accessed under its ownership rules. A
+// `spawn_local` task's future is `!Send`: its pointer still travels (in
+// wakers, handles, queues), but only its owner thread polls or drops the
+// future (`task::new_local_task`'s contract, `Schedule::ANY_THREAD`).
 unsafe impl Send for RawTask {}
 // SAFETY: as above.
 unsafe impl Sync for RawTask {}
@@ -26,8 +29,7 @@ unsafe impl Sync for RawTask {}
 impl RawTask {
     pub(crate) fn new<F, S>(cell: Box<Cell<F, S>>) -> RawTask
     where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F: Future + 'static,
         S: Schedule,
     {
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
@@ -210,8 +212,7 @@ impl<S: 'static> std::fmt::Debug for Notified<S> {
 /// Build the vtable for one `(F, S)`.
 pub(crate) fn vtable<F, S>() -> &'static Vtable
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     &Vtable {
@@ -223,6 +224,7 @@ where
         shutdown: harness::shutdown::<F, S>,
         with_scope: harness::with_scope::<F, S>,
         wake_at: harness::wake_at::<F, S>,
+        any_thread: S::ANY_THREAD,
     }
 }
 

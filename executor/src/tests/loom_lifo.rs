@@ -9,7 +9,11 @@
 //! * `loom_lifo_offered_busy_waker`: A blocks its worker until B has run.
 //!   Only the other worker can run B, so it must be woken or, if it was
 //!   searching, must see B before it parks (lifo.rs I3, step 7). If not,
-//!   every thread blocks and loom reports a deadlock.
+//!   every thread blocks and loom reports a deadlock. It does deadlock
+//!   when the offered fill's notification is skipped on the unfenced
+//!   idle-state hint (`Idle::wakeup_needed_hint`, which may only decide
+//!   whether a fill is timed, step 4a: the timing itself is not modelled,
+//!   the predictor being fixed under loom).
 //! * `loom_lifo_deferred_runs_on_owner`: A returns at once. Nobody was
 //!   notified; B runs on A's worker when A's poll ends (I2), or a searcher
 //!   takes it (step 6; under loom a watched task is ripe at once), never

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! loom_task_wake.rs      C1, C4: wake racing the poll, join waker, join-handle drop
+//! loom_current_thread.rs C1, C5: a remote wake racing the current-thread driver's sleep
 //! loom_task_cancel.rs    C2, C3, C8: abort / cancel / token cancel racing the idle transition
 //! loom_task_refcount.rs  C4: the last ref dropped by a waker, an AbortHandle or the JoinHandle
 //! loom_group.rs          a group's first failure racing a concurrent member failure
@@ -26,6 +27,7 @@
 //!     cargo test --release -p quell-executor --lib loom -- --test-threads=2
 //! ```
 
+mod loom_current_thread;
 mod loom_group;
 mod loom_lifo;
 mod loom_park;

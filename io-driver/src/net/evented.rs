@@ -162,13 +162,19 @@ where
     for<'a> &'a E: Read + Write,
 {
     /// One `read(2)` once readable: `n` bytes, EOF (`0`), an error, or
-    /// `Cancelled` (then nothing was read).
+    /// `Cancelled` (then nothing was read). A short read clears the read
+    /// readiness (`Registration::poll_read_io`).
     pub(crate) fn poll_read(
         &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_read_with(cx, buf, |mut io, buf| io.read(buf))
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let len = buf.len();
+        self.reg
+            .poll_read_io(cx, len, || (&self.io).read(&mut *buf))
     }
 
     /// One `readv(2)` once readable.
@@ -177,8 +183,9 @@ where
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
+        let len = bufs.iter().map(|b| b.len()).sum();
         self.reg
-            .poll_io(cx, Direction::Read, || (&self.io).read_vectored(bufs))
+            .poll_read_io(cx, len, || (&self.io).read_vectored(bufs))
     }
 
     /// One `write(2)` once writable: `n` bytes written, an error, or

@@ -350,6 +350,24 @@ macro_rules! stream_io_methods {
             self.io.read_uninit(buf).await
         }
 
+        /// The poll form of [`read_uninit`](Self::read_uninit), for
+        /// adapters that implement a foreign poll-based read trait (such
+        /// as `hyper::rt::Read`): one `read(2)` once readable into `buf`,
+        /// which need not be initialised. `Ready(Ok(n))` means the first
+        /// `n` bytes of `buf` are now initialised (`0`: EOF, or an empty
+        /// `buf`). A cancel point, as [`read`](Self::read).
+        ///
+        /// # Errors
+        ///
+        /// As [`read`](Self::read).
+        pub fn poll_read_uninit(
+            &self,
+            cx: &mut ::std::task::Context<'_>,
+            buf: &mut [::std::mem::MaybeUninit<u8>],
+        ) -> ::std::task::Poll<::std::io::Result<usize>> {
+            self.io.poll_read_uninit(cx, buf)
+        }
+
         /// Writes all of `buf`, one `write` at a time.
         ///
         /// # Errors

@@ -135,6 +135,82 @@ fn peek_does_not_consume() {
     .unwrap();
 }
 
+/// A short read (fewer bytes than the buffer) drained the socket, so it
+/// clears the read readiness (registration.rs `poll_read_io`): the next
+/// read waits for the driver's next event instead of calling `read(2)`
+/// (which would answer `EAGAIN` in the common case). Observable: data that
+/// is already in the socket but not yet dispatched by the driver is not
+/// read until the driver turns, and then it is (the new edge). A read that
+/// fills its buffer keeps the readiness (more may be queued).
+#[test]
+fn short_read_clears_readiness_and_the_next_data_wakes_the_reader() {
+    let mut driver = Driver::new().unwrap();
+    let _enter = crate::context::enter(driver.handle().clone());
+    let mut cx = Context::from_waker(Waker::noop());
+    let turn = |d: &mut Driver| d.park(Some(Duration::from_millis(50)));
+    let std_l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut c = std::net::TcpStream::connect(std_l.local_addr().unwrap()).unwrap();
+    let (std_s, _) = std_l.accept().unwrap();
+    let peeker = std_s.try_clone().unwrap();
+    let mut s = TcpStream::from_std(std_s).unwrap();
+    // Until `n` bytes sit in the server socket's receive queue.
+    let queued = |n: usize| {
+        let mut b = [0; 64];
+        for _ in 0..10_000 {
+            match peeker.peek(&mut b) {
+                Ok(k) if k >= n => return,
+                _ => std::thread::yield_now(),
+            }
+        }
+        panic!("{n} bytes never arrived: hang");
+    };
+    let mut buf = [0; 64];
+    let mut read = |buf: &mut [u8], cx: &mut Context<'_>| Pin::new(&mut s).poll_read(cx, buf);
+    for round in 0..3u8 {
+        std::io::Write::write_all(&mut c, &[round; 5]).unwrap();
+        // Until the driver has dispatched the edge, the read waits.
+        let mut got = None;
+        for _ in 0..100 {
+            turn(&mut driver);
+            if let Poll::Ready(r) = read(&mut buf, &mut cx) {
+                got = Some(r.unwrap());
+                break;
+            }
+        }
+        assert_eq!(got, Some(5), "round {round}: the 5 bytes are read");
+        assert_eq!(buf[..5], [round; 5]);
+        // Short read: readiness cleared. More data arrives; no driver
+        // turn yet, so the read still waits (no `read(2)` was made).
+        std::io::Write::write_all(&mut c, &[round + 100; 5]).unwrap();
+        queued(5);
+        assert!(read(&mut buf, &mut cx).is_pending(), "round {round}");
+        // The driver dispatches the new edge: now it is read.
+        turn(&mut driver);
+        assert!(
+            matches!(read(&mut buf, &mut cx), Poll::Ready(Ok(5))),
+            "round {round}"
+        );
+        assert_eq!(buf[..5], [round + 100; 5]);
+        turn(&mut driver);
+        assert!(read(&mut buf, &mut cx).is_pending(), "round {round}");
+    }
+    // A full read keeps the readiness: 10 bytes queued, read 4 at a time.
+    std::io::Write::write_all(&mut c, &[7; 10]).unwrap();
+    let mut small = [0; 4];
+    let mut got = None;
+    for _ in 0..100 {
+        turn(&mut driver);
+        if let Poll::Ready(r) = read(&mut small, &mut cx) {
+            got = Some(r.unwrap());
+            break;
+        }
+    }
+    assert_eq!(got, Some(4));
+    assert!(matches!(read(&mut small, &mut cx), Poll::Ready(Ok(4))));
+    assert!(matches!(read(&mut small, &mut cx), Poll::Ready(Ok(2))));
+    assert!(read(&mut small, &mut cx).is_pending());
+}
+
 #[test]
 fn futures_io_on_unix_pair() {
     block_on(async {

@@ -7,7 +7,7 @@ use std::task::Waker;
 use quell_cancel::waiters::{Key, WaiterList as List};
 
 use crate::loom::{Arc, Mutex};
-use crate::sync::waiters::{lock, wake_all, WaiterId, WaiterList};
+use crate::sync::waiters::{lock, wake_all, WaiterId, WaiterList, Wakers};
 
 /// `cap` of an unbounded channel: sends never wait.
 pub(super) const UNBOUNDED: usize = usize::MAX;
@@ -156,7 +156,7 @@ impl<T> State<T> {
     /// Closes: sends fail from now on. Returns the wakers of every parked
     /// sender (bounded: those not already handed a slot; rendezvous: every
     /// offering sender, which takes its value back).
-    pub(super) fn close(&mut self) -> Vec<Waker> {
+    pub(super) fn close(&mut self) -> Wakers {
         self.closed = true;
         let mut ws = self.send_waiters.take_unnotified();
         let _kept = self.offers.extract_if(|o| {

@@ -1,7 +1,9 @@
 //! Loom models: `watch`, `broadcast` and `Barrier` waits racing the cancel
 //! of the waiting task. Properties: a cancelled `changed` marks nothing
 //! seen; a cancelled broadcast `recv` takes nothing (the value comes next);
-//! a cancelled barrier wait either withdrew its arrival (the barrier did not
+//! a broadcast receiver's slot fast path racing a send that replaces its
+//! value receives each position once or counts it lagged; a cancelled
+//! barrier wait either withdrew its arrival (the barrier did not
 //! trip on it) or completed with the trip — never both, never neither.
 
 use std::task::Poll;
@@ -53,6 +55,34 @@ fn loom_sync_watch_send_vs_cancelled_changed() {
     });
 }
 
+/// A parked `changed` ∥ a send: a poll that answers `Ok` has left the
+/// waiter list at once, even on the lock-free path (which forgets its key
+/// without removing anything: the send must have taken the entry before
+/// the new version could be seen).
+#[test]
+fn loom_sync_watch_lock_free_change_leaves_no_entry() {
+    model(|| {
+        let (tx, mut rx) = watch::channel(0u32);
+        let task = FakeTask::new();
+        let w = Counter::new();
+        let mut ch = rx.changed();
+        assert!(poll_in(&task, &mut ch, &w.waker()).is_pending());
+        let a = thread::spawn(move || {
+            tx.send(1).unwrap();
+            tx
+        });
+        let r = poll_in(&task, &mut ch, &w.waker());
+        drop(ch);
+        if r.is_ready() {
+            assert!(matches!(r, Poll::Ready(Ok(()))));
+            assert_eq!(rx.waiters(), 0, "an Ok changed left its entry");
+        }
+        let _tx = a.join().unwrap();
+        assert_eq!(rx.waiters(), 0);
+        assert_eq!(rx.has_changed().unwrap(), r.is_pending());
+    });
+}
+
 /// A parked broadcast `recv`; send ∥ cancel ∥ the woken poll.
 #[test]
 fn loom_sync_broadcast_send_vs_cancelled_recv() {
@@ -88,6 +118,40 @@ fn loom_sync_broadcast_send_vs_cancelled_recv() {
             (Some(7), None) | (None, Some(7)) => {}
             other => panic!("value lost or duplicated: {other:?}"),
         }
+    });
+}
+
+/// Capacity 1: a receiver's `try_recv`s (its slot's fast path) ∥ a send
+/// that replaces the value it is about to take. Every position is accounted
+/// for exactly once, in order: received (the value sent at it) or counted
+/// in a `Lagged`.
+#[test]
+fn loom_sync_broadcast_fast_path_vs_replacing_send() {
+    model(|| {
+        let (tx, mut rx) = broadcast::channel::<u64>(1);
+        tx.send(0).unwrap();
+        let a = thread::spawn(move || {
+            tx.send(1).unwrap();
+        });
+        let mut pos = 0u64;
+        let mut account = |r: Result<u64, broadcast::TryRecvError>| match r {
+            Ok(v) => {
+                assert_eq!(v, pos, "value of another position");
+                pos += 1;
+            }
+            Err(broadcast::TryRecvError::Lagged(n)) => pos += n,
+            Err(broadcast::TryRecvError::Empty | broadcast::TryRecvError::Closed) => {}
+        };
+        account(rx.try_recv());
+        account(rx.try_recv());
+        a.join().unwrap();
+        loop {
+            match rx.try_recv() {
+                Err(broadcast::TryRecvError::Closed) => break,
+                r => account(r),
+            }
+        }
+        assert_eq!(pos, 2, "a position lost or counted twice");
     });
 }
 

@@ -134,6 +134,52 @@ fn broadcast_every_receiver_gets_every_value() {
     assert!(tx.send(3).is_err());
 }
 
+/// Receivers at different distances behind the sender, over many wraps
+/// of a 3-slot ring, against the rule: a receiver gets the value at its
+/// position while it is among the last 3 sent, else `Lagged(front - pos)`
+/// and continues at the front.
+#[test]
+fn broadcast_positions_and_lags_across_slot_wraps() {
+    const CAP: u64 = 3;
+    let (tx, rx) = broadcast::channel::<u64>(CAP as usize);
+    // (receiver, its position in the reference model, receives per send)
+    let mut rxs: Vec<_> = (0..4).map(|k| (rx.resubscribe(), 0u64, k)).collect();
+    drop(rx);
+    let mut sent = 0u64;
+    for round in 0..40u64 {
+        tx.send(sent).unwrap();
+        sent += 1;
+        for (rx, pos, per_send) in &mut rxs {
+            // Receiver k tries k receives per send (0: falls behind, then
+            // catches up every 7th round).
+            let tries = if round % 7 == 6 { 10 } else { *per_send };
+            for _ in 0..tries {
+                let front = sent.saturating_sub(CAP);
+                let want = if *pos < front {
+                    let missed = front - *pos;
+                    *pos = front;
+                    Err(TryRecvError::Lagged(missed))
+                } else if *pos < sent {
+                    *pos += 1;
+                    Ok(*pos - 1)
+                } else {
+                    Err(TryRecvError::Empty)
+                };
+                assert_eq!(rx.try_recv(), want, "round {round}");
+                assert_eq!(rx.len() as u64, sent - (*pos).max(sent.saturating_sub(CAP)));
+            }
+        }
+    }
+}
+
+/// The slots are allocated by `channel`: a capacity that cannot be
+/// allocated is a clear panic there, not an allocator abort.
+#[test]
+#[should_panic(expected = "broadcast::channel: cannot allocate")]
+fn broadcast_capacity_beyond_memory_panics_clearly() {
+    let _ = broadcast::channel::<u64>(usize::MAX / 2);
+}
+
 #[test]
 fn barrier_cancelled_wait_withdraws_unless_tripped() {
     let (t1, t2, t3) = (FakeTask::new(), FakeTask::new(), FakeTask::new());
