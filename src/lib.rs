@@ -270,6 +270,14 @@ pub mod __private {
 }
 #[cfg(not(loom))]
 pub use quell_executor::{runtime, spawn, task, Handle, JoinError, JoinHandle, Runtime};
+/// Runtime metrics: the [`RuntimeMetrics`](metrics::RuntimeMetrics)
+/// snapshot that [`Handle::metrics`] returns, with per-worker counters and
+/// the opt-in histograms (docs/observability.md).
+pub mod metrics {
+    pub use quell_executor::metrics::{
+        Histogram, HistogramBucket, RuntimeHistograms, RuntimeMetrics, WorkerMetrics,
+    };
+}
 /// Networking: TCP, UDP and Unix sockets whose every wait is a cancel
 /// point (from `quell-io-driver`; the module docs list what each await
 /// point does on cancel).
@@ -433,4 +441,7 @@ pub mod guide {
     #[cfg(not(loom))]
     #[doc = include_str!("../docs/from-tokio.md")]
     pub mod from_tokio {}
+    /// Metrics and runtime hooks (docs/observability.md).
+    #[doc = include_str!("../docs/observability.md")]
+    pub mod observability {}
 }

@@ -60,6 +60,21 @@ pub trait TaskCancel {
     fn note_cancelled_scope(&self, token: &CancelToken, inside: bool) {
         let _ = (token, inside);
     }
+
+    /// An await point of the task just observed the cancellation that
+    /// `token` (the current scope's token) reports: [`observed`] answered
+    /// `Some`. Called on that path only (never while not cancelled), so a
+    /// runtime can measure cancel latency (cancel requested, see
+    /// [`CancelToken::cancelled_at`], to observed) at no cost to tasks
+    /// that are not cancelled. Defaults to doing nothing.
+    fn cancel_observed(&self, token: &CancelToken) {
+        let _ = token;
+    }
+
+    /// The runtime's cooperative budget (quell-io-driver's `coop::poll_proceed`) just answered `Pending` because the task used up
+    /// its cooperative budget in this poll: a forced yield, which a runtime
+    /// may count. Called on that path only. Defaults to doing nothing.
+    fn forced_yield(&self) {}
 }
 
 #[derive(Clone, Copy)]
@@ -97,6 +112,7 @@ impl Drop for Restore {
 
 /// Runs `f` with `task` as the current task (fresh shield depth),
 /// restoring the previous context afterwards, also on unwind.
+#[inline]
 pub fn enter<R>(task: &dyn TaskCancel, f: impl FnOnce() -> R) -> R {
     // Erase the lifetime: the pointer is only reachable through `CURRENT`,
     // which `Restore` resets before `task`'s borrow ends (also on unwind).
@@ -181,6 +197,20 @@ impl TaskCancel for Scoped<'_> {
             o.note_cancelled_scope(token, inside);
         }
     }
+    fn cancel_observed(&self, token: &CancelToken) {
+        // The task is the one observing, whichever scope's cancel it was:
+        // tell the enclosing scope (and so the task). SAFETY: as in
+        // `drain_token`.
+        if let Some(o) = self.real.map(|o| unsafe { o.as_ref() }) {
+            o.cancel_observed(token);
+        }
+    }
+    fn forced_yield(&self) {
+        // SAFETY: as in `drain_token`.
+        if let Some(o) = self.real.map(|o| unsafe { o.as_ref() }) {
+            o.forced_yield();
+        }
+    }
 }
 
 /// Tells the current task (see [`TaskCancel::note_cancelled_scope`]) that
@@ -239,5 +269,21 @@ pub fn observed() -> Option<Cancelled> {
     if is_shielded() {
         return None;
     }
-    with_current(|task| task?.cancelled())
+    let c = with_current(|task| task?.cancelled());
+    if c.is_some() {
+        note_observed();
+    }
+    c
+}
+
+/// The cancelled path of [`observed`], out of line so that the common
+/// (not cancelled) path stays as it was.
+#[cold]
+#[inline(never)]
+fn note_observed() {
+    with_current(|task| {
+        if let Some(t) = task {
+            t.cancel_observed(t.token());
+        }
+    });
 }

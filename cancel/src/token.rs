@@ -107,6 +107,24 @@ impl CancelToken {
         self.node().cancelled_error()
     }
 
+    /// When the cancellation this token reports was requested: the instant
+    /// of the originating `cancel` (an ancestor's, for an inherited cancel,
+    /// or the deadline's expiry as the timer fired it). `None` if not
+    /// cancelled.
+    ///
+    /// ```
+    /// use quell_cancel::{CancelToken, Cause};
+    /// let parent = CancelToken::new();
+    /// let child = parent.child();
+    /// assert!(child.cancelled_at().is_none());
+    /// parent.cancel(Cause::explicit("stop"));
+    /// assert_eq!(child.cancelled_at(), parent.cancelled_at());
+    /// assert!(parent.cancelled_at().unwrap() <= std::time::Instant::now());
+    /// ```
+    pub fn cancelled_at(&self) -> Option<Instant> {
+        self.node().cancelled_at()
+    }
+
     /// A future that resolves when the token is cancelled. It owns a clone of
     /// the token, is `Unpin`, and removes its waker from the token when
     /// dropped.

@@ -150,6 +150,10 @@ pub(crate) struct Node {
 struct Inner {
     cause: Option<Cause>,
     inherited: bool,
+    /// When the originating cancel was requested (set with `cause`, shared
+    /// by the whole subtree like the cause): what cancel-latency metrics
+    /// and task listings measure "cancelled for how long" from.
+    cancelled_at: Option<Instant>,
     /// Invariant 8.
     drain: Option<Cause>,
     /// The parent (invariant 5); `None` for a root or a disconnected node.
@@ -196,6 +200,7 @@ impl Node {
             inner: Mutex::new(Inner {
                 cause: None,
                 inherited: false,
+                cancelled_at: None,
                 drain: None,
                 parent,
                 slot: None,
@@ -236,9 +241,11 @@ impl Node {
             fresh.draining = AtomicBool::new(true);
         }
         if let Some(cause) = g.cause.clone() {
+            let at = g.cancelled_at;
             drop(g);
             inner.cause = Some(cause);
             inner.inherited = true;
+            inner.cancelled_at = at;
             // Born cancelled: whatever shares the token publishes this.
             fresh.cancelled = AtomicBool::new(true);
             return node;
@@ -294,6 +301,14 @@ impl Node {
         }
         let g = self.lock();
         g.cause.clone().map(|c| Cancelled::new(c, g.inherited))
+    }
+
+    /// When the originating cancel was requested, if cancelled.
+    pub(crate) fn cancelled_at(&self) -> Option<Instant> {
+        if !self.is_cancelled() {
+            return None;
+        }
+        self.lock().cancelled_at
     }
 
     /// Whether the node is draining (drained or cancelled, invariant 8).
@@ -474,14 +489,16 @@ impl Node {
     /// Cancels `node` and its subtree (protocol steps 1–5). Returns `true`
     /// if this call cancelled `node` itself.
     pub(crate) fn cancel(node: &NodeRef, cause: Cause) -> bool {
-        let Some((children, drain)) = node.cancel_one(&cause, false, &cause) else {
+        let Some((children, drain, at)) = node.cancel_one(&cause, false, &cause, None) else {
             return false;
         };
         // Each child with the drain cause of the parent it is reached from
         // (invariant 8).
         let mut stack: Vec<(NodeRef, Cause)> = children.map(|c| (c, drain.clone())).collect();
         while let Some((child, parent_drain)) = stack.pop() {
-            if let Some((grandchildren, drain)) = child.cancel_one(&cause, true, &parent_drain) {
+            if let Some((grandchildren, drain, _)) =
+                child.cancel_one(&cause, true, &parent_drain, Some(at))
+            {
                 stack.extend(grandchildren.map(|c| (c, drain.clone())));
             }
             // `child` dropped here, no lock held.
@@ -490,21 +507,26 @@ impl Node {
     }
 
     /// Steps 1–4 for one node; `None` if it was already cancelled. Returns
-    /// the taken children and the node's drain cause (set to `drain` if it
-    /// was not draining, invariant 8).
+    /// the taken children, the node's drain cause (set to `drain` if it
+    /// was not draining, invariant 8) and the cancel's time: `at`, or for
+    /// the originating node (`at == None`) now, read once per cancel that
+    /// wins (one clock read; the walk below it reuses it).
     fn cancel_one(
         &self,
         cause: &Cause,
         inherited: bool,
         drain: &Cause,
-    ) -> Option<(TakenChildren, Cause)> {
-        let (waiters, children, drain) = {
+        at: Option<Instant>,
+    ) -> Option<(TakenChildren, Cause, Instant)> {
+        let (waiters, children, drain, at) = {
             let mut g = self.lock();
             if g.cause.is_some() {
                 return None;
             }
+            let at = at.unwrap_or_else(Instant::now);
             g.cause = Some(cause.clone());
             g.inherited = inherited;
+            g.cancelled_at = Some(at);
             let drain = g.drain.get_or_insert_with(|| drain.clone()).clone();
             // Release: pairs with the Acquire load in `is_cancelled`; the
             // cause (and the canceller's earlier writes) happen-before any
@@ -513,11 +535,11 @@ impl Node {
             // Release: pairs with the Acquire load in `is_draining` (the
             // drain cause just written is visible to whoever sees `true`).
             self.draining.store(true, Ordering::Release);
-            (g.waiters.take_all(), g.children.take_all(), drain)
+            (g.waiters.take_all(), g.children.take_all(), drain, at)
         };
         // Step 4: a panicking waker is ignored (contained by the helper).
         waiters::wake_all(waiters.into_iter().map(|w| w.waker));
-        Some((children, drain))
+        Some((children, drain, at))
     }
 
     /// Drains `node` and its subtree (drain protocol steps 1–5). Returns

@@ -16,6 +16,9 @@
 //! * `scheduler` (internal): queues, idle/park protocol, stealing; and
 //!   `current_thread`, the small single-threaded scheduler of the
 //!   current-thread flavor and of `LocalSet`.
+//! * [`metrics`]: the [`RuntimeMetrics`](metrics::RuntimeMetrics) snapshot
+//!   (`Handle::metrics`); `hooks` (internal) runs the builder's callbacks
+//!   (thread start/stop, task spawn/terminate, before/after poll).
 //!
 //! Every task runs under a cancel token from `quell_cancel`; the executor
 //! binds a task to its token the first time it parks, so cancelling the
@@ -38,7 +41,9 @@
 // and scheduler code), so much of the crate is unused there.
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
+pub(crate) mod hooks;
 pub(crate) mod loom;
+pub mod metrics;
 
 #[cfg(not(loom))]
 pub mod runtime;

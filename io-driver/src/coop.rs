@@ -75,9 +75,23 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
         })
         .unwrap_or(false);
     if exhausted {
+        note_forced_yield();
         cx.waker().wake_by_ref();
         Poll::Pending
     } else {
         Poll::Ready(())
     }
+}
+
+/// The budget-exhausted path of [`poll_proceed`], out of line: tells the
+/// current task (`TaskCancel::forced_yield`), so a runtime can count
+/// forced yields at no cost to the common path.
+#[cold]
+#[inline(never)]
+fn note_forced_yield() {
+    quell_cancel::rt_internal::with_current(|task| {
+        if let Some(t) = task {
+            t.forced_yield();
+        }
+    });
 }

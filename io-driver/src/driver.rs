@@ -60,6 +60,11 @@ pub(crate) struct Inner {
     pub(crate) time: time::Wheel,
     /// Number of registered sources, readable without the slot lock.
     live_sources: AtomicUsize,
+    /// Driver turns (`Driver::park` calls) and the I/O events they
+    /// dispatched: metrics only. Written by whoever owns the driver for the
+    /// turn (one thread at a time), read by metrics snapshots.
+    turns: AtomicUsize,
+    events: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -94,6 +99,8 @@ impl Driver {
                     slots: Mutex::new(Slots::default()),
                     time: time::Wheel::new(),
                     live_sources: AtomicUsize::new(0),
+                    turns: AtomicUsize::new(0),
+                    events: AtomicUsize::new(0),
                 }),
             },
         })
@@ -134,6 +141,7 @@ impl Driver {
         }
         inner.time.set_parked_until(None);
         let mut wake = Vec::new();
+        let mut events = 0;
         {
             let slots = inner.slots.lock().unwrap();
             for ev in self.events.iter() {
@@ -141,6 +149,7 @@ impl Driver {
                 if token == WAKE_TOKEN {
                     continue;
                 }
+                events += 1;
                 let mut ready = Ready::EMPTY;
                 if ev.is_readable() {
                     ready = ready.or(Ready::READABLE);
@@ -160,6 +169,9 @@ impl Driver {
                 dispatch(&slots, token.0, ready, &mut wake);
             }
         }
+        // Relaxed: counters for metrics, ordered with nothing.
+        inner.turns.fetch_add(1, Relaxed);
+        inner.events.fetch_add(events, Relaxed);
         // Wake outside the lock; a panicking user waker is contained.
         waiters::wake_all(wake);
         inner.time.fire_expired(Instant::now());
@@ -270,6 +282,21 @@ impl Handle {
     /// the non-blocking driver turn before searching when there is no I/O).
     pub fn has_sources(&self) -> bool {
         self.inner.live_sources.load(Relaxed) > 0
+    }
+
+    /// Number of driver turns so far (each wait for I/O events, blocking
+    /// or not), for metrics.
+    pub fn num_turns(&self) -> usize {
+        // Relaxed: a counter (see `Inner::turns`).
+        self.inner.turns.load(Relaxed)
+    }
+
+    /// Number of I/O readiness events the driver's turns dispatched so far
+    /// (unpark wake-ups not counted), for metrics: divided by
+    /// [`num_turns`](Self::num_turns) it is the mean events per turn.
+    pub fn num_events(&self) -> usize {
+        // Relaxed: a counter (see `Inner::turns`).
+        self.inner.events.load(Relaxed)
     }
 
     /// Number of registered sources (introspection, tests).

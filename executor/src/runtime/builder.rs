@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Runtime;
+use crate::hooks::{Hooks, TaskMeta};
 use crate::scheduler::Config;
+use crate::task::Id;
 
 /// Configures and builds a [`Runtime`].
 ///
@@ -41,6 +43,8 @@ pub struct Builder {
     pub(crate) blocking_keep_alive: Duration,
     pub(crate) cancel_binding: bool,
     pub(crate) shutdown_policy: super::ShutdownPolicy,
+    pub(crate) metrics_histograms: bool,
+    pub(crate) hooks: Hooks,
 }
 
 impl Default for Builder {
@@ -70,6 +74,8 @@ impl Builder {
             blocking_keep_alive: Duration::from_secs(10),
             cancel_binding: true,
             shutdown_policy: super::ShutdownPolicy::default(),
+            metrics_histograms: false,
+            hooks: Hooks::default(),
         }
     }
 
@@ -170,6 +176,98 @@ impl Builder {
         self
     }
 
+    /// Records the metrics histograms ([`RuntimeMetrics::histograms`](crate::metrics::RuntimeMetrics::histograms)):
+    /// poll time, schedule latency (queued → polled) and cancel latency
+    /// (cancel requested → the task observes `Cancelled`). Off by default:
+    /// on, every poll reads the clock twice and every wake once.
+    ///
+    /// ```
+    /// let rt = quell_executor::runtime::Builder::new()
+    ///     .worker_threads(1)
+    ///     .enable_metrics_histograms()
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { quell_executor::spawn(async {}).await.unwrap() });
+    /// let h = rt.handle().metrics().histograms.unwrap();
+    /// // Recorded as the poll starts (a poll's time is recorded after it
+    /// // ends, which may be just after the join returned).
+    /// assert!(h.schedule_latency.count() >= 1);
+    /// ```
+    pub fn enable_metrics_histograms(&mut self) -> &mut Self {
+        self.metrics_histograms = true;
+        self
+    }
+
+    /// Runs `f` on every runtime thread (workers and blocking-pool
+    /// threads) when it starts, before it runs any task. A panic of `f` is
+    /// contained (see [`on_task_spawn`](Self::on_task_spawn)).
+    pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.hooks.thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on every runtime thread as it exits (after its last task).
+    pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.hooks.thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` for every async task spawned, on the spawning thread,
+    /// before the task can first be polled: the place to capture the
+    /// spawner's context (a `tracing` span, docs/observability.md).
+    ///
+    /// Every hook's panic is caught: the runtime carries on, the first
+    /// panic of each hook is reported on stderr once, and the hook keeps
+    /// being called.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let s = seen.clone();
+    /// let rt = quell_executor::runtime::Builder::new()
+    ///     .worker_threads(1)
+    ///     .on_task_spawn(move |t| s.lock().unwrap().push(t.name().map(str::to_owned)))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     quell_executor::task::SpawnBuilder::new().name("job").spawn(async {}).await.unwrap()
+    /// });
+    /// assert_eq!(*seen.lock().unwrap(), vec![Some("job".to_string())]);
+    /// ```
+    pub fn on_task_spawn(
+        &mut self,
+        f: impl Fn(&TaskMeta<'_>) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.hooks.task_spawn = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` when an async task terminates (completes, panics, or is
+    /// aborted or shut down), on the thread that finishes it, after its
+    /// future was dropped and before its `JoinHandle` can see the output.
+    pub fn on_task_terminate(
+        &mut self,
+        f: impl Fn(&TaskMeta<'_>) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.hooks.task_terminate = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` with the task's id on the worker just before each poll.
+    pub fn before_poll(&mut self, f: impl Fn(Id) + Send + Sync + 'static) -> &mut Self {
+        self.hooks.before_poll = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` with the task's id on the worker just after each poll
+    /// (the task may have completed; its id is still the one polled). For
+    /// the poll that completes a task this may run after the task's join
+    /// returned (the join is woken inside the poll).
+    pub fn after_poll(&mut self, f: impl Fn(Id) + Send + Sync + 'static) -> &mut Self {
+        self.hooks.after_poll = Some(Arc::new(f));
+        self
+    }
+
     /// Measurement switch: `false` spawns tasks without a cancel token
     /// binding (no token clone, no registration), to measure what the
     /// binding costs. Tasks then do not observe token cancellation.
@@ -239,6 +337,8 @@ impl fmt::Debug for Builder {
             .field("lifo_slot", &self.lifo_slot)
             .field("spin_before_park", &self.spin_before_park)
             .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("metrics_histograms", &self.metrics_histograms)
+            .field("hooks", &self.hooks)
             .finish_non_exhaustive()
     }
 }

@@ -54,6 +54,7 @@ pub(super) fn start(b: &Builder) -> io::Result<Runtime> {
                 b.max_blocking_threads,
                 b.blocking_keep_alive,
                 b.blocking_name.clone(),
+                std::sync::Arc::new(b.hooks.clone()),
             ),
             root,
             io,

@@ -37,6 +37,7 @@ impl Scheduler {
                     drop(notified);
                     return join;
                 }
+                sched.task_spawned(&notified);
                 worker::schedule(sched, notified, true);
                 join
             }

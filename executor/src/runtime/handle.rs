@@ -10,6 +10,7 @@ use super::blocking::{BlockingOptions, BlockingSpawner};
 use super::context;
 use super::flavor::Scheduler;
 use crate::loom::Arc;
+use crate::metrics::{RuntimeHistograms, RuntimeMetrics};
 use crate::task::{self, Binding, JoinHandle};
 
 /// A handle to a runtime: spawn onto it from any thread.
@@ -142,6 +143,52 @@ impl Handle {
         let mut v = self.inner.sched.tasks();
         v.extend(self.inner.blocking.tasks());
         v
+    }
+
+    /// A snapshot of the runtime's metrics: worker counters, queue depths,
+    /// the blocking pool, the I/O driver, timers, and the histograms if
+    /// enabled ([`Builder::enable_metrics_histograms`](super::Builder::enable_metrics_histograms)).
+    /// Cheap enough to take often (no worker is stopped); see
+    /// docs/observability.md for what each number means.
+    ///
+    /// The per-worker counters, the global queue and the histograms are the
+    /// multi-thread scheduler's; a current-thread runtime reports no
+    /// workers, `alive_tasks`, the pool, the driver and the timers.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        let (worker, global_queue_depth, remote_schedules, histograms) = match &self.inner.sched {
+            Scheduler::MultiThread(s) => {
+                let worker: Vec<_> = (0..s.num_workers())
+                    .map(|i| s.stats.worker_snapshot(i, s.remotes[i].steal.len()))
+                    .collect();
+                let histograms = s.stats.histograms().then(|| {
+                    RuntimeHistograms::sum(worker.iter().filter_map(|w| w.histograms.as_ref()))
+                });
+                (
+                    worker,
+                    s.inject.len(),
+                    s.stats.remote_schedules(),
+                    histograms,
+                )
+            }
+            Scheduler::CurrentThread { .. } => (Vec::new(), 0, 0, None),
+        };
+        let (blocking_threads, blocking_idle_threads, blocking_queue_depth) =
+            self.inner.blocking.pool_stats();
+        RuntimeMetrics {
+            workers: self.inner.sched.num_workers(),
+            alive_tasks: self.inner.sched.num_tasks(),
+            global_queue_depth,
+            remote_schedules,
+            worker,
+            blocking_threads,
+            blocking_idle_threads,
+            blocking_queue_depth,
+            io_sources: self.inner.io.num_sources(),
+            io_driver_turns: self.inner.io.num_turns() as u64,
+            io_events: self.inner.io.num_events() as u64,
+            active_timers: self.inner.io.num_timers(),
+            histograms,
+        }
     }
 
     /// The I/O driver's handle: its source and timer counts, and its

@@ -27,6 +27,7 @@ use std::io;
 use std::panic::Location;
 use std::thread;
 
+pub use crate::hooks::TaskMeta;
 pub use block_on::BlockOnError;
 pub use builder::Builder;
 pub(crate) use handle::TokenChoice;
@@ -92,7 +93,12 @@ impl Runtime {
         let io_driver = quell_io_driver::rt_internal::Driver::new()?;
         let io = io_driver.handle().clone();
         let shared = SharedDriver::new(Some((io_driver, io.clone())));
-        let sched = scheduler::Handle::new(num_workers, b.config(), shared);
+        let observe = scheduler::Observe {
+            histograms: b.metrics_histograms,
+            hooks: b.hooks.clone(),
+        };
+        let sched = scheduler::Handle::with_observe(num_workers, b.config(), shared, observe);
+        let thread_hooks = Arc::new(b.hooks.clone());
         let handle = Handle {
             inner: Arc::new(handle::Inner {
                 sched: Scheduler::MultiThread(sched.clone()),
@@ -100,6 +106,7 @@ impl Runtime {
                     b.max_blocking_threads,
                     b.blocking_keep_alive,
                     b.blocking_name.clone(),
+                    thread_hooks.clone(),
                 ),
                 root: sched.root.clone(),
                 io,
@@ -118,6 +125,7 @@ impl Runtime {
             let h = handle.clone();
             let s = sched.clone();
             let pin = b.pin_workers;
+            let hooks = thread_hooks.clone();
             let spawned = thread::Builder::new()
                 .name((b.thread_name)(index))
                 .spawn(move || {
@@ -125,7 +133,9 @@ impl Runtime {
                         pin_to_cpu(index % ncpus);
                     }
                     let _enter = context::enter(h, true);
+                    hooks.thread_start();
                     worker::run(s, core);
+                    hooks.thread_stop();
                 });
             match spawned {
                 Ok(jh) => rt.workers.push(jh),

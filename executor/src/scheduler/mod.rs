@@ -20,6 +20,7 @@
 //! * `worker.rs`: the run loop, LIFO slot, fairness, budget.
 //! * `lifo.rs`: whom a LIFO fill notifies, and when (C5, C13, with the proof).
 //! * `steal.rs`: searching other workers (batch steal, LIFO rescue).
+//! * `observed.rs`: one poll with its metrics and hooks around it.
 //!
 //! `current_thread.rs` is a separate, single-threaded scheduler (the
 //! current-thread runtime, `LocalSet`); it shares nothing with the above.
@@ -27,6 +28,7 @@
 pub(crate) mod current_thread;
 mod idle;
 mod lifo;
+mod observed;
 pub(crate) mod park;
 pub(crate) mod queue;
 mod steal;
@@ -36,8 +38,11 @@ use std::ptr::{self, NonNull};
 
 use crossbeam_utils::CachePadded;
 
+use crate::hooks::{Hooks, TaskMeta};
 use crate::loom::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, Ordering::*};
 use crate::loom::{Arc, Mutex, OnceLock};
+use crate::metrics::stats::Stats;
+use crate::task::header::Header;
 use crate::task::list::OwnedTasks;
 use crate::task::{Notified, RawTask, Schedule, Task};
 
@@ -98,10 +103,32 @@ pub(crate) struct Handle {
     /// poll, so it must be one pointer, not a large struct.
     #[allow(clippy::vec_box)]
     pub(crate) cores: Mutex<Vec<Box<worker::Core>>>,
+    /// Metrics counters (one cache-padded block per worker).
+    pub(crate) stats: Stats,
+    /// Task and poll hooks; `None` when none is set (one check per poll).
+    pub(crate) hooks: Option<Box<Hooks>>,
+}
+
+/// What the runtime observes (the builder's metrics and hook settings).
+#[derive(Default)]
+pub(crate) struct Observe {
+    pub(crate) histograms: bool,
+    pub(crate) hooks: Hooks,
 }
 
 impl Handle {
+    /// A scheduler that observes nothing beyond the counters (loom models).
+    #[cfg(loom)]
     pub(crate) fn new(num_workers: usize, config: Config, driver: SharedDriver) -> Arc<Handle> {
+        Handle::with_observe(num_workers, config, driver, Observe::default())
+    }
+
+    pub(crate) fn with_observe(
+        num_workers: usize,
+        config: Config,
+        driver: SharedDriver,
+        observe: Observe,
+    ) -> Arc<Handle> {
         let mut remotes = Vec::with_capacity(num_workers);
         let mut cores = Vec::with_capacity(num_workers);
         for index in 0..num_workers {
@@ -124,7 +151,41 @@ impl Handle {
             config,
             root: quell_cancel::CancelToken::new(),
             cores: Mutex::new(cores),
+            stats: Stats::new(num_workers, observe.histograms),
+            hooks: observe
+                .hooks
+                .has_task_hooks()
+                .then(|| Box::new(observe.hooks)),
         })
+    }
+
+    /// Stamps `task` as queued now, for the schedule-latency histogram.
+    #[inline]
+    fn stamp_queued(&self, task: &Header) {
+        if self.stats.histograms() {
+            self.stamp_queued_slow(task);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn stamp_queued_slow(&self, task: &Header) {
+        // SAFETY: the caller holds a ref of the task (a `Notified`).
+        let trailer = unsafe { Header::trailer(NonNull::from(task)) };
+        // Relaxed: the queue that hands the task to its poller orders this
+        // store before the poller's load.
+        trailer
+            .scheduled_at
+            .store(self.stats.stamp_now(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Calls the spawn hook (if set) for a task just bound to the owned list.
+    pub(crate) fn task_spawned(&self, task: &Notif) {
+        if let Some(h) = &self.hooks {
+            // SAFETY: the `Notified` holds a ref: the task is live.
+            h.task_spawn(&unsafe { TaskMeta::of(task.header()) });
+        }
+        self.stamp_queued(task.header());
     }
 
     pub(crate) fn num_workers(&self) -> usize {
@@ -139,6 +200,7 @@ impl Handle {
 
     /// Queue a task from off-worker (or another runtime's worker).
     pub(crate) fn push_remote(&self, task: Notif) {
+        self.stats.remote_scheduled();
         self.inject.push(task);
         // Shutdown race: if shutdown's final drain may already have run,
         // drain ourselves so the task's ref is not stranded. This fence
@@ -248,11 +310,20 @@ impl Handle {
 
 impl Schedule for Arc<Handle> {
     fn schedule(&self, task: Notified<Self>) {
+        self.stamp_queued(task.header());
         worker::schedule(self, task, false);
     }
 
     fn yield_now(&self, task: Notified<Self>) {
+        self.stamp_queued(task.header());
         worker::schedule(self, task, true);
+    }
+
+    fn task_terminated(&self, task: &Header) {
+        if let Some(h) = &self.hooks {
+            // SAFETY: called from the task's own completion: it is live.
+            h.task_terminate(&unsafe { TaskMeta::of(task) });
+        }
     }
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {

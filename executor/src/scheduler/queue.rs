@@ -56,6 +56,10 @@ mod imp {
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
         }
+        /// Queue length as seen from another thread (metrics).
+        pub(crate) fn len(&self) -> usize {
+            self.0.len()
+        }
     }
 
     impl<T> Inject<T> {
@@ -74,6 +78,10 @@ mod imp {
         }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
+        }
+        /// Number of queued tasks (metrics).
+        pub(crate) fn len(&self) -> usize {
+            self.0.len()
         }
     }
 }
@@ -158,6 +166,9 @@ mod imp {
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
         }
+        pub(crate) fn len(&self) -> usize {
+            self.0.items.lock().unwrap().len()
+        }
     }
 
     impl<T> Inject<T> {
@@ -175,6 +186,9 @@ mod imp {
         }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
+        }
+        pub(crate) fn len(&self) -> usize {
+            self.0.items.lock().unwrap().len()
         }
     }
 }

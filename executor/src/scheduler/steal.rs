@@ -98,6 +98,7 @@ impl Core {
                 continue;
             }
             if let Some(t) = handle.remotes[v].steal.steal_into(&self.run_queue) {
+                handle.stats.workers[self.index].steals.inc();
                 return Round::Found(t);
             }
         }
@@ -135,7 +136,10 @@ impl Core {
                     }
                     self.lifo_watch = None;
                     return match take_if(handle, v, task) {
-                        Some(t) => Round::Found(t),
+                        Some(t) => {
+                            handle.stats.workers[self.index].steals.inc();
+                            Round::Found(t)
+                        }
                         None => Round::Watching(Watch::None),
                     };
                 }

@@ -31,6 +31,7 @@ use std::cell::{Cell, RefCell};
 use std::ptr::{self, NonNull};
 
 use super::lifo::{self, WakePredictor};
+use super::observed;
 use super::park::Parker;
 use super::queue::Local;
 use super::{Config, Handle, Notif};
@@ -89,9 +90,11 @@ impl Core {
         // keeps one ordering for every slot RMW. A stealer's CAS races this
         // swap: exactly one of them gets the pointer (lifo.rs, I1).
         let p = slot.swap(ptr::null_mut(), AcqRel);
+        let p = NonNull::new(lifo::untagged(p))?;
+        handle.stats.workers[self.index].lifo_hits.inc();
         // SAFETY: a non-null slot pointer is a Notified's ref (tagged,
         // lifo.rs), now ours.
-        NonNull::new(lifo::untagged(p)).map(|p| unsafe { Notified::from_raw(RawTask::from_raw(p)) })
+        Some(unsafe { Notified::from_raw(RawTask::from_raw(p)) })
     }
 
     fn next_task(&mut self, handle: &Handle) -> Option<Notif> {
@@ -166,6 +169,8 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
         }
     }
     let _reset = Reset(CURRENT.with(|c| c.replace(&ctx)));
+    let _stats = crate::metrics::stats::enter_worker(&handle.stats.workers[core.index]);
+    handle.stats.awake(core.index, false);
 
     // A worker that starts with nothing to do parks without searching:
     // workers starting together would otherwise each spin
@@ -242,9 +247,10 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
             }
         }
     }
+    let index = core.index;
     core.begin_poll(handle);
     *ctx.core.borrow_mut() = Some(core);
-    task.run();
+    observed::run(handle, index, task);
 
     let mut lifo_polls = 0;
     loop {
@@ -268,7 +274,7 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
         lifo_polls += 1;
         core.begin_poll(handle);
         *ctx.core.borrow_mut() = Some(core);
-        task.run();
+        observed::run(handle, index, task);
     }
 }
 
@@ -332,8 +338,11 @@ fn park(ctx: &WorkerCtx, mut core: Box<Core>, recheck: bool) -> Box<Core> {
         // as soon as the park returns.
         let mut parker = core.parker.take().expect("parker");
         core.in_driver = true;
+        let index = core.index;
         *ctx.core.borrow_mut() = Some(core);
+        handle.stats.parking(index);
         parker.park(None);
+        handle.stats.awake(index, true);
         core = ctx
             .core
             .borrow_mut()
@@ -398,7 +407,9 @@ pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, is_yield: bool) {
     }
 }
 
+#[inline]
 fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool) {
+    handle.stats.workers[core.index].local_schedules.inc();
     if core.in_driver {
         // Woken by our own driver turn: queue it; `notify_after_turn`
         // decides once, after the turn, whether anyone else is needed.

@@ -192,6 +192,7 @@ where
             Err(p) => Err(JoinError::panicked(self.header().id, p)),
         };
         let _ = self.set_stage(Stage::Finished(output));
+        self.cell().scheduler.task_terminated(self.header());
 
         let snapshot = self.header().state.transition_to_complete();
         if !snapshot.is_join_interested() {
@@ -258,6 +259,26 @@ impl context::TaskCancel for TaskCtx<'_> {
 
     fn note_cancelled_scope(&self, token: &CancelToken, inside: bool) {
         self.0.scope.note_cancelled_scope(token, inside);
+    }
+
+    fn forced_yield(&self) {
+        crate::metrics::stats::forced_yield();
+    }
+
+    /// Cancel latency: one sample per task, only with histograms on (a
+    /// thread-local read otherwise, on the cancelled path only).
+    fn cancel_observed(&self, token: &CancelToken) {
+        if !crate::metrics::stats::histograms_on() || !self.0.scope.first_cancel_observation() {
+            return;
+        }
+        // A deadline scope's token, or the task's own scope (when the
+        // enclosing scope's cancel is what the task sees).
+        let at = token
+            .cancelled_at()
+            .or_else(|| self.0.token().and_then(CancelToken::cancelled_at));
+        if let Some(at) = at {
+            crate::metrics::stats::cancel_observed(at.elapsed());
+        }
     }
 }
 

@@ -92,6 +92,12 @@ pub(crate) struct Trailer {
     pub(crate) scope: TaskScope,
     pub(crate) name: Option<Box<str>>,
     pub(crate) location: &'static Location<'static>,
+    /// When the task was last queued, for the schedule-latency histogram
+    /// (`metrics::stats::Stats::stamp_now`; 0: not stamped). Written only
+    /// with histograms on, by whoever queues the task; read by the worker
+    /// that polls it, after the queue handed it over. A `std` atomic: a
+    /// metric, part of no protocol loom checks.
+    pub(crate) scheduled_at: std::sync::atomic::AtomicU64,
 }
 
 /// The future, then its output.
@@ -157,6 +163,7 @@ impl<F: Future, S> Cell<F, S> {
                 scope: TaskScope::new(binding),
                 name,
                 location,
+                scheduled_at: std::sync::atomic::AtomicU64::new(0),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),

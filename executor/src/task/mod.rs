@@ -25,7 +25,7 @@ mod error;
 mod grace;
 pub mod group;
 mod harness;
-mod header;
+pub(crate) mod header;
 mod id;
 mod join;
 pub(crate) mod list;
@@ -96,6 +96,14 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
         let _ = deadline;
         Err(waker)
     }
+
+    /// The task is about to complete (its output is stored, no join has
+    /// seen it yet): the runtime's `on_task_terminate` hook. Defaults to
+    /// doing nothing.
+    fn task_terminated(&self, task: &header::Header) {
+        let _ = task;
+    }
+
     /// Whether a task's future may be polled or dropped on any thread.
     /// `false` for a scheduler whose tasks belong to one thread
     /// (`spawn_local`, whose futures are `!Send`): an `abort` from

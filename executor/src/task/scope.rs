@@ -41,6 +41,7 @@ use std::task::Waker;
 
 use quell_cancel::{CancelToken, Cancelled, WaiterKey};
 
+use crate::loom::atomic::{AtomicBool, Ordering::Relaxed};
 use crate::loom::{Mutex, OnceLock, UnsafeCell};
 
 /// What a new task inherits.
@@ -80,6 +81,10 @@ pub(crate) struct TaskScope {
     /// task listing shows the task as cancelled. Touched only on that slow
     /// path and by the listing.
     noted: Mutex<Option<CancelToken>>,
+    /// Whether the task's cancel was observed once already (the
+    /// cancel-latency histogram takes one sample per task). Touched only
+    /// with histograms on.
+    cancel_seen: AtomicBool,
 }
 
 impl TaskScope {
@@ -93,6 +98,7 @@ impl TaskScope {
             own: OnceLock::new(),
             bind: UnsafeCell::new(bind),
             noted: Mutex::new(None),
+            cancel_seen: AtomicBool::new(false),
         }
     }
 
@@ -116,6 +122,14 @@ impl TaskScope {
             Binding::Inherit(_) => Some(Cancelled::new(c.cause().clone(), true)),
             _ => Some(c),
         }
+    }
+
+    /// `true` the first time it is called: the task's first observation
+    /// of its cancel (cancel-latency metrics).
+    pub(crate) fn first_cancel_observation(&self) -> bool {
+        // Relaxed: only the thread polling the task calls it; the flag
+        // orders nothing else.
+        !self.cancel_seen.swap(true, Relaxed)
     }
 
     /// Notes (`inside`) or forgets a cancelled scope the task is still

@@ -60,6 +60,8 @@ struct Shared {
     max_threads: usize,
     keep_alive: Duration,
     name: String,
+    /// The builder's hooks (thread start/stop run on pool threads too).
+    hooks: Arc<crate::hooks::Hooks>,
 }
 
 /// What a blocking task is spawned with.
@@ -77,7 +79,12 @@ pub(crate) struct BlockingSpawner {
 }
 
 impl BlockingSpawner {
-    pub(crate) fn new(max_threads: usize, keep_alive: Duration, name: String) -> BlockingSpawner {
+    pub(crate) fn new(
+        max_threads: usize,
+        keep_alive: Duration,
+        name: String,
+        hooks: Arc<crate::hooks::Hooks>,
+    ) -> BlockingSpawner {
         BlockingSpawner {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
@@ -97,6 +104,7 @@ impl BlockingSpawner {
                 max_threads,
                 keep_alive,
                 name,
+                hooks,
             }),
         }
     }
@@ -108,6 +116,12 @@ impl BlockingSpawner {
     /// Number of live blocking tasks (queued or running).
     pub(crate) fn num_tasks(&self) -> usize {
         self.shared.registry.len()
+    }
+
+    /// Threads, idle threads, queued closures (metrics).
+    pub(crate) fn pool_stats(&self) -> (usize, usize, usize) {
+        let st = self.lock();
+        (st.threads, st.idle, st.queue.len())
     }
 
     /// The live blocking tasks (running ones first, oldest first).
@@ -156,8 +170,11 @@ impl BlockingSpawner {
             let h = handle.clone();
             match thread::Builder::new()
                 .name(format!("{}-{id}", self.shared.name))
-                .spawn(move || me.run(h, id))
-            {
+                .spawn(move || {
+                    me.shared.hooks.thread_start();
+                    me.run(h, id);
+                    me.shared.hooks.thread_stop();
+                }) {
                 Ok(jh) => {
                     st.threads += 1;
                     st.workers.insert(id, jh);
