@@ -9,7 +9,7 @@ use crate::loom::Arc;
 use crate::scheduler::current_thread::Shared;
 use crate::scheduler::park::SharedDriver;
 use crate::scheduler::{self, worker};
-use crate::task::{self, JoinHandle, Schedule};
+use crate::task::{self, JoinHandle};
 
 pub(crate) enum Scheduler {
     /// Worker threads with their own queues, stealing from each other.
@@ -43,12 +43,7 @@ impl Scheduler {
             }
             Scheduler::CurrentThread { shared, .. } => {
                 let (task, notified, join) = task::new_task(future, shared.clone(), meta);
-                if let Err(task) = shared.owned.bind(task) {
-                    task.shutdown();
-                    drop(notified);
-                    return join;
-                }
-                shared.schedule(notified);
+                shared.start(task, notified);
                 join
             }
         }

@@ -167,6 +167,18 @@ impl Shared {
             .unwrap_or(false)
     }
 
+    /// Starts a freshly allocated task: binds it to the owned list and
+    /// queues its first poll; if the scheduler is shutting down, drops its
+    /// future now (here) and leaves the handle to report the shutdown.
+    pub(crate) fn start(self: &Arc<Self>, task: Task<Arc<Shared>>, notified: LocalNotified) {
+        if let Err(task) = self.owned.bind(task) {
+            task.shutdown();
+            drop(notified);
+            return;
+        }
+        Schedule::schedule(self, notified);
+    }
+
     /// Protocol step 1.
     fn push(&self, task: LocalNotified) {
         let here = self.is_driving_here();

@@ -28,7 +28,6 @@ use super::{new_local_task, Binding, JoinHandle, Meta};
 use crate::loom::Arc;
 use crate::runtime::{context, Runtime, TokenChoice};
 use crate::scheduler::current_thread::{Shared, Sleep, BATCH};
-use crate::task::Schedule;
 
 std::thread_local! {
     /// The set `spawn_local` spawns onto: the one being driven (or
@@ -269,12 +268,7 @@ where
     // reaches only the set being driven or dropped on this thread, and
     // `LocalSet::spawn_local` takes `&self` of a `!Sync` set.
     let (task, notified, join) = unsafe { new_local_task(future, shared.clone(), meta) };
-    if let Err(task) = shared.owned.bind(task) {
-        // The set is being dropped: drop the future now, here.
-        task.shutdown();
-        drop(notified);
-        return join;
-    }
-    shared.schedule(notified);
+    // A set being dropped drops the future now, here.
+    shared.start(task, notified);
     join
 }

@@ -132,6 +132,27 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
+    // SAFETY: the future and its output are `Send`, so any thread may poll
+    // and drop them.
+    unsafe { alloc_task(future, scheduler, meta) }
+}
+
+/// The allocation behind [`new_task`] and [`new_local_task`].
+///
+/// # Safety
+///
+/// Unless `F` and `F::Output` are `Send`, the caller must uphold
+/// [`new_local_task`]'s contract.
+#[inline]
+unsafe fn alloc_task<F, S>(
+    future: F,
+    scheduler: S,
+    meta: Meta,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    S: Schedule,
+{
     let id = Id::next();
     let cell = header::Cell::new(future, scheduler, id, raw::vtable::<F, S>(), meta);
     let raw = RawTask::new(cell);
@@ -165,17 +186,8 @@ where
     S: Schedule,
 {
     debug_assert!(!S::ANY_THREAD);
-    let id = Id::next();
-    let cell = header::Cell::new(future, scheduler, id, raw::vtable::<F, S>(), meta);
-    let raw = RawTask::new(cell);
-    // SAFETY: the initial state holds three refs, one for each handle.
-    unsafe {
-        (
-            Task::from_raw(raw),
-            Notified::from_raw(raw),
-            JoinHandle::new(raw),
-        )
-    }
+    // SAFETY: this function's contract is `alloc_task`'s.
+    unsafe { alloc_task(future, scheduler, meta) }
 }
 
 /// Introspection of a live task (for shutdown reports and dumps).
