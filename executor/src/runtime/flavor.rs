@@ -43,7 +43,7 @@ impl Scheduler {
             }
             Scheduler::CurrentThread { shared, .. } => {
                 let (task, notified, join) = task::new_task(future, shared.clone(), meta);
-                shared.start(task, notified);
+                Shared::start(shared, task, notified);
                 join
             }
         }

@@ -170,13 +170,13 @@ impl Shared {
     /// Starts a freshly allocated task: binds it to the owned list and
     /// queues its first poll; if the scheduler is shutting down, drops its
     /// future now (here) and leaves the handle to report the shutdown.
-    pub(crate) fn start(self: &Arc<Self>, task: Task<Arc<Shared>>, notified: LocalNotified) {
-        if let Err(task) = self.owned.bind(task) {
+    pub(crate) fn start(this: &Arc<Shared>, task: Task<Arc<Shared>>, notified: LocalNotified) {
+        if let Err(task) = this.owned.bind(task) {
             task.shutdown();
             drop(notified);
             return;
         }
-        Schedule::schedule(self, notified);
+        Schedule::schedule(this, notified);
     }
 
     /// Protocol step 1.

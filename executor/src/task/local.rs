@@ -269,6 +269,6 @@ where
     // `LocalSet::spawn_local` takes `&self` of a `!Sync` set.
     let (task, notified, join) = unsafe { new_local_task(future, shared.clone(), meta) };
     // A set being dropped drops the future now, here.
-    shared.start(task, notified);
+    Shared::start(shared, task, notified);
     join
 }
