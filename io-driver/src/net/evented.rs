@@ -288,7 +288,7 @@ where
 {
     /// One `read(2)` once readable into `buf`, which need not be
     /// initialised: `n` means the first `n` bytes of `buf` are now
-    /// initialised. Cancel and EOF as `poll_read`.
+    /// initialised. Cancel, EOF and the short-read clear as `poll_read`.
     pub(crate) fn poll_read_uninit(
         &self,
         cx: &mut Context<'_>,
@@ -298,8 +298,9 @@ where
             return Poll::Ready(Ok(0));
         }
         let fd = self.io.as_raw_fd();
+        let len = buf.len();
         self.reg
-            .poll_io(cx, Direction::Read, || read_uninit(fd, &mut *buf))
+            .poll_read_io(cx, len, || read_uninit(fd, &mut *buf))
     }
 
     /// `poll_read_uninit` as an async fn, returning the initialised part.

@@ -211,6 +211,52 @@ fn short_read_clears_readiness_and_the_next_data_wakes_the_reader() {
     assert!(read(&mut small, &mut cx).is_pending());
 }
 
+/// The uninitialised read (what hyper's adapter uses) clears the read
+/// readiness on a short read too: queued data then waits for the driver's
+/// next edge instead of a `read(2)` that would answer `WouldBlock`.
+#[test]
+fn short_uninit_read_clears_readiness_too() {
+    let mut driver = Driver::new().unwrap();
+    let _enter = crate::context::enter(driver.handle().clone());
+    let mut cx = Context::from_waker(Waker::noop());
+    let turn = |d: &mut Driver| d.park(Some(Duration::from_millis(50)));
+    let std_l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut c = std::net::TcpStream::connect(std_l.local_addr().unwrap()).unwrap();
+    let (std_s, _) = std_l.accept().unwrap();
+    let peeker = std_s.try_clone().unwrap();
+    let s = TcpStream::from_std(std_s).unwrap();
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 64];
+    std::io::Write::write_all(&mut c, &[1; 5]).unwrap();
+    let mut got = None;
+    for _ in 0..100 {
+        turn(&mut driver);
+        if let Poll::Ready(r) = s.poll_read_uninit(&mut cx, &mut buf) {
+            got = Some(r.unwrap());
+            break;
+        }
+    }
+    assert_eq!(got, Some(5), "the 5 bytes are read");
+    // More data queued, no driver turn: the short read cleared the
+    // readiness, so the read waits.
+    std::io::Write::write_all(&mut c, &[2; 5]).unwrap();
+    let mut b = [0; 8];
+    let mut queued = false;
+    for _ in 0..10_000 {
+        if peeker.peek(&mut b).is_ok_and(|k| k >= 5) {
+            queued = true;
+            break;
+        }
+        std::thread::yield_now();
+    }
+    assert!(queued, "5 bytes never arrived: hang");
+    assert!(s.poll_read_uninit(&mut cx, &mut buf).is_pending());
+    turn(&mut driver);
+    assert!(matches!(
+        s.poll_read_uninit(&mut cx, &mut buf),
+        Poll::Ready(Ok(5))
+    ));
+}
+
 #[test]
 fn futures_io_on_unix_pair() {
     block_on(async {
