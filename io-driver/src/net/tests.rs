@@ -148,22 +148,8 @@ fn short_read_clears_readiness_and_the_next_data_wakes_the_reader() {
     let _enter = crate::context::enter(driver.handle().clone());
     let mut cx = Context::from_waker(Waker::noop());
     let turn = |d: &mut Driver| d.park(Some(Duration::from_millis(50)));
-    let std_l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut c = std::net::TcpStream::connect(std_l.local_addr().unwrap()).unwrap();
-    let (std_s, _) = std_l.accept().unwrap();
-    let peeker = std_s.try_clone().unwrap();
-    let mut s = TcpStream::from_std(std_s).unwrap();
-    // Until `n` bytes sit in the server socket's receive queue.
-    let queued = |n: usize| {
-        let mut b = [0; 64];
-        for _ in 0..10_000 {
-            match peeker.peek(&mut b) {
-                Ok(k) if k >= n => return,
-                _ => std::thread::yield_now(),
-            }
-        }
-        panic!("{n} bytes never arrived: hang");
-    };
+    let (mut c, peeker, mut s) = loopback_pair();
+    let queued = |n: usize| wait_queued(&peeker, n);
     let mut buf = [0; 64];
     let mut read = |buf: &mut [u8], cx: &mut Context<'_>| Pin::new(&mut s).poll_read(cx, buf);
     for round in 0..3u8 {
@@ -211,6 +197,30 @@ fn short_read_clears_readiness_and_the_next_data_wakes_the_reader() {
     assert!(read(&mut small, &mut cx).is_pending());
 }
 
+/// A loopback connection: the client (std), a clone of the server socket
+/// to peek at its receive queue, and the server as a quell stream
+/// registered with the current driver.
+fn loopback_pair() -> (std::net::TcpStream, std::net::TcpStream, TcpStream) {
+    let std_l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let c = std::net::TcpStream::connect(std_l.local_addr().unwrap()).unwrap();
+    let (std_s, _) = std_l.accept().unwrap();
+    let peeker = std_s.try_clone().unwrap();
+    (c, peeker, TcpStream::from_std(std_s).unwrap())
+}
+
+/// Waits until `n` bytes sit in `peeker`'s receive queue (panics if they
+/// never do: a hang bound, not a timing).
+fn wait_queued(peeker: &std::net::TcpStream, n: usize) {
+    let mut b = [0; 64];
+    for _ in 0..10_000 {
+        match peeker.peek(&mut b) {
+            Ok(k) if k >= n => return,
+            _ => std::thread::yield_now(),
+        }
+    }
+    panic!("{n} bytes never arrived: hang");
+}
+
 /// The uninitialised read (what hyper's adapter uses) clears the read
 /// readiness on a short read too: queued data then waits for the driver's
 /// next edge instead of a `read(2)` that would answer `WouldBlock`.
@@ -220,11 +230,7 @@ fn short_uninit_read_clears_readiness_too() {
     let _enter = crate::context::enter(driver.handle().clone());
     let mut cx = Context::from_waker(Waker::noop());
     let turn = |d: &mut Driver| d.park(Some(Duration::from_millis(50)));
-    let std_l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut c = std::net::TcpStream::connect(std_l.local_addr().unwrap()).unwrap();
-    let (std_s, _) = std_l.accept().unwrap();
-    let peeker = std_s.try_clone().unwrap();
-    let s = TcpStream::from_std(std_s).unwrap();
+    let (mut c, peeker, s) = loopback_pair();
     let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 64];
     std::io::Write::write_all(&mut c, &[1; 5]).unwrap();
     let mut got = None;
@@ -239,16 +245,7 @@ fn short_uninit_read_clears_readiness_too() {
     // More data queued, no driver turn: the short read cleared the
     // readiness, so the read waits.
     std::io::Write::write_all(&mut c, &[2; 5]).unwrap();
-    let mut b = [0; 8];
-    let mut queued = false;
-    for _ in 0..10_000 {
-        if peeker.peek(&mut b).is_ok_and(|k| k >= 5) {
-            queued = true;
-            break;
-        }
-        std::thread::yield_now();
-    }
-    assert!(queued, "5 bytes never arrived: hang");
+    wait_queued(&peeker, 5);
     assert!(s.poll_read_uninit(&mut cx, &mut buf).is_pending());
     turn(&mut driver);
     assert!(matches!(
