@@ -16,6 +16,7 @@ mod blocking;
 mod builder;
 pub(crate) mod context;
 mod current_thread;
+mod dump;
 mod flavor;
 mod handle;
 mod resolve;
@@ -30,6 +31,9 @@ use std::thread;
 pub use crate::hooks::TaskMeta;
 pub use block_on::BlockOnError;
 pub use builder::Builder;
+pub use dump::{
+    CancelState, CancelTree, Dump, ScopeDump, ScopeId, TaskDump, TaskKind, TaskState, Wait,
+};
 pub(crate) use handle::TokenChoice;
 pub use handle::{Handle, TryCurrentError};
 pub use shutdown::{ShutdownPolicy, ShutdownReport};
