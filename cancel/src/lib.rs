@@ -78,6 +78,7 @@ mod cause;
 mod checkpoint;
 mod context;
 mod drain;
+mod dump;
 mod error;
 mod guard;
 mod node_ref;

@@ -21,3 +21,9 @@ pub use crate::context::{
 pub mod waiters {
     pub use crate::waiters::{lock, wake, wake_all, wake_by_ref, Key, Taken, WaiterList};
 }
+
+/// What a task dump reads of the cancel tree (a node's state, the walk to
+/// its root).
+pub mod dump {
+    pub use crate::dump::{info, token_id, walk_up, CancelInfo, NodeInfo};
+}

@@ -145,6 +145,40 @@ impl Handle {
         v
     }
 
+    /// A dump of every live task, async and blocking: its state, the await
+    /// point it is parked on and what that waits for, its cancel state
+    /// (since when, why, by whom) and deadline, and the cancel tree of
+    /// their scopes. `Display` gives the text form; [`Dump::to_dot`] the
+    /// tree as Graphviz DOT. docs/observability.md explains each field.
+    ///
+    /// Collecting it never stops a worker for long: the task list is read
+    /// in chunks, a shard's lock held only while refs of a few hundred
+    /// tasks are taken; each task is read while the workers keep running.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use quell_executor::runtime::{Builder, TaskState};
+    ///
+    /// let rt = Builder::new().worker_threads(1).build().unwrap();
+    /// let sleeper = rt.handle().spawn(quell_io_driver::time::sleep(Duration::from_secs(60)));
+    /// // Wait until the task is parked in its sleep.
+    /// let dump = loop {
+    ///     let d = rt.handle().dump();
+    ///     if d.task(sleeper.id()).is_some_and(|t| t.state == TaskState::Parked) {
+    ///         break d;
+    ///     }
+    ///     std::thread::yield_now();
+    /// };
+    /// let entry = dump.task(sleeper.id()).unwrap();
+    /// assert!(!entry.cancel.is_cancelled());
+    /// println!("{dump}"); // the text form
+    /// assert!(dump.to_dot().starts_with("digraph"));
+    /// sleeper.abort();
+    /// ```
+    pub fn dump(&self) -> super::Dump {
+        super::dump::collect(self)
+    }
+
     /// A snapshot of the runtime's metrics: worker counters, queue depths,
     /// the blocking pool, the I/O driver, timers, and the histograms if
     /// enabled ([`Builder::enable_metrics_histograms`](super::Builder::enable_metrics_histograms)).

@@ -17,6 +17,7 @@ mod blocking;
 mod builder;
 pub(crate) mod context;
 mod current_thread;
+mod dump;
 mod flavor;
 mod handle;
 #[cfg(not(loom))]
@@ -33,6 +34,9 @@ use std::thread;
 pub use crate::hooks::TaskMeta;
 pub use block_on::BlockOnError;
 pub use builder::Builder;
+pub use dump::{
+    CancelState, CancelTree, Dump, ScopeDump, ScopeId, TaskDump, TaskKind, TaskState, Wait,
+};
 pub(crate) use handle::TokenChoice;
 pub use handle::{Handle, TryCurrentError};
 #[cfg(not(loom))]

@@ -31,7 +31,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{context, Handle};
-use crate::task::{self as tasks, JoinHandle, Notified, TaskInfo};
+use crate::task::{self as tasks, JoinHandle, Notified, RawTask, TaskInfo};
 pub(crate) use task::BlockingSchedule;
 use task::{BlockingTask, Registry};
 
@@ -122,6 +122,11 @@ impl BlockingSpawner {
     pub(crate) fn pool_stats(&self) -> (usize, usize, usize) {
         let st = self.lock();
         (st.threads, st.idle, st.queue.len())
+    }
+
+    /// Calls `f` with each live blocking task (see `Registry::for_each`).
+    pub(crate) fn for_each(&self, f: impl FnMut(&RawTask, Option<Instant>, bool)) {
+        self.shared.registry.for_each(f)
     }
 
     /// The live blocking tasks (running ones first, oldest first).
