@@ -26,7 +26,7 @@ pub(crate) fn start(handle: &Handle, signals: &[SignalKind]) -> io::Result<Cance
         signals.iter().copied(),
         move |_, signo| {
             let Some(inner) = rt.upgrade() else { return };
-            let text = dump_text(&Handle { inner });
+            let text = Handle { inner }.dump().to_string();
             // Under stderr's lock, so that no other thread's stderr output
             // lands inside the dump; an error (stderr closed) is not worth
             // stopping the listener for.
@@ -36,18 +36,4 @@ pub(crate) fn start(handle: &Handle, signals: &[SignalKind]) -> io::Result<Cance
             );
         },
     )
-}
-
-/// Stand-in for the dump's text until `Handle::dump` lands.
-fn dump_text(handle: &Handle) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    for t in handle.tasks() {
-        let _ = writeln!(
-            s,
-            "task {} {:?} spawned at {} cancelled={}",
-            t.id, t.name, t.location, t.cancelled
-        );
-    }
-    s
 }

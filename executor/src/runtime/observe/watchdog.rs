@@ -26,7 +26,7 @@
 //! Not seen by loom (compiled out under `cfg(loom)`): it takes part in no
 //! protocol the models check, so it uses `std`'s lock, condvar and thread.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Condvar, Mutex, Weak};
@@ -39,7 +39,8 @@ use crate::hooks::call_contained;
 use crate::runtime::flavor::Scheduler;
 use crate::runtime::handle::Inner;
 use crate::runtime::Handle;
-use crate::task::{Header, Id, RawTask, TaskInfo};
+use crate::runtime::TaskDump;
+use crate::task::{Id, RawTask};
 
 /// The leak watchdog's callback
 /// ([`Builder::on_leak`](crate::runtime::Builder::on_leak)).
@@ -65,8 +66,9 @@ pub(crate) fn interval(threshold: Duration) -> Duration {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Leak {
-    /// The task: id, name, spawn site, and its cancel state.
-    pub task: TaskInfo,
+    /// The task's entry in the task dump ([`Handle::dump`]): what it waits
+    /// on, its cancel state (why, by whom), where it was spawned.
+    pub task: TaskDump,
     /// How long ago its cancel was requested, as of the report.
     pub cancelled_for: Duration,
     /// The watchdog's threshold.
@@ -74,17 +76,25 @@ pub struct Leak {
 }
 
 impl fmt::Display for Leak {
+    /// One line: `quell: leak watchdog: task 7 "name" [parked, cancelled]
+    /// still alive 1.2s after its cancel (threshold 1s): waits on …;
+    /// cancel: …; spawned at …` — the dump entry's lines, joined.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = &self.task;
-        write!(f, "quell: leak watchdog: task {}", t.id)?;
-        if let Some(n) = &t.name {
-            write!(f, " {n:?}")?;
-        }
+        let entry = self.task.to_string();
+        let mut lines = entry.lines();
+        let head = lines.next().unwrap_or_default();
         write!(
             f,
-            " still alive {:?} after its cancel (threshold {:?}); spawned at {}",
-            self.cancelled_for, self.threshold, t.location
-        )
+            "quell: leak watchdog: {} still alive {:.1?} after its cancel (threshold {:.1?})",
+            head.strip_suffix(':').unwrap_or(head),
+            self.cancelled_for,
+            self.threshold
+        )?;
+        for (i, l) in lines.map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+            f.write_str(if i == 0 { ": " } else { "; " })?;
+            f.write_str(l)?;
+        }
+        Ok(())
     }
 }
 
@@ -198,37 +208,46 @@ fn run(rt: Weak<Inner>, stop: &Stop, threshold: Duration, hook: Option<LeakHook>
     }
 }
 
-/// The cheap part of a round: the live tasks whose cancel scope is
-/// cancelled, with the instant of that cancel. One `Acquire` load per
-/// task that is not cancelled (the token's flag); nothing is allocated
-/// for those.
+/// The cheap part of a round: the live tasks, async and blocking, whose
+/// cancel scope is cancelled (or that are inside a cancelled deadline
+/// scope: the dump's answer), with the instant of that cancel. Per task
+/// that is not cancelled: the token's flag (one `Acquire` load) and the
+/// noted-scope lock; nothing is allocated for it. The task list is walked
+/// as the dump walks it, in chunks, so no shard lock is held for long.
 fn cancelled_tasks(handle: &Handle) -> Vec<(Id, Instant)> {
+    const CHUNK: usize = 256;
     let mut v = Vec::new();
-    let mut visit = |h: &Header| {
-        RawTask::from_header(h).with_scope(&mut |s| {
-            if let Some(at) = s.token().and_then(CancelToken::cancelled_at) {
-                v.push((h.id, at));
+    let mut visit = |t: &RawTask| {
+        t.with_scope(&mut |s| {
+            let at = s
+                .token()
+                .and_then(CancelToken::cancelled_at)
+                .or_else(|| s.scope.noted().as_ref().and_then(CancelToken::cancelled_at));
+            if let Some(at) = at {
+                v.push((t.header().id, at));
             }
         });
     };
-    match &handle.inner.sched {
-        Scheduler::MultiThread(s) => s.owned.for_each(&mut visit),
-        Scheduler::CurrentThread { shared, .. } => shared.owned.for_each(&mut visit),
+    let inner = &handle.inner;
+    match &inner.sched {
+        Scheduler::MultiThread(s) => s.owned.for_each_chunked(CHUNK, &mut visit),
+        Scheduler::CurrentThread { shared, .. } => shared.owned.for_each_chunked(CHUNK, &mut visit),
     }
+    inner.blocking.for_each(|t, _, _| visit(t));
     v
 }
 
-/// The reports of the `due` tasks that are still alive, with their
-/// entries (taken only when some task is due: rarely).
+/// The reports of the `due` tasks that are still alive, with their dump
+/// entries (a dump is taken only in a round where some task is due).
 fn leaks(handle: &Handle, due: &[(Id, Instant)], threshold: Duration) -> Vec<Leak> {
-    let tasks = handle.tasks();
-    let now = Instant::now();
+    let dump = handle.dump();
+    let taken_at = dump.taken_at;
+    let mut entries: HashMap<Id, TaskDump> = dump.tasks.into_iter().map(|t| (t.id, t)).collect();
     due.iter()
         .filter_map(|&(id, at)| {
-            let task = tasks.iter().find(|t| t.id == id)?.clone();
             Some(Leak {
-                task,
-                cancelled_for: now.saturating_duration_since(at),
+                task: entries.remove(&id)?,
+                cancelled_for: taken_at.saturating_duration_since(at),
                 threshold,
             })
         })
