@@ -38,6 +38,7 @@ use quell_cancel::CancelToken;
 use crate::hooks::call_contained;
 use crate::runtime::flavor::Scheduler;
 use crate::runtime::handle::Inner;
+use crate::runtime::shutdown::one_line;
 use crate::runtime::Handle;
 use crate::runtime::TaskDump;
 use crate::task::{Id, RawTask};
@@ -80,21 +81,12 @@ impl fmt::Display for Leak {
     /// still alive 1.2s after its cancel (threshold 1s): waits on …;
     /// cancel: …; spawned at …` — the dump entry's lines, joined.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let entry = self.task.to_string();
-        let mut lines = entry.lines();
-        let head = lines.next().unwrap_or_default();
+        let (head, rest) = one_line(&self.task);
         write!(
             f,
-            "quell: leak watchdog: {} still alive {:.1?} after its cancel (threshold {:.1?})",
-            head.strip_suffix(':').unwrap_or(head),
-            self.cancelled_for,
-            self.threshold
-        )?;
-        for (i, l) in lines.map(str::trim).filter(|l| !l.is_empty()).enumerate() {
-            f.write_str(if i == 0 { ": " } else { "; " })?;
-            f.write_str(l)?;
-        }
-        Ok(())
+            "quell: leak watchdog: {head} still alive {:.1?} after its cancel (threshold {:.1?}): {rest}",
+            self.cancelled_for, self.threshold
+        )
     }
 }
 
