@@ -1,10 +1,13 @@
-//! A test that runs its other half in a child process: the test binary
-//! re-executes itself with `--exact <test>` and `QUELL_TEST_CHILD=1`, and
-//! the same test function, seeing the variable, runs the child half. The
-//! parent reads the child's stdout and stderr line by line as they come,
-//! can send it signals and stdin lines, and closes stdin to tell it to
-//! finish (the child half ends by reading stdin to EOF). The only timer is
-//! a hang guard that SIGKILLs a child still running after `2 * HANG`.
+//! A child process under test: the parent reads its stdout and stderr
+//! line by line as they come, can send it signals and stdin lines, and
+//! closes stdin to tell it to finish. The only timer is a hang guard that
+//! SIGKILLs a child still running after `2 * HANG`.
+//!
+//! The child is either any program ([`Child::start`], e.g. an example) or
+//! the test's other half ([`Child::spawn`]): the test binary re-executes
+//! itself with `--exact <test>` and `QUELL_TEST_CHILD=1`, and the same test
+//! function, seeing the variable, runs the child half, which ends by
+//! reading stdin to EOF.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{ChildStdin, Command, ExitStatus, Stdio};
@@ -97,9 +100,15 @@ pub struct Child {
 impl Child {
     /// Runs test `name` of this binary as the child half.
     pub fn spawn(name: &str) -> Child {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", name, "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, "1")
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args(["--exact", name, "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, "1");
+        Child::start(cmd)
+    }
+
+    /// Runs `cmd` with its stdin, stdout and stderr piped to us.
+    pub fn start(mut cmd: Command) -> Child {
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -129,6 +138,11 @@ impl Child {
         let prefix = format!("{SAID}{key} ");
         let line = self.stdout.expect("stdout", |l| l.starts_with(&prefix));
         line[prefix.len()..].to_owned()
+    }
+
+    /// Waits for a stdout line for which `pred` holds, and returns it.
+    pub fn expect_stdout(&self, pred: impl Fn(&str) -> bool) -> String {
+        self.stdout.expect("stdout", pred)
     }
 
     /// Waits for a stderr line for which `pred` holds, and returns it.
