@@ -87,6 +87,7 @@ pub mod rt_internal;
 mod shield;
 mod token;
 mod tree;
+mod wait;
 mod waiters;
 mod with_token;
 

@@ -27,3 +27,12 @@ pub mod waiters {
 pub mod dump {
     pub use crate::dump::{info, token_id, walk_up, CancelInfo, NodeInfo};
 }
+
+/// What each task waits on, for task dumps (the wait slot, its recording
+/// on the `Pending` path, the coarse clock).
+pub mod wait {
+    pub use crate::wait::{
+        current_task, detail_of_instant, enter, instant_of, mark, record, record_unless_since,
+        set_worker, tick, AwaitPoint, Polling, WaitSlot, Waiting,
+    };
+}

@@ -174,7 +174,10 @@ impl Driver {
         inner.events.fetch_add(events, Relaxed);
         // Wake outside the lock; a panicking user waker is contained.
         waiters::wake_all(wake);
-        inner.time.fire_expired(Instant::now());
+        let now = Instant::now();
+        // The coarse clock of task dumps (how long a task has been parked).
+        quell_cancel::rt_internal::wait::tick(now);
+        inner.time.fire_expired(now);
     }
 }
 

@@ -8,6 +8,7 @@ use std::ptr::NonNull;
 use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 
+use quell_cancel::rt_internal::wait;
 use quell_cancel::{rt_internal as context, CancelToken, Cancelled, Cause};
 use quell_io_driver::rt_internal::coop;
 
@@ -67,6 +68,9 @@ where
     /// cooperative budget, and panics caught. Caller holds RUNNING.
     fn poll_future(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
         let ctx = TaskCtx(self.scope());
+        // SAFETY: the guard lives in this frame and drops before the
+        // trailer's borrow ends; it is never leaked.
+        let _waiting = unsafe { wait::enter(&self.trailer().wait) };
         let res = context::enter(&ctx, || {
             coop::budget(|| {
                 catch_unwind(AssertUnwindSafe(|| {
@@ -516,15 +520,18 @@ where
 /// earlier cancel), the cause the task observes stays the one it has
 /// (scope.rs, invariant 3). Then the task itself is notified, since it may
 /// be parked with its waker registered on the inherited token.
+/// The caller's location is the cancel's call site (task dumps).
+#[track_caller]
 pub(crate) fn cancel(raw: RawTask, cause: Cause) -> bool {
     if raw.header().state.load().is_complete() {
         return false;
     }
+    let by = std::panic::Location::caller();
     let mut cause = Some(cause);
     let mut first = false;
     raw.with_scope(&mut |s| {
         if let Some(c) = cause.take() {
-            first = s.own().cancel(c);
+            first = s.own().cancel_from(c, by);
         }
     });
     if first {
@@ -546,8 +553,12 @@ pub(crate) fn cancel(raw: RawTask, cause: Cause) -> bool {
 /// the join (`abort_and_complete`). A running or queued task is only
 /// flagged; its worker drops it at its next scheduling point. A task
 /// bound to its thread (`Schedule::ANY_THREAD` false: `spawn_local`) is
-/// queued for its owner instead, which drops the future.
+/// queued for its owner instead, which drops the future. The caller's
+/// location is noted as the abort's call site (task dumps).
+#[track_caller]
 pub(crate) fn abort(raw: RawTask) -> bool {
+    // SAFETY: the caller holds a ref (every caller owns a handle's).
+    unsafe { Header::trailer(raw.header_ptr()) }.note_aborted_by(std::panic::Location::caller());
     let (first, action) = raw
         .header()
         .state

@@ -7,9 +7,10 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use quell_cancel::rt_internal::dump as cdump;
+use quell_cancel::rt_internal::wait;
 use quell_cancel::CancelToken;
 
-use super::{CancelState, Dump, ScopeDump, ScopeId, TaskDump, TaskKind, TaskState};
+use super::{CancelState, Dump, ScopeDump, ScopeId, TaskDump, TaskKind, TaskState, Wait};
 use crate::runtime::flavor::Scheduler;
 use crate::runtime::handle::Handle;
 use crate::task::{header, RawTask};
@@ -20,6 +21,7 @@ const CHUNK: usize = 256;
 /// Builds the dump of `handle`'s runtime.
 pub(crate) fn collect(handle: &Handle) -> Dump {
     let taken_at = Instant::now();
+    wait::tick(taken_at);
     let inner = &handle.inner;
     let mut c = Collector {
         now: taken_at,
@@ -71,6 +73,7 @@ impl Collector {
             noted = s.scope.noted();
         });
         let snap = h.state.load();
+        let waiting = trailer.wait.read(self.now);
         let (kind, state, state_for) = match blocking {
             Some((started, interruptible)) => (
                 TaskKind::Blocking { interruptible },
@@ -84,13 +87,22 @@ impl Collector {
                 let state = if snap.is_complete() {
                     TaskState::Complete
                 } else if snap.is_running() {
-                    TaskState::Running { worker: None }
+                    TaskState::Running {
+                        worker: waiting.worker,
+                    }
                 } else if snap.is_notified() {
                     TaskState::Queued
                 } else {
                     TaskState::Parked
                 };
-                (TaskKind::Async, state, None)
+                // Running and parked since the last poll's start (a
+                // parked task's poll was short); a queued task's wait in
+                // the queue is not stamped.
+                let state_for = match state {
+                    TaskState::Running { .. } | TaskState::Parked => waiting.since,
+                    _ => None,
+                };
+                (TaskKind::Async, state, state_for)
             }
         };
         let scope = token.as_ref().map(|t| self.scope(t));
@@ -109,14 +121,27 @@ impl Collector {
             id: h.id,
             name: trailer.name.as_deref().map(str::to_owned),
             spawned_at: trailer.location,
-            parent: None,
+            parent: trailer.parent,
             kind,
             state,
             state_for,
-            wait: None,
+            wait: match (state, waiting.point) {
+                (TaskState::Parked | TaskState::Queued, Some((p, at, detail))) => Some(Wait {
+                    what: p.what,
+                    location: at,
+                    detail: p.describe.and_then(|d| d(detail)),
+                }),
+                (TaskState::Parked, None) if waiting.since.is_some() => Some(Wait {
+                    what: Wait::FOREIGN,
+                    location: None,
+                    detail: None,
+                }),
+                _ => None,
+            },
             cancel,
             deadline: token.as_ref().and_then(CancelToken::deadline),
             scope,
+            aborted_by: trailer.aborted_by(),
             taken_at: self.now,
         });
     }

@@ -80,6 +80,10 @@ pub struct TaskDump {
     /// The task's cancel scope (a node of [`Dump::scopes`]); `None` with
     /// the cancel binding off.
     pub scope: Option<ScopeId>,
+    /// Where the task was first aborted (`JoinHandle::abort`,
+    /// `AbortHandle::abort`, a grace's expiry), if it was: an aborted task
+    /// still listed is one whose poll has not returned yet.
+    pub aborted_by: Option<&'static Location<'static>>,
     /// When the dump read this task ([`Dump::taken_at`]): what the text
     /// form measures the deadline against.
     pub taken_at: Instant,

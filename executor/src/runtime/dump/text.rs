@@ -135,6 +135,9 @@ impl fmt::Display for TaskDump {
             _ => {}
         }
         writeln!(f, "    cancel: {}", self.cancel)?;
+        if let Some(a) = self.aborted_by {
+            writeln!(f, "    aborted by {a}")?;
+        }
         if let Some(d) = self.deadline {
             writeln!(f, "    deadline: {}", Rel(d, self.taken_at))?;
         }

@@ -4,14 +4,16 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
 use quell_cancel::rt_internal as context;
+use quell_cancel::rt_internal::wait::{self, AwaitPoint};
 use quell_io_driver::rt_internal::coop;
 
-use super::chan::Chan;
+use super::chan::{Chan, UNBOUNDED};
 use crate::loom::Arc;
 use crate::sync::error::{RecvError, TryRecvError};
 use crate::sync::waiters::{lock, wake_all};
@@ -65,10 +67,12 @@ impl<T> Receiver<T> {
     ///     assert_eq!(rx.recv().await.unwrap(), 5);
     /// });
     /// ```
+    #[track_caller]
     pub fn recv(&mut self) -> Recv<'_, T> {
         Recv {
             receiver: self,
             registered: false,
+            at: Location::caller(),
         }
     }
 
@@ -88,6 +92,16 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        self.poll_recv_at(cx, None)
+    }
+
+    /// [`poll_recv`](Self::poll_recv), recording `at` (the caller of
+    /// `recv`) as where the task waits when it parks (task dumps).
+    fn poll_recv_at(
+        &mut self,
+        cx: &mut Context<'_>,
+        at: Option<&'static Location<'static>>,
+    ) -> Poll<Result<T, RecvError>> {
         // Step 1: budget. Pending here has taken nothing.
         ready!(coop::poll_proceed(cx));
         // Step 2: cancellation first. Take nothing; leave no waker behind
@@ -111,8 +125,14 @@ impl<T> Receiver<T> {
                 {
                     let w = cx.waker().clone();
                     let old = st.rx_waker.replace(w);
+                    let detail = recv_detail(st.senders, st.cap);
                     drop(st);
                     drop(old);
+                    wait::record(&RECV, at, detail);
+                } else {
+                    let detail = recv_detail(st.senders, st.cap);
+                    drop(st);
+                    wait::record(&RECV, at, detail);
                 }
                 return Poll::Pending;
             }
@@ -256,6 +276,38 @@ pub struct Recv<'a, T> {
     receiver: &'a mut Receiver<T>,
     /// A waker of ours may be in the slot.
     registered: bool,
+    /// The caller of `recv` (task dumps show where a task waits).
+    at: &'static Location<'static>,
+}
+
+/// The await point of a parked receive (task dumps): the queue is empty
+/// (that is why it parked); the detail packs the senders alive and the
+/// capacity at park time.
+static RECV: AwaitPoint = AwaitPoint {
+    what: "mpsc::Receiver::recv",
+    describe: Some(describe_recv),
+};
+
+fn recv_detail(senders: usize, cap: usize) -> u64 {
+    let cap = if cap == UNBOUNDED {
+        u64::from(u32::MAX)
+    } else {
+        cap.min(u32::MAX as usize - 1) as u64
+    };
+    (cap << 32) | senders.min(u32::MAX as usize) as u64
+}
+
+fn describe_recv(detail: u64) -> Option<String> {
+    let senders = detail as u32;
+    let cap = (detail >> 32) as u32;
+    let cap = if cap == u32::MAX {
+        "unbounded".to_owned()
+    } else {
+        format!("capacity {cap}")
+    };
+    Some(format!(
+        "queue length 0 at park, {senders} sender(s), {cap}"
+    ))
 }
 
 impl<T> Future for Recv<'_, T> {
@@ -263,7 +315,7 @@ impl<T> Future for Recv<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let r = this.receiver.poll_recv(cx);
+        let r = this.receiver.poll_recv_at(cx, Some(this.at));
         this.registered = r.is_pending();
         r
     }
