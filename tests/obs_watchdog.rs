@@ -18,7 +18,7 @@ use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use quell::cancel::{shield, CancelToken, CancellableExt, Cause};
-use quell::runtime::{Builder, Leak};
+use quell::runtime::{Builder, Leak, Wait};
 use quell::task::{Id, SpawnBuilder};
 use support::child::{self, Child};
 use support::{recv, HANG};
@@ -106,8 +106,14 @@ fn fires_once_per_straggler_and_not_for_a_task_that_stops_in_time() {
     for l in &first {
         assert_eq!(l.threshold, THRESHOLD);
         assert!(l.cancelled_for >= THRESHOLD, "reported early: {l}");
-        let name = l.task.name.as_deref().unwrap();
-        assert!(name == "foreign" || name == "shielded", "{l}");
+        assert!(l.task.cancel.is_cancelled(), "{l}");
+        // The entry says what each one waits on.
+        let wait = l.task.wait.as_ref().map(|w| w.what);
+        match l.task.name.as_deref() {
+            Some("foreign") => assert_eq!(wait, Some(Wait::FOREIGN), "{l}"),
+            Some("shielded") => assert_eq!(wait, Some("sleep"), "{l}"),
+            other => panic!("{other:?}: {l}"),
+        }
     }
 
     // A later straggler: its report comes from a round that began after
@@ -269,7 +275,10 @@ fn by_default_one_stderr_line_per_straggler() {
     let line = c.expect_stderr(|l| l.contains("leak watchdog"));
     assert!(
         line.starts_with(&format!("quell: leak watchdog: task {first} \"stubborn\" "))
-            && line.contains("after its cancel"),
+            && line.contains("after its cancel")
+            && line.contains("waits on a future quell does not own")
+            && line.contains("cancel: cancelled")
+            && line.contains("spawned at tests/obs_watchdog.rs:"),
         "{line}"
     );
     c.send_line("next");

@@ -43,6 +43,7 @@ fn a_forced_straggler_is_reported_with_its_cancel_state_and_how_long_ago() {
     assert!(
         line.contains("\"stubborn\"")
             && line.contains("(cancelled, ignored it)")
+            && line.contains("waits on a future quell does not own")
             && line.contains("cancel: cancelled")
             && line.contains("ago")
             && line.contains("spawned at tests/shutdown_report.rs"),

@@ -150,11 +150,6 @@ impl Child {
         self.stderr.expect("stderr", pred)
     }
 
-    /// All of stderr so far.
-    pub fn stderr_so_far(&self) -> String {
-        self.stderr.all.lock().unwrap().clone()
-    }
-
     /// Sends the child one line on its stdin.
     pub fn send_line(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin still open");
