@@ -327,6 +327,30 @@ impl Builder {
     /// ([`on_task_spawn`](Self::on_task_spawn)). Needs
     /// [`leak_watchdog`](Self::leak_watchdog); without it
     /// [`build`](Self::build) answers `InvalidInput`.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    ///
+    /// // Collect the leaks (say, for a metrics counter or a log) instead
+    /// // of the stderr line.
+    /// let leaks = Arc::new(Mutex::new(Vec::new()));
+    /// let l = leaks.clone();
+    /// let rt = quell_executor::runtime::Builder::new()
+    ///     .leak_watchdog(Duration::from_millis(20))
+    ///     .on_leak(move |leak| l.lock().unwrap().push(leak.to_string()))
+    ///     .build()
+    ///     .unwrap();
+    /// let h = rt.spawn(std::future::pending::<()>());
+    /// h.cancel(quell_cancel::Cause::explicit("stop"));
+    /// while leaks.lock().unwrap().is_empty() {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert!(leaks.lock().unwrap()[0].starts_with("quell: leak watchdog: task"));
+    ///
+    /// let err = quell_executor::runtime::Builder::new().on_leak(|_| {}).build().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
     #[cfg(not(loom))]
     pub fn on_leak(&mut self, f: impl Fn(&super::Leak) + Send + Sync + 'static) -> &mut Self {
         self.observe.on_leak = Some(Arc::new(f));
