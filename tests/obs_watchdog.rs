@@ -18,7 +18,7 @@ use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use quell::cancel::{shield, CancelToken, CancellableExt, Cause};
-use quell::runtime::{Builder, Leak, Wait};
+use quell::runtime::{Builder, Leak, TaskKind, Wait};
 use quell::task::{Id, SpawnBuilder};
 use support::child::{self, Child};
 use support::{recv, HANG};
@@ -150,6 +150,42 @@ fn a_task_cancelled_through_an_ancestor_or_its_handle_is_reported_with_how_long_
         "{line}"
     );
     assert!(!line.contains('\n'), "one line: {line:?}");
+}
+
+#[test]
+fn a_blocking_straggler_is_reported_as_blocking() {
+    let _s = serial();
+    let (rt, rx) = watched(Duration::from_millis(50));
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    // Blocks in a std channel: no cancel reaches a closure that is not
+    // interruptible.
+    let h = SpawnBuilder::new().name("blocked").spawn_blocking_on(
+        move || {
+            started_tx.send(()).unwrap();
+            let _ = release_rx.recv();
+        },
+        rt.handle(),
+    );
+    recv(&started_rx);
+    h.cancel(Cause::explicit("test"));
+    let leak = recv(&rx);
+    assert_eq!(leak.task.id, h.id());
+    assert!(
+        matches!(
+            leak.task.kind,
+            TaskKind::Blocking {
+                interruptible: false
+            }
+        ),
+        "{leak}"
+    );
+    assert!(
+        leak.to_string().contains("\"blocked\" (blocking)"),
+        "{leak}"
+    );
+    release_tx.send(()).unwrap();
+    rt.block_on(h).unwrap();
 }
 
 #[test]
