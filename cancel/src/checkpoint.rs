@@ -103,10 +103,10 @@ impl<F: Future> Future for Cancellable<F> {
         if let Some(c) = context::observed() {
             return Poll::Ready(Err(c));
         }
+        let at = self.at;
         // SAFETY: structural pin projection. `fut` is never moved out of a
         // pinned `Cancellable` (`into_inner` takes `self` by value), there is
         // no `Drop` impl, and `Unpin` is the auto trait (only when `F: Unpin`).
-        let at = self.at;
         let fut = unsafe { self.map_unchecked_mut(|s| &mut s.fut) };
         let mark = wait::mark();
         let p = fut.poll(cx);

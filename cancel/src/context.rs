@@ -71,6 +71,13 @@ pub trait TaskCancel {
         let _ = token;
     }
 
+    /// The task's wait slot, which its await points fill on their
+    /// `Pending` path (task dumps; see `wait.rs`), and the task's id (what
+    /// a spawn records as the new task's parent). Defaults to none.
+    fn wait_slot(&self) -> Option<(&crate::wait::WaitSlot, u64)> {
+        None
+    }
+
     /// The runtime's cooperative budget (quell-io-driver's `coop::poll_proceed`) just answered `Pending` because the task used up
     /// its cooperative budget in this poll: a forced yield, which a runtime
     /// may count. Called on that path only. Defaults to doing nothing.
@@ -210,6 +217,11 @@ impl TaskCancel for Scoped<'_> {
         if let Some(o) = self.real.map(|o| unsafe { o.as_ref() }) {
             o.forced_yield();
         }
+    }
+    fn wait_slot(&self) -> Option<(&crate::wait::WaitSlot, u64)> {
+        // The task's slot, whichever scope is current. SAFETY: as in
+        // `drain_token`.
+        self.real.and_then(|o| unsafe { o.as_ref() }.wait_slot())
     }
 }
 

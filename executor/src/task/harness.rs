@@ -67,10 +67,8 @@ where
     /// The future's poll, with the cancel context entered, a fresh
     /// cooperative budget, and panics caught. Caller holds RUNNING.
     fn poll_future(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
-        let ctx = TaskCtx(self.scope());
-        // SAFETY: the guard lives in this frame and drops before the
-        // trailer's borrow ends; it is never leaked.
-        let _waiting = unsafe { wait::enter(&self.trailer().wait) };
+        let ctx = TaskCtx(self.scope(), &self.trailer().wait, self.header().id.0);
+        wait::stamp(ctx.1);
         let res = context::enter(&ctx, || {
             coop::budget(|| {
                 catch_unwind(AssertUnwindSafe(|| {
@@ -239,7 +237,9 @@ where
 }
 
 /// What the cancel context sees of the task being polled: its scope.
-struct TaskCtx<'a>(ScopeRef<'a>);
+/// The task being polled, as the cancel context sees it: its scope, its
+/// wait slot and its id.
+struct TaskCtx<'a>(ScopeRef<'a>, &'a wait::WaitSlot, u64);
 
 fn detached() -> &'static CancelToken {
     static DETACHED: OnceLock<CancelToken> = OnceLock::new();
@@ -267,6 +267,10 @@ impl context::TaskCancel for TaskCtx<'_> {
 
     fn forced_yield(&self) {
         crate::metrics::stats::forced_yield();
+    }
+
+    fn wait_slot(&self) -> Option<(&wait::WaitSlot, u64)> {
+        Some((self.1, self.2))
     }
 
     /// Cancel latency: one sample per task, only with histograms on (a

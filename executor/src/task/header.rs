@@ -100,9 +100,9 @@ pub(crate) struct Trailer {
     pub(crate) scheduled_at: std::sync::atomic::AtomicU64,
     /// What the task waits on, filled by its await points (task dumps).
     pub(crate) wait: quell_cancel::rt_internal::wait::WaitSlot,
-    /// The task that spawned this one (the one being polled on the thread
-    /// that allocated it), if any.
-    pub(crate) parent: Option<Id>,
+    /// The id of the task that spawned this one (the one being polled on
+    /// the thread that allocated it); 0: none.
+    pub(crate) parent: u64,
     /// Where the first `abort` of the task was called (null: never). A
     /// `std` atomic holding only `&'static` locations: read by dumps,
     /// part of no protocol loom checks.
@@ -173,8 +173,8 @@ impl<F: Future, S> Cell<F, S> {
                 name,
                 location,
                 scheduled_at: std::sync::atomic::AtomicU64::new(0),
-                wait: quell_cancel::rt_internal::wait::WaitSlot::new(id.0),
-                parent: quell_cancel::rt_internal::wait::current_task().map(Id),
+                wait: quell_cancel::rt_internal::wait::WaitSlot::new(),
+                parent: quell_cancel::rt_internal::wait::current_task().unwrap_or(0),
                 aborted_by: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
             },
             scheduler,
@@ -197,6 +197,11 @@ impl Trailer {
         let _ = self
             .aborted_by
             .compare_exchange(std::ptr::null_mut(), by, Relaxed, Relaxed);
+    }
+
+    /// The task that spawned this one, if any.
+    pub(crate) fn parent(&self) -> Option<Id> {
+        (self.parent != 0).then_some(Id(self.parent))
     }
 
     /// Where the task was first aborted, if it was.

@@ -121,7 +121,7 @@ impl Collector {
             id: h.id,
             name: trailer.name.as_deref().map(str::to_owned),
             spawned_at: trailer.location,
-            parent: trailer.parent,
+            parent: trailer.parent(),
             kind,
             state,
             state_for,
@@ -131,7 +131,7 @@ impl Collector {
                     location: at,
                     detail: p.describe.and_then(|d| d(detail)),
                 }),
-                (TaskState::Parked, None) if waiting.since.is_some() => Some(Wait {
+                (TaskState::Parked, None) if waiting.polled => Some(Wait {
                     what: Wait::FOREIGN,
                     location: None,
                     detail: None,

@@ -13,7 +13,7 @@ use quell_cancel::rt_internal as context;
 use quell_cancel::rt_internal::wait::{self, AwaitPoint};
 use quell_io_driver::rt_internal::coop;
 
-use super::chan::{Chan, UNBOUNDED};
+use super::chan::Chan;
 use crate::loom::Arc;
 use crate::sync::error::{RecvError, TryRecvError};
 use crate::sync::waiters::{lock, wake_all};
@@ -288,13 +288,12 @@ static RECV: AwaitPoint = AwaitPoint {
     describe: Some(describe_recv),
 };
 
+/// Senders and capacity, each saturated to 32 bits (an unbounded
+/// channel's capacity reads as `u32::MAX`).
+#[inline]
 fn recv_detail(senders: usize, cap: usize) -> u64 {
-    let cap = if cap == UNBOUNDED {
-        u64::from(u32::MAX)
-    } else {
-        cap.min(u32::MAX as usize - 1) as u64
-    };
-    (cap << 32) | senders.min(u32::MAX as usize) as u64
+    let sat = |n: usize| n.min(u32::MAX as usize) as u64;
+    (sat(cap) << 32) | sat(senders)
 }
 
 fn describe_recv(detail: u64) -> Option<String> {
