@@ -324,7 +324,9 @@ impl Builder {
     /// The leak watchdog's callback: called with each [`Leak`](super::Leak),
     /// once per task, on the watchdog's thread, instead of the default
     /// stderr line. A panic of `f` is contained like a hook's
-    /// ([`on_task_spawn`](Self::on_task_spawn)). Needs
+    /// ([`on_task_spawn`](Self::on_task_spawn)). Keep it short: the
+    /// runtime's shutdown joins the watchdog thread, so it waits for a call
+    /// in progress. Needs
     /// [`leak_watchdog`](Self::leak_watchdog); without it
     /// [`build`](Self::build) answers `InvalidInput`.
     ///

@@ -80,10 +80,8 @@ impl Observers {
     /// Stops and joins every observer thread (shutdown, before the
     /// workers stop).
     pub(crate) fn stop(&mut self) {
-        if let Some(mut w) = self.watchdog.take() {
-            w.stop();
-        }
-        // Dropping the guard stops and joins the listening thread.
+        // Dropping each stops and joins its thread.
+        self.watchdog = None;
         self.dump_signal = None;
     }
 }

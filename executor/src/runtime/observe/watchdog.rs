@@ -6,12 +6,14 @@
 //! 1. `build` starts one thread, `quell-watchdog`, holding a `Weak` of the
 //!    runtime: the thread never keeps the runtime alive.
 //! 2. Each round the thread upgrades the `Weak` (and exits if the runtime
-//!    is gone), lists the live tasks whose scope is cancelled with the
-//!    instant of that cancel (`CancelToken::cancelled_at`, stamped once by
-//!    the cancel tree), and reports each one whose `cancelled_at +
-//!    threshold` has passed and that it has not reported yet. It then
-//!    forgets the reported ids that are no longer listed (the task ended),
-//!    so the set holds live stragglers only.
+//!    is gone), lists the live tasks whose scope is cancelled (or that are
+//!    inside a cancelled deadline scope) with the instant of that cancel
+//!    (`CancelToken::cancelled_at`, stamped once by the cancel tree), and
+//!    reports each one whose `cancelled_at + threshold` has passed and
+//!    that it has not reported yet, with its dump entry. It forgets the
+//!    reported ids that are no longer listed (the task ended), so the set
+//!    holds live stragglers only. (A cancel never reverts, so a reported
+//!    task stays listed until it ends: it is never reported twice.)
 //! 3. It sleeps on the stop condvar until the earliest due time of a
 //!    cancelled task it has not reported yet, or `interval` from now
 //!    (a cancel that happens meanwhile is seen at the next round), which
@@ -56,7 +58,7 @@ const MAX_INTERVAL: Duration = Duration::from_secs(5);
 
 /// How often the watchdog looks for new cancels with this threshold: half
 /// of it, within [`MIN_INTERVAL`, `MAX_INTERVAL`].
-pub(crate) fn interval(threshold: Duration) -> Duration {
+fn interval(threshold: Duration) -> Duration {
     (threshold / 2).clamp(MIN_INTERVAL, MAX_INTERVAL)
 }
 
@@ -96,7 +98,7 @@ struct Stop {
     cv: Condvar,
 }
 
-/// The running watchdog; stopping it (or dropping it) joins its thread.
+/// The running watchdog; dropping it stops and joins its thread.
 pub(crate) struct Watchdog {
     stop: Arc<Stop>,
     thread: Option<thread::JoinHandle<()>>,
@@ -125,7 +127,7 @@ impl Watchdog {
     }
 
     /// Step 4.
-    pub(crate) fn stop(&mut self) {
+    fn stop(&mut self) {
         *self.stop.stopped.lock().unwrap_or_else(|e| e.into_inner()) = true;
         self.stop.cv.notify_all();
         if let Some(t) = self.thread.take() {
