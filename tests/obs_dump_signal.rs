@@ -93,3 +93,18 @@ fn a_signal_that_cannot_be_handled_is_an_error() {
         );
     }
 }
+
+#[test]
+fn the_listening_thread_stops_with_the_runtime() {
+    // A thread names itself once it runs and leaves /proc a moment after
+    // it was joined, hence the waits (bounded by HANG).
+    let named = support::threads_named;
+    let rt = Builder::new()
+        .worker_threads(1)
+        .dump_on_signal(SignalKind::user_defined2())
+        .build()
+        .unwrap();
+    support::wait_until(|| named("quell-signal") == 1);
+    drop(rt);
+    support::wait_until(|| named("quell-signal") == 0);
+}

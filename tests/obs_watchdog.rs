@@ -49,16 +49,6 @@ fn watched(threshold: Duration) -> (quell::Runtime, mpsc::Receiver<Leak>) {
     (rt, rx)
 }
 
-/// Threads of this process named `name` (from /proc: the kernel's copy of
-/// each thread's name).
-fn threads_named(name: &str) -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-        .filter(|comm| comm.trim_end() == name)
-        .count()
-}
-
 #[test]
 fn fires_once_per_straggler_and_not_for_a_task_that_stops_in_time() {
     let _s = serial();
@@ -264,15 +254,15 @@ fn costs_no_thread_unless_enabled_and_its_thread_stops_with_the_runtime() {
     // it was joined: hence the waits, bounded by HANG.)
     let plain = Builder::new().worker_threads(1).build().unwrap();
     plain.block_on(async {});
-    assert_eq!(threads_named("quell-watchdog"), 0);
+    assert_eq!(support::threads_named("quell-watchdog"), 0);
     drop(plain);
 
     let (rt, _rx) = watched(THRESHOLD);
-    support::wait_until(|| threads_named("quell-watchdog") == 1);
+    support::wait_until(|| support::threads_named("quell-watchdog") == 1);
     // A handle outliving the runtime does not keep the thread.
     let handle = rt.handle().clone();
     drop(rt);
-    support::wait_until(|| threads_named("quell-watchdog") == 0);
+    support::wait_until(|| support::threads_named("quell-watchdog") == 0);
     drop(handle);
 }
 

@@ -48,6 +48,16 @@ pub fn rt(workers: usize) -> quell::Runtime {
         .unwrap()
 }
 
+/// Threads of this process whose name starts with `prefix` (from /proc:
+/// the kernel's copy of each thread's name, at most 15 bytes).
+pub fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+        .filter(|c| c.trim_end().starts_with(prefix))
+        .count()
+}
+
 /// Blocks the calling thread until `cond` holds, bounded by HANG.
 pub fn wait_until(mut cond: impl FnMut() -> bool) {
     let start = std::time::Instant::now();
