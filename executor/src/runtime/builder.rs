@@ -362,7 +362,8 @@ impl Builder {
     /// Writes the task dump ([`Handle::dump`](super::Handle::dump)) to
     /// stderr each time `signal` is delivered to the process; the process
     /// carries on. Usual choices: `SIGQUIT` (Ctrl-\\, like a JVM's thread
-    /// dump) or `SIGUSR1`. Call it again to listen for more signals.
+    /// dump) or `SIGUSR1`. Call it again to listen for more signals (the
+    /// same signal twice is listened for once).
     ///
     /// A thread (`quell-signal`) listens, so the dump comes even when every
     /// worker is stuck in a busy task; it stops at shutdown. As for any
@@ -397,7 +398,9 @@ impl Builder {
     /// ```
     #[cfg(not(loom))]
     pub fn dump_on_signal(&mut self, signal: quell_io_driver::signal::SignalKind) -> &mut Self {
-        self.observe.dump_signals.push(signal);
+        if !self.observe.dump_signals.contains(&signal) {
+            self.observe.dump_signals.push(signal);
+        }
         self
     }
 
