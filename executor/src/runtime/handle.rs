@@ -4,6 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 
+use quell_cancel::rt_internal::wait;
 use quell_cancel::{rt_internal as cancel_cx, CancelToken};
 
 use super::blocking::{BlockingOptions, BlockingSpawner};
@@ -110,7 +111,8 @@ impl Handle {
         R: Send + 'static,
     {
         // Blocking tasks have no scheduler root to reach: hold the token.
-        let binding = match self.binding_for(token) {
+        let (binding, parent) = self.binding_for(token);
+        let binding = match binding {
             Binding::Root => Binding::Inherit(self.inner.root.clone()),
             b => b,
         };
@@ -119,6 +121,7 @@ impl Handle {
             name,
             interruptible,
             location,
+            parent,
         };
         self.inner.blocking.spawn(self, f, opts)
     }
@@ -245,20 +248,35 @@ impl Handle {
     /// spawned by cleanup code is not born cancelled); outside any task the
     /// runtime root, bound without a ref so that spawning under the root
     /// touches no shared refcount.
-    pub(crate) fn binding_for(&self, choice: TokenChoice) -> Binding {
-        if !self.inner.cancel_binding {
-            return Binding::Off;
-        }
+    ///
+    /// Also returns the id of the task being polled on this thread (0:
+    /// none), the new task's parent in task dumps, read in the same visit
+    /// of the current-task context as the spawner's scope.
+    pub(crate) fn binding_for(&self, choice: TokenChoice) -> (Binding, u64) {
         let root = &self.inner.root;
         match choice {
-            TokenChoice::Inherit if cancel_cx::is_shielded() => Binding::Token(CancelToken::new()),
-            TokenChoice::Inherit => match cancel_cx::with_current(|t| t.map(|t| t.scope_token())) {
-                Some(t) if !t.same(root) => Binding::Inherit(t),
-                _ => Binding::Root,
-            },
-            TokenChoice::Explicit(t) if t.same(root) => Binding::Root,
-            TokenChoice::Explicit(t) => Binding::Token(t),
-            TokenChoice::Detached => Binding::Token(CancelToken::new()),
+            TokenChoice::Inherit if self.inner.cancel_binding && !cancel_cx::is_shielded() => {
+                let (token, parent) = cancel_cx::with_current(|t| match t {
+                    Some(t) => (Some(t.scope_token()), t.wait_slot().map_or(0, |w| w.1)),
+                    None => (None, 0),
+                });
+                match token {
+                    Some(t) if !t.same(root) => (Binding::Inherit(t), parent),
+                    _ => (Binding::Root, parent),
+                }
+            }
+            choice => {
+                let parent = wait::current_task().unwrap_or(0);
+                let binding = match choice {
+                    _ if !self.inner.cancel_binding => Binding::Off,
+                    TokenChoice::Inherit | TokenChoice::Detached => {
+                        Binding::Token(CancelToken::new())
+                    }
+                    TokenChoice::Explicit(t) if t.same(root) => Binding::Root,
+                    TokenChoice::Explicit(t) => Binding::Token(t),
+                };
+                (binding, parent)
+            }
         }
     }
 
@@ -273,10 +291,12 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let (binding, parent) = self.binding_for(token);
         let meta = task::Meta {
-            binding: self.binding_for(token),
+            binding,
             name: name.map(Into::into),
             location,
+            parent,
         };
         // After shutdown the future is dropped now; the handle reports it.
         self.inner.sched.spawn(future, meta)

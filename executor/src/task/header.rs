@@ -159,6 +159,7 @@ impl<F: Future, S> Cell<F, S> {
             binding,
             name,
             location,
+            parent,
         } = meta;
         let cell = Box::new(Cell {
             header: Header {
@@ -174,7 +175,7 @@ impl<F: Future, S> Cell<F, S> {
                 location,
                 scheduled_at: std::sync::atomic::AtomicU64::new(0),
                 wait: quell_cancel::rt_internal::wait::WaitSlot::new(),
-                parent: quell_cancel::rt_internal::wait::current_task().unwrap_or(0),
+                parent,
                 aborted_by: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
             },
             scheduler,

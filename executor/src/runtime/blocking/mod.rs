@@ -70,6 +70,8 @@ pub(crate) struct BlockingOptions<'a> {
     pub(crate) name: Option<&'a str>,
     pub(crate) interruptible: bool,
     pub(crate) location: &'static Location<'static>,
+    /// The spawning task's id (0: none).
+    pub(crate) parent: u64,
 }
 
 /// Spawns onto the pool (held by the runtime handle).
@@ -148,6 +150,7 @@ impl BlockingSpawner {
             binding: opts.binding,
             name: opts.name.map(Into::into),
             location: opts.location,
+            parent: opts.parent,
         };
         let sched = BlockingSchedule {
             registry: self.shared.registry.clone(),
