@@ -142,11 +142,24 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Body>, 
             Some(ms) => downstream(&app, ms).await,
             None => text(StatusCode::BAD_REQUEST, "/downstream?ms=N\n".into()),
         },
-        // The dump is collected while the workers keep running.
-        "/debug/tasks" if req.uri().query() == Some("dot") => {
-            text(StatusCode::OK, app.rt.dump().to_dot())
+        "/debug/tasks" => {
+            let dot = req.uri().query() == Some("dot");
+            let rt = app.rt.clone();
+            // On the blocking pool: a dump of many tasks takes a while,
+            // and the workers keep running meanwhile.
+            let dump = quell::task::spawn_blocking(move || {
+                let d = rt.dump();
+                if dot {
+                    d.to_dot()
+                } else {
+                    d.to_string()
+                }
+            });
+            match dump.await {
+                Ok(body) => text(StatusCode::OK, body),
+                Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+            }
         }
-        "/debug/tasks" => text(StatusCode::OK, app.rt.dump().to_string()),
         "/debug/metrics" => text(StatusCode::OK, metrics_text(&app.rt.metrics())),
         _ => text(StatusCode::NOT_FOUND, "not found\n".into()),
     })
