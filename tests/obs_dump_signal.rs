@@ -12,7 +12,7 @@ mod support;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
 
-use quell::runtime::Builder;
+use quell::runtime::{Builder, TaskState};
 use quell::signal::SignalKind;
 use quell::task::SpawnBuilder;
 use support::child::{self, Child};
@@ -30,6 +30,13 @@ fn each_signal_writes_the_dump_to_stderr_and_the_process_carries_on() {
         let parked = SpawnBuilder::new()
             .name("parked-forever")
             .spawn_on(std::future::pending::<()>(), rt.handle());
+        // Parked before the busy task takes the only worker.
+        support::wait_until(|| {
+            rt.handle()
+                .dump()
+                .task(parked.id())
+                .is_some_and(|t| t.state == TaskState::Parked)
+        });
         // Keeps the only worker busy until told to stop: the dump must
         // not need a worker.
         let stop = Arc::new(AtomicBool::new(false));
