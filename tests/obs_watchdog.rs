@@ -18,7 +18,7 @@ use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use quell::cancel::{shield, CancelToken, CancellableExt, Cause};
-use quell::runtime::{Builder, Leak, TaskKind, Wait};
+use quell::runtime::{Builder, Leak, TaskKind, TaskState, Wait};
 use quell::task::{Id, SpawnBuilder};
 use support::child::{self, Child};
 use support::{recv, HANG};
@@ -47,6 +47,16 @@ fn watched(threshold: Duration) -> (quell::Runtime, mpsc::Receiver<Leak>) {
         .build()
         .unwrap();
     (rt, rx)
+}
+
+/// Waits until each of `ids` is parked (as the dump reports it), so that
+/// its entry names the wait it parked on.
+fn wait_parked(rt: &quell::Runtime, ids: &[Id]) {
+    support::wait_until(|| {
+        let dump = rt.handle().dump();
+        ids.iter()
+            .all(|id| dump.task(*id).is_some_and(|t| t.state == TaskState::Parked))
+    });
 }
 
 #[test]
@@ -78,6 +88,7 @@ fn fires_once_per_straggler_and_not_for_a_task_that_stops_in_time() {
         }),
     );
     let (foreign_id, shielded_id, prompt_id) = (foreign.id(), shielded.id(), prompt.id());
+    wait_parked(&rt, &[foreign_id, shielded_id, prompt_id]);
 
     scope.cancel(Cause::explicit("test: stop"));
     rt.block_on(prompt).unwrap();
@@ -281,6 +292,7 @@ fn by_default_one_stderr_line_per_straggler() {
         let first = SpawnBuilder::new()
             .name("stubborn")
             .spawn_on(std::future::pending::<()>(), rt.handle());
+        wait_parked(&rt, &[first.id()]);
         first.cancel(Cause::explicit("test: first"));
         child::say("first", first.id());
         // The parent saw the first report: a second straggler, whose

@@ -8,7 +8,7 @@ use std::future::pending;
 use std::time::Duration;
 
 use quell::cancel::CauseKind;
-use quell::runtime::CancelState;
+use quell::runtime::{CancelState, TaskState};
 use quell::task::SpawnBuilder;
 use support::*;
 
@@ -16,9 +16,16 @@ use support::*;
 fn a_forced_straggler_is_reported_with_its_cancel_state_and_how_long_ago() {
     let _dog = watchdog("shutdown report");
     let rt = rt(1);
-    SpawnBuilder::new()
+    let stubborn = SpawnBuilder::new()
         .name("stubborn")
         .spawn_on(pending::<()>(), rt.handle());
+    // Parked (so its entry names its wait) before shutdown begins.
+    wait_until(|| {
+        rt.handle()
+            .dump()
+            .task(stubborn.id())
+            .is_some_and(|t| t.state == TaskState::Parked)
+    });
     let grace = Duration::from_millis(50);
     let report = rt.shutdown_graceful(grace);
     assert_eq!(report.forced.len(), 1, "{report}");
