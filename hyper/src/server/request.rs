@@ -211,3 +211,133 @@ impl<F> Drop for RequestFuture<F> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::{pending, poll_fn};
+    use std::sync::mpsc;
+
+    use super::*;
+
+    type Out = Result<Response<String>, std::convert::Infallible>;
+
+    fn request<F: Future<Output = Out>>(f: F) -> RequestFuture<F> {
+        RequestFuture {
+            inner: Inner::Plain(f),
+            node: OnceCell::new(),
+            done: false,
+        }
+    }
+
+    /// Runs `f` as a quell task (so a request future polled inside has a
+    /// parent scope: the task's).
+    fn in_task(f: impl Future<Output = ()> + Send + 'static) {
+        let rt = quell_executor::Runtime::new().unwrap();
+        rt.block_on(rt.spawn(f)).unwrap();
+    }
+
+    /// Polls `fut` once inside the current task.
+    async fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
+        let mut fut = Some(fut);
+        poll_fn(|cx| Poll::Ready(fut.take().unwrap().poll(cx))).await
+    }
+
+    #[test]
+    fn a_handler_that_never_asks_for_its_scope_gets_no_node() {
+        in_task(async {
+            let mut fut = std::pin::pin!(request(async {
+                assert!(!quell_cancel::is_cancelled());
+                Ok(Response::new(String::from("hi")))
+            }));
+            assert!(poll_once(fut.as_mut()).await.is_ready());
+            assert!(fut.node.get().is_none(), "no node was created");
+        });
+    }
+
+    #[test]
+    fn an_asked_for_scope_is_a_child_cancelled_when_the_request_is_dropped_unfinished() {
+        in_task(async {
+            let parent = quell_cancel::current();
+            let (tx, rx) = mpsc::channel();
+            let mut fut = Box::pin(request(async move {
+                tx.send(quell_cancel::current()).unwrap();
+                pending::<Out>().await
+            }));
+            assert!(poll_once(fut.as_mut()).await.is_pending());
+            let scope = rx.recv().unwrap();
+            assert!(fut.node.get().is_some(), "asking created the node");
+            assert!(!scope.is_cancelled());
+            drop(fut);
+            let cause = scope.cause().expect("dropped unfinished: cancelled");
+            assert_eq!(cause.message(), Some(DROPPED));
+            assert!(!parent.is_cancelled(), "only the request's scope");
+        });
+    }
+
+    #[test]
+    fn a_finished_request_leaves_its_scope_alone() {
+        in_task(async {
+            let (tx, rx) = mpsc::channel();
+            let mut fut = Box::pin(request(async move {
+                tx.send(quell_cancel::current()).unwrap();
+                Ok(Response::new(String::new()))
+            }));
+            assert!(poll_once(fut.as_mut()).await.is_ready());
+            drop(fut);
+            assert!(!rx.recv().unwrap().is_cancelled());
+        });
+    }
+
+    #[test]
+    fn the_parents_cancel_is_seen_with_and_without_a_node() {
+        in_task(async {
+            let parent = quell_cancel::current();
+            parent.cancel(Cause::explicit("connection cancelled"));
+            // Without a node: the parent's own answer.
+            let mut lazy = std::pin::pin!(request(async {
+                assert!(quell_cancel::is_cancelled());
+                Ok(Response::new(String::new()))
+            }));
+            assert!(poll_once(lazy.as_mut()).await.is_ready());
+            assert!(lazy.node.get().is_none());
+            // With one: the node is the parent's child, cancelled with it.
+            let mut asked = std::pin::pin!(request(async {
+                let scope = quell_cancel::current();
+                assert!(scope.is_cancelled());
+                assert!(quell_cancel::is_cancelled());
+                assert_eq!(
+                    scope.cause().unwrap().message(),
+                    Some("connection cancelled")
+                );
+                Ok(Response::new(String::new()))
+            }));
+            assert!(poll_once(asked.as_mut()).await.is_ready());
+            assert!(asked.node.get().is_some());
+        });
+    }
+
+    #[test]
+    fn a_spawned_sub_task_inherits_the_requests_scope() {
+        in_task(async {
+            let (tx, rx) = mpsc::channel();
+            let mut fut = Box::pin(request(async move {
+                let sub = quell_executor::task::spawn(async {
+                    quell_cancel::current().cancelled().await;
+                });
+                tx.send(sub).unwrap();
+                pending::<Out>().await
+            }));
+            assert!(poll_once(fut.as_mut()).await.is_pending());
+            assert!(fut.node.get().is_some(), "spawning created the node");
+            let sub = rx.recv().unwrap();
+            drop(fut);
+            // Cancelled with the request's scope: the sub-task ends (the
+            // bound only catches a hang).
+            let ended = quell_io_driver::time::with_timeout(Duration::from_secs(30), sub).await;
+            assert!(
+                ended.is_ok(),
+                "the sub-task did not see the request's cancel"
+            );
+        });
+    }
+}
