@@ -19,8 +19,10 @@
 //! valgrind --tool=callgrind --separate-threads=yes $B tokio echo 200
 //! ```
 //!
-//! Take the difference of two round counts (e.g. 100 and 300) over the
+//! Take the difference of two round counts (e.g. 40 and 120) over the
 //! requests between them, so start-up and shutdown cancel out.
+//! `QH_SPIN=N` sets the quell runtime's `spin_before_park` (to see what
+//! the searching workers' spin costs); docs/benchmarks.md has the figures.
 
 use std::convert::Infallible;
 use std::io::{Read, Write};
@@ -129,7 +131,7 @@ impl Drop for Server {
     }
 }
 
-/// One keep-alive connection of the client, with its syscall counts.
+/// One keep-alive connection of the client.
 struct Conn {
     s: TcpStream,
     buf: Vec<u8>,
