@@ -4,16 +4,17 @@
 //!
 //! Cost model (the always-on part of "dump-readiness"):
 //!
-//! * per poll, the executor's [`stamp`] makes one store: it clears the
-//!   slot's await point, stamps the poll's start from a *coarse* clock
-//!   (one relaxed load of a process-wide millisecond counter, no clock
-//!   read) and notes the worker index (a thread-local set at worker
-//!   start); the slot is reached through the cancel context the executor
-//!   enters anyway (`TaskCancel::wait_slot`);
-//! * per `Pending` await point, [`record`] reaches the slot through that
-//!   context and stores a `&'static` descriptor, a `&'static Location` and one `u64`
-//!   of inline detail (a file descriptor, a deadline, a task id), with a
-//!   sequence number around them so a reader sees the three of one record;
+//! * per poll, the executor's [`begin`] makes one store to the slot: it
+//!   clears the slot's await point, stamps the poll's start from a
+//!   *coarse* clock (one relaxed load of a process-wide millisecond
+//!   counter, no clock read) and notes the worker index (a thread-local
+//!   set at worker start); and it makes the slot current (a thread-local
+//!   pointer, nulled when the poll ends);
+//! * per `Pending` await point, [`record`] stores a `&'static` descriptor,
+//!   a `&'static Location` and one `u64` of inline detail (a file
+//!   descriptor, a deadline, a task id) in the current slot, with a
+//!   sequence number around them so that a reader sees the three fields
+//!   of one record;
 //! * everything costly (socket addresses, text) is computed only when a
 //!   dump is taken, by the descriptor's [`AwaitPoint::describe`] from the
 //!   inline detail.
@@ -79,17 +80,20 @@ pub struct Waiting {
     pub worker: Option<usize>,
 }
 
-// `POLLED | (worker + 1) << 16` of this thread (`POLLED` alone: not a
-// worker), what a poll's start stores in the slot's word. Under loom,
-// model threads share one OS thread: a loom thread-local.
+// `WORKER`: `POLLED | (worker + 1) << 16` of this thread (`POLLED` alone:
+// not a worker), what a poll's start stores in the slot's word. `SLOT`:
+// the slot of the task this thread polls (null between polls). Under
+// loom, model threads share one OS thread: loom thread-locals.
 #[cfg(not(loom))]
 std::thread_local! {
     static WORKER: Cell<u64> = const { Cell::new(POLLED) };
+    static SLOT: Cell<*const WaitSlot> = const { Cell::new(ptr::null()) };
 }
 
 #[cfg(loom)]
 loom::thread_local! {
     static WORKER: Cell<u64> = Cell::new(POLLED);
+    static SLOT: Cell<*const WaitSlot> = Cell::new(ptr::null());
 }
 
 /// Milliseconds since [`epoch`], wrapping (durations shorter than about
@@ -123,31 +127,60 @@ pub fn set_worker(index: usize) {
     let _ = WORKER.try_with(|c| c.set(w));
 }
 
+/// The slot of the task being polled is current while this guard lives
+/// ([`begin`]); dropping it leaves no slot current.
+#[must_use = "the slot is current only while the guard lives"]
+pub struct Polling<'a>(std::marker::PhantomData<&'a WaitSlot>);
+
+impl Drop for Polling<'_> {
+    fn drop(&mut self) {
+        let _ = SLOT.try_with(|s| s.set(ptr::null()));
+    }
+}
+
 /// A poll of the task owning `slot` starts: one store stamps its start
-/// from the coarse clock, notes the worker, and clears the await point.
-/// The slot becomes the current task's through the cancel context
-/// ([`TaskCancel::wait_slot`](crate::rt_internal::TaskCancel::wait_slot)).
+/// from the coarse clock, notes the worker and clears the slot's await
+/// point; `slot` is current (what [`record`] writes to) until the guard
+/// drops. The current slot is not restored afterwards: a task polled
+/// inside another's poll (a `LocalSet`) leaves none current for the rest
+/// of the outer poll, whose later await points then go unrecorded (the
+/// outer task shows the record of its poll so far, or none) — never a
+/// slot that is not being polled.
+///
+/// # Safety
+///
+/// The guard must be dropped (not leaked) before the borrow of `slot`
+/// ends: [`record`] writes to the current slot.
 #[inline]
-pub fn stamp(slot: &WaitSlot) {
+pub unsafe fn begin(slot: &WaitSlot) -> Polling<'_> {
     // Relaxed: the slot is read by dumps only, which tolerate a stale
     // value (the sequence keeps one record whole).
     let since = u64::from(CLOCK.load(Relaxed)) << 32;
     let worker = WORKER.try_with(Cell::get).unwrap_or(POLLED);
     slot.word.store(since | worker, Relaxed);
+    let _ = SLOT.try_with(|s| s.set(slot));
+    Polling(std::marker::PhantomData)
 }
 
-/// Calls `f` with the current task's slot and id, if this thread is
-/// polling a task that has one.
+/// Calls `f` with the current slot, if a poll made one current.
 #[inline]
-fn with_slot<R>(f: impl FnOnce(&WaitSlot, u64) -> R) -> Option<R> {
-    crate::context::with_current(|t| t.and_then(|t| t.wait_slot()).map(|(s, id)| f(s, id)))
+fn with_slot(f: impl FnOnce(&WaitSlot)) {
+    let slot = SLOT.try_with(Cell::get).unwrap_or(ptr::null());
+    if !slot.is_null() {
+        // SAFETY: a non-null `SLOT` was set by `begin`, whose guard nulls
+        // it before the borrow of the slot ends (its contract); `f` runs
+        // now, inside that borrow.
+        f(unsafe { &*slot });
+    }
 }
 
-/// The current slot's record count, to tell later whether an await point
-/// recorded since ([`record_unless_since`]). 0 outside a task.
+/// The current slot's record sequence, to tell later whether an await
+/// point recorded since ([`record_unless_since`]).
 #[inline]
 pub fn mark() -> u64 {
-    with_slot(|s, _| s.word.load(Relaxed) & SEQ).unwrap_or(0)
+    let mut m = 0;
+    with_slot(|s| m = s.word.load(Relaxed) & SEQ);
+    m
 }
 
 /// [`record`], unless an await point recorded since `mark` was taken (an
@@ -159,9 +192,9 @@ pub fn record_unless_since(
     location: Option<&'static Location<'static>>,
     detail: u64,
 ) {
-    with_slot(|slot, _| {
-        if slot.word.load(Relaxed) & SEQ == mark {
-            slot.write(point, location, detail);
+    with_slot(|s| {
+        if s.word.load(Relaxed) & SEQ == mark {
+            s.write(point, location, detail);
         }
     });
 }
@@ -170,19 +203,20 @@ pub fn record_unless_since(
 /// records as the new task's parent.
 #[inline]
 pub fn current_task() -> Option<u64> {
-    with_slot(|_, id| id)
+    crate::context::with_current(|t| t.map(|t| t.task_id())).filter(|&id| id != 0)
 }
 
 /// An await point of the current task is about to return `Pending`:
 /// record it (what, where in the caller's source, one `u64` of detail its
-/// [`AwaitPoint::describe`] renders). Outside a task, a no-op.
+/// [`AwaitPoint::describe`] renders) in the task's slot. Outside a poll, a
+/// no-op.
 #[inline]
 pub fn record(
     point: &'static AwaitPoint,
     location: Option<&'static Location<'static>>,
     detail: u64,
 ) {
-    with_slot(|slot, _| slot.write(point, location, detail));
+    with_slot(|s| s.write(point, location, detail));
 }
 
 impl WaitSlot {
