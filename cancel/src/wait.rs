@@ -8,13 +8,13 @@
 //!   clears the slot's await point, stamps the poll's start from a
 //!   *coarse* clock (one relaxed load of a process-wide millisecond
 //!   counter, no clock read) and notes the worker index (a thread-local
-//!   set at worker start); and it makes the slot current (a thread-local
-//!   pointer, nulled when the poll ends);
+//!   set at worker start); and it clears the thread's pending record;
 //! * per `Pending` await point, [`record`] stores a `&'static` descriptor,
 //!   a `&'static Location` and one `u64` of inline detail (a file
-//!   descriptor, a deadline, a task id) in the current slot, with a
-//!   sequence number around them so that a reader sees the three fields
-//!   of one record;
+//!   descriptor, a deadline, a task id) in a thread-local: three stores;
+//! * per poll that returns `Pending`, [`commit`] copies that record into
+//!   the task's slot, with a sequence number around it so that a reader
+//!   sees the three fields of one record;
 //! * everything costly (socket addresses, text) is computed only when a
 //!   dump is taken, by the descriptor's [`AwaitPoint::describe`] from the
 //!   inline detail.
@@ -80,20 +80,55 @@ pub struct Waiting {
     pub worker: Option<usize>,
 }
 
+/// An await point recorded in a poll (null `point`: none). The current
+/// poll's is held in thread-locals until the poll returns: [`record`] is
+/// three thread-local stores, and the executor's [`commit`] copies it
+/// into the task's slot once, when the poll returns `Pending`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Last {
+    point: *const AwaitPoint,
+    location: *const Location<'static>,
+    detail: u64,
+}
+
+/// The current poll's record, one cell per field so that a poll's start
+/// clears only `point`.
+struct Pending {
+    point: Cell<*const AwaitPoint>,
+    location: Cell<*const Location<'static>>,
+    detail: Cell<u64>,
+}
+
+impl Pending {
+    fn get(&self) -> Last {
+        Last {
+            point: self.point.get(),
+            location: self.location.get(),
+            detail: self.detail.get(),
+        }
+    }
+}
+
 // `WORKER`: `POLLED | (worker + 1) << 16` of this thread (`POLLED` alone:
-// not a worker), what a poll's start stores in the slot's word. `SLOT`:
-// the slot of the task this thread polls (null between polls). Under
-// loom, model threads share one OS thread: loom thread-locals.
+// not a worker), what a poll's start stores in the slot's word. `LAST`:
+// the record of the poll running on this thread. Under loom, model
+// threads share one OS thread: loom thread-locals.
 #[cfg(not(loom))]
 std::thread_local! {
     static WORKER: Cell<u64> = const { Cell::new(POLLED) };
-    static SLOT: Cell<*const WaitSlot> = const { Cell::new(ptr::null()) };
+    static LAST: Pending = const {
+        Pending { point: Cell::new(ptr::null()), location: Cell::new(ptr::null()), detail: Cell::new(0) }
+    };
 }
 
 #[cfg(loom)]
 loom::thread_local! {
     static WORKER: Cell<u64> = Cell::new(POLLED);
-    static SLOT: Cell<*const WaitSlot> = Cell::new(ptr::null());
+    static LAST: Pending = Pending {
+        point: Cell::new(ptr::null()),
+        location: Cell::new(ptr::null()),
+        detail: Cell::new(0),
+    };
 }
 
 /// Milliseconds since [`epoch`], wrapping (durations shorter than about
@@ -127,76 +162,55 @@ pub fn set_worker(index: usize) {
     let _ = WORKER.try_with(|c| c.set(w));
 }
 
-/// The slot of the task being polled is current while this guard lives
-/// ([`begin`]); dropping it leaves no slot current.
-#[must_use = "the slot is current only while the guard lives"]
-pub struct Polling<'a>(std::marker::PhantomData<&'a WaitSlot>);
-
-impl Drop for Polling<'_> {
-    fn drop(&mut self) {
-        let _ = SLOT.try_with(|s| s.set(ptr::null()));
-    }
-}
-
 /// A poll of the task owning `slot` starts: one store stamps its start
 /// from the coarse clock, notes the worker and clears the slot's await
-/// point; `slot` is current (what [`record`] writes to) until the guard
-/// drops. The current slot is not restored afterwards: a task polled
-/// inside another's poll (a `LocalSet`) leaves none current for the rest
-/// of the outer poll, whose later await points then go unrecorded (the
-/// outer task shows the record of its poll so far, or none) — never a
-/// slot that is not being polled.
-///
-/// # Safety
-///
-/// The guard must be dropped (not leaked) before the borrow of `slot`
-/// ends: [`record`] writes to the current slot.
+/// point; the thread's pending record is cleared. (A task polled inside
+/// another's poll — a `LocalSet` — clears the outer poll's record: the
+/// outer task then shows the await point it records after, or none.)
 #[inline]
-pub unsafe fn begin(slot: &WaitSlot) -> Polling<'_> {
+pub fn begin(slot: &WaitSlot) {
     // Relaxed: the slot is read by dumps only, which tolerate a stale
     // value (the sequence keeps one record whole).
     let since = u64::from(CLOCK.load(Relaxed)) << 32;
     let worker = WORKER.try_with(Cell::get).unwrap_or(POLLED);
     slot.word.store(since | worker, Relaxed);
-    let _ = SLOT.try_with(|s| s.set(slot));
-    Polling(std::marker::PhantomData)
+    let _ = LAST.try_with(|l| l.point.set(ptr::null()));
 }
 
-/// Calls `f` with the current slot, if a poll made one current.
+/// The poll of the task owning `slot` returned `Pending`: the await point
+/// recorded in it, if any, goes to the slot.
 #[inline]
-fn with_slot(f: impl FnOnce(&WaitSlot)) {
-    let slot = SLOT.try_with(Cell::get).unwrap_or(ptr::null());
-    if !slot.is_null() {
-        // SAFETY: a non-null `SLOT` was set by `begin`, whose guard nulls
-        // it before the borrow of the slot ends (its contract); `f` runs
-        // now, inside that borrow.
-        f(unsafe { &*slot });
-    }
+pub fn commit(slot: &WaitSlot) {
+    let _ = LAST.try_with(|l| {
+        if !l.point.get().is_null() {
+            slot.write(l.get());
+        }
+    });
 }
 
-/// The current slot's record sequence, to tell later whether an await
-/// point recorded since ([`record_unless_since`]).
+/// The await point recorded so far in this poll, to tell later whether
+/// another recorded since ([`record_unless_since`]).
 #[inline]
-pub fn mark() -> u64 {
-    let mut m = 0;
-    with_slot(|s| m = s.word.load(Relaxed) & SEQ);
-    m
+pub fn mark() -> Last {
+    LAST.try_with(Pending::get).unwrap_or(Last {
+        point: ptr::null(),
+        location: ptr::null(),
+        detail: 0,
+    })
 }
 
 /// [`record`], unless an await point recorded since `mark` was taken (an
 /// inner quell await point says more than the wrapper around it).
 #[inline]
 pub fn record_unless_since(
-    mark: u64,
+    mark: Last,
     point: &'static AwaitPoint,
     location: Option<&'static Location<'static>>,
     detail: u64,
 ) {
-    with_slot(|s| {
-        if s.word.load(Relaxed) & SEQ == mark {
-            s.write(point, location, detail);
-        }
-    });
+    if LAST.try_with(Pending::get).is_ok_and(|l| l == mark) {
+        record(point, location, detail);
+    }
 }
 
 /// The id of the task this thread is polling, if any: what a spawn
@@ -208,15 +222,19 @@ pub fn current_task() -> Option<u64> {
 
 /// An await point of the current task is about to return `Pending`:
 /// record it (what, where in the caller's source, one `u64` of detail its
-/// [`AwaitPoint::describe`] renders) in the task's slot. Outside a poll, a
-/// no-op.
+/// [`AwaitPoint::describe`] renders) for this poll: three thread-local
+/// stores. Outside a poll the record is never committed anywhere.
 #[inline]
 pub fn record(
     point: &'static AwaitPoint,
     location: Option<&'static Location<'static>>,
     detail: u64,
 ) {
-    with_slot(|s| s.write(point, location, detail));
+    let _ = LAST.try_with(|l| {
+        l.point.set(point);
+        l.location.set(location.map_or(ptr::null(), ptr::from_ref));
+        l.detail.set(detail);
+    });
 }
 
 impl WaitSlot {
@@ -230,14 +248,10 @@ impl WaitSlot {
         }
     }
 
+    /// Publishes `last` (made by `record`: `point` a `&'static`,
+    /// `location` null or a `&'static`) with the sequence.
     #[inline]
-    fn write(
-        &self,
-        point: &'static AwaitPoint,
-        location: Option<&'static Location<'static>>,
-        detail: u64,
-    ) {
-        let location = location.map_or(ptr::null_mut(), |l| ptr::from_ref(l).cast_mut());
+    fn write(&self, last: Last) {
         // One writer (the thread polling the task): plain load and store.
         let w = self.word.load(Relaxed);
         let seq = w & SEQ & !1;
@@ -247,9 +261,9 @@ impl WaitSlot {
         // fields: a reader that saw any new field sees the odd or a later
         // sequence on its re-check).
         fence(Release);
-        self.point.store(ptr::from_ref(point).cast_mut(), Relaxed);
-        self.location.store(location, Relaxed);
-        self.detail.store(detail, Relaxed);
+        self.point.store(last.point.cast_mut(), Relaxed);
+        self.location.store(last.location.cast_mut(), Relaxed);
+        self.detail.store(last.detail, Relaxed);
         // Release: pairs with the Acquire load of `word` in `read`; a
         // reader that sees this even sequence sees all three fields. (Past
         // 32 767 records in one poll the sequence wraps to 0, "none": the
@@ -283,9 +297,10 @@ impl WaitSlot {
             point = if w1 & SEQ == 0 || p.is_null() {
                 None
             } else {
-                // SAFETY: both were stored from `&'static` references (or
-                // null, for the location) in `write`, never anything else;
-                // the sequence says they belong to one record.
+                // SAFETY: both were made from `&'static` references (or
+                // null, for the location) by `record`, and stored by
+                // `write`, never anything else; the sequence says they
+                // belong to one record.
                 Some(unsafe { (&*p, l.cast_const().as_ref(), d) })
             };
             break;

@@ -68,9 +68,7 @@ where
     /// cooperative budget, and panics caught. Caller holds RUNNING.
     fn poll_future(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
         let ctx = TaskCtx(self.scope(), self.header().id.0);
-        // SAFETY: the guard lives in this frame and drops before the
-        // trailer's borrow ends; it is never leaked.
-        let _waiting = unsafe { wait::begin(&self.trailer().wait) };
+        wait::begin(&self.trailer().wait);
         let res = context::enter(&ctx, || {
             coop::budget(|| {
                 catch_unwind(AssertUnwindSafe(|| {
@@ -90,7 +88,10 @@ where
             })
         });
         match res {
-            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Pending) => {
+                wait::commit(&self.trailer().wait);
+                Poll::Pending
+            }
             Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
             Err(payload) => Poll::Ready(Err(JoinError::panicked(self.header().id, payload))),
         }
