@@ -71,11 +71,10 @@ pub trait TaskCancel {
         let _ = token;
     }
 
-    /// The task's wait slot, which its await points fill on their
-    /// `Pending` path (task dumps; see `wait.rs`), and the task's id (what
-    /// a spawn records as the new task's parent). Defaults to none.
-    fn wait_slot(&self) -> Option<(&crate::wait::WaitSlot, u64)> {
-        None
+    /// The task's id (0: none), what a spawn records as the new task's
+    /// parent (task dumps). Defaults to 0.
+    fn task_id(&self) -> u64 {
+        0
     }
 
     /// The runtime's cooperative budget (quell-io-driver's `coop::poll_proceed`) just answered `Pending` because the task used up
@@ -218,10 +217,10 @@ impl TaskCancel for Scoped<'_> {
             o.forced_yield();
         }
     }
-    fn wait_slot(&self) -> Option<(&crate::wait::WaitSlot, u64)> {
-        // The task's slot, whichever scope is current. SAFETY: as in
+    fn task_id(&self) -> u64 {
+        // The task's, whichever scope is current. SAFETY: as in
         // `drain_token`.
-        self.real.and_then(|o| unsafe { o.as_ref() }.wait_slot())
+        self.real.map_or(0, |o| unsafe { o.as_ref() }.task_id())
     }
 }
 

@@ -32,7 +32,7 @@ pub mod dump {
 /// on the `Pending` path, the coarse clock).
 pub mod wait {
     pub use crate::wait::{
-        current_task, detail_of_instant, instant_of, mark, record, record_unless_since, set_worker,
-        stamp, tick, AwaitPoint, WaitSlot, Waiting,
+        begin, commit, current_task, detail_of_instant, instant_of, mark, record,
+        record_unless_since, set_worker, tick, AwaitPoint, Last, WaitSlot, Waiting,
     };
 }

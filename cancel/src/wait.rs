@@ -4,16 +4,17 @@
 //!
 //! Cost model (the always-on part of "dump-readiness"):
 //!
-//! * per poll, the executor's [`stamp`] makes one store: it clears the
-//!   slot's await point, stamps the poll's start from a *coarse* clock
-//!   (one relaxed load of a process-wide millisecond counter, no clock
-//!   read) and notes the worker index (a thread-local set at worker
-//!   start); the slot is reached through the cancel context the executor
-//!   enters anyway (`TaskCancel::wait_slot`);
-//! * per `Pending` await point, [`record`] reaches the slot through that
-//!   context and stores a `&'static` descriptor, a `&'static Location` and one `u64`
-//!   of inline detail (a file descriptor, a deadline, a task id), with a
-//!   sequence number around them so a reader sees the three of one record;
+//! * per poll, the executor's [`begin`] makes one store to the slot: it
+//!   clears the slot's await point, stamps the poll's start from a
+//!   *coarse* clock (one relaxed load of a process-wide millisecond
+//!   counter, no clock read) and notes the worker index (a thread-local
+//!   set at worker start); and it clears the thread's pending record;
+//! * per `Pending` await point, [`record`] stores a `&'static` descriptor,
+//!   a `&'static Location` and one `u64` of inline detail (a file
+//!   descriptor, a deadline, a task id) in a thread-local: three stores;
+//! * per poll that returns `Pending`, [`commit`] copies that record into
+//!   the task's slot, with a sequence number around it so that a reader
+//!   sees the three fields of one record;
 //! * everything costly (socket addresses, text) is computed only when a
 //!   dump is taken, by the descriptor's [`AwaitPoint::describe`] from the
 //!   inline detail.
@@ -79,17 +80,55 @@ pub struct Waiting {
     pub worker: Option<usize>,
 }
 
-// `POLLED | (worker + 1) << 16` of this thread (`POLLED` alone: not a
-// worker), what a poll's start stores in the slot's word. Under loom,
-// model threads share one OS thread: a loom thread-local.
+/// An await point recorded in a poll (null `point`: none). The current
+/// poll's is held in thread-locals until the poll returns: [`record`] is
+/// three thread-local stores, and the executor's [`commit`] copies it
+/// into the task's slot once, when the poll returns `Pending`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Last {
+    point: *const AwaitPoint,
+    location: *const Location<'static>,
+    detail: u64,
+}
+
+/// The current poll's record, one cell per field so that a poll's start
+/// clears only `point`.
+struct Pending {
+    point: Cell<*const AwaitPoint>,
+    location: Cell<*const Location<'static>>,
+    detail: Cell<u64>,
+}
+
+impl Pending {
+    fn get(&self) -> Last {
+        Last {
+            point: self.point.get(),
+            location: self.location.get(),
+            detail: self.detail.get(),
+        }
+    }
+}
+
+// `WORKER`: `POLLED | (worker + 1) << 16` of this thread (`POLLED` alone:
+// not a worker), what a poll's start stores in the slot's word. `LAST`:
+// the record of the poll running on this thread. Under loom, model
+// threads share one OS thread: loom thread-locals.
 #[cfg(not(loom))]
 std::thread_local! {
     static WORKER: Cell<u64> = const { Cell::new(POLLED) };
+    static LAST: Pending = const {
+        Pending { point: Cell::new(ptr::null()), location: Cell::new(ptr::null()), detail: Cell::new(0) }
+    };
 }
 
 #[cfg(loom)]
 loom::thread_local! {
     static WORKER: Cell<u64> = Cell::new(POLLED);
+    static LAST: Pending = Pending {
+        point: Cell::new(ptr::null()),
+        location: Cell::new(ptr::null()),
+        detail: Cell::new(0),
+    };
 }
 
 /// Milliseconds since [`epoch`], wrapping (durations shorter than about
@@ -124,65 +163,78 @@ pub fn set_worker(index: usize) {
 }
 
 /// A poll of the task owning `slot` starts: one store stamps its start
-/// from the coarse clock, notes the worker, and clears the await point.
-/// The slot becomes the current task's through the cancel context
-/// ([`TaskCancel::wait_slot`](crate::rt_internal::TaskCancel::wait_slot)).
+/// from the coarse clock, notes the worker and clears the slot's await
+/// point; the thread's pending record is cleared. (A task polled inside
+/// another's poll — a `LocalSet` — clears the outer poll's record: the
+/// outer task then shows the await point it records after, or none.)
 #[inline]
-pub fn stamp(slot: &WaitSlot) {
+pub fn begin(slot: &WaitSlot) {
     // Relaxed: the slot is read by dumps only, which tolerate a stale
     // value (the sequence keeps one record whole).
     let since = u64::from(CLOCK.load(Relaxed)) << 32;
     let worker = WORKER.try_with(Cell::get).unwrap_or(POLLED);
     slot.word.store(since | worker, Relaxed);
+    let _ = LAST.try_with(|l| l.point.set(ptr::null()));
 }
 
-/// Calls `f` with the current task's slot and id, if this thread is
-/// polling a task that has one.
+/// The poll of the task owning `slot` returned `Pending`: the await point
+/// recorded in it, if any, goes to the slot.
 #[inline]
-fn with_slot<R>(f: impl FnOnce(&WaitSlot, u64) -> R) -> Option<R> {
-    crate::context::with_current(|t| t.and_then(|t| t.wait_slot()).map(|(s, id)| f(s, id)))
+pub fn commit(slot: &WaitSlot) {
+    let _ = LAST.try_with(|l| {
+        if !l.point.get().is_null() {
+            slot.write(l.get());
+        }
+    });
 }
 
-/// The current slot's record count, to tell later whether an await point
-/// recorded since ([`record_unless_since`]). 0 outside a task.
+/// The await point recorded so far in this poll, to tell later whether
+/// another recorded since ([`record_unless_since`]).
 #[inline]
-pub fn mark() -> u64 {
-    with_slot(|s, _| s.word.load(Relaxed) & SEQ).unwrap_or(0)
+pub fn mark() -> Last {
+    LAST.try_with(Pending::get).unwrap_or(Last {
+        point: ptr::null(),
+        location: ptr::null(),
+        detail: 0,
+    })
 }
 
 /// [`record`], unless an await point recorded since `mark` was taken (an
 /// inner quell await point says more than the wrapper around it).
 #[inline]
 pub fn record_unless_since(
-    mark: u64,
+    mark: Last,
     point: &'static AwaitPoint,
     location: Option<&'static Location<'static>>,
     detail: u64,
 ) {
-    with_slot(|slot, _| {
-        if slot.word.load(Relaxed) & SEQ == mark {
-            slot.write(point, location, detail);
-        }
-    });
+    if LAST.try_with(Pending::get).is_ok_and(|l| l == mark) {
+        record(point, location, detail);
+    }
 }
 
 /// The id of the task this thread is polling, if any: what a spawn
 /// records as the new task's parent.
 #[inline]
 pub fn current_task() -> Option<u64> {
-    with_slot(|_, id| id)
+    crate::context::with_current(|t| t.map(|t| t.task_id())).filter(|&id| id != 0)
 }
 
 /// An await point of the current task is about to return `Pending`:
 /// record it (what, where in the caller's source, one `u64` of detail its
-/// [`AwaitPoint::describe`] renders). Outside a task, a no-op.
+/// [`AwaitPoint::describe`] renders) for this poll: three thread-local
+/// stores. Outside a poll the record is never committed anywhere.
 #[inline]
 pub fn record(
     point: &'static AwaitPoint,
     location: Option<&'static Location<'static>>,
     detail: u64,
 ) {
-    with_slot(|slot, _| slot.write(point, location, detail));
+    let _ = LAST.try_with(|l| {
+        l.point.set(point);
+        l.location.set(location.map_or(ptr::null(), ptr::from_ref));
+        l.detail.set(detail);
+    });
 }
 
 impl WaitSlot {
@@ -196,14 +248,10 @@ impl WaitSlot {
         }
     }
 
+    /// Publishes `last` (made by `record`: `point` a `&'static`,
+    /// `location` null or a `&'static`) with the sequence.
     #[inline]
-    fn write(
-        &self,
-        point: &'static AwaitPoint,
-        location: Option<&'static Location<'static>>,
-        detail: u64,
-    ) {
-        let location = location.map_or(ptr::null_mut(), |l| ptr::from_ref(l).cast_mut());
+    fn write(&self, last: Last) {
         // One writer (the thread polling the task): plain load and store.
         let w = self.word.load(Relaxed);
         let seq = w & SEQ & !1;
@@ -213,9 +261,9 @@ impl WaitSlot {
         // fields: a reader that saw any new field sees the odd or a later
         // sequence on its re-check).
         fence(Release);
-        self.point.store(ptr::from_ref(point).cast_mut(), Relaxed);
-        self.location.store(location, Relaxed);
-        self.detail.store(detail, Relaxed);
+        self.point.store(last.point.cast_mut(), Relaxed);
+        self.location.store(last.location.cast_mut(), Relaxed);
+        self.detail.store(last.detail, Relaxed);
         // Release: pairs with the Acquire load of `word` in `read`; a
         // reader that sees this even sequence sees all three fields. (Past
         // 32 767 records in one poll the sequence wraps to 0, "none": the
@@ -249,9 +297,10 @@ impl WaitSlot {
             point = if w1 & SEQ == 0 || p.is_null() {
                 None
             } else {
-                // SAFETY: both were stored from `&'static` references (or
-                // null, for the location) in `write`, never anything else;
-                // the sequence says they belong to one record.
+                // SAFETY: both were made from `&'static` references (or
+                // null, for the location) by `record`, and stored by
+                // `write`, never anything else; the sequence says they
+                // belong to one record.
                 Some(unsafe { (&*p, l.cast_const().as_ref(), d) })
             };
             break;

@@ -257,7 +257,7 @@ impl Handle {
         match choice {
             TokenChoice::Inherit if self.inner.cancel_binding && !cancel_cx::is_shielded() => {
                 let (token, parent) = cancel_cx::with_current(|t| match t {
-                    Some(t) => (Some(t.scope_token()), t.wait_slot().map_or(0, |w| w.1)),
+                    Some(t) => (Some(t.scope_token()), t.task_id()),
                     None => (None, 0),
                 });
                 match token {

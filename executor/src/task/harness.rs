@@ -67,8 +67,8 @@ where
     /// The future's poll, with the cancel context entered, a fresh
     /// cooperative budget, and panics caught. Caller holds RUNNING.
     fn poll_future(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
-        let ctx = TaskCtx(self.scope(), &self.trailer().wait, self.header().id.0);
-        wait::stamp(ctx.1);
+        let ctx = TaskCtx(self.scope(), self.header().id.0);
+        wait::begin(&self.trailer().wait);
         let res = context::enter(&ctx, || {
             coop::budget(|| {
                 catch_unwind(AssertUnwindSafe(|| {
@@ -88,7 +88,10 @@ where
             })
         });
         match res {
-            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Pending) => {
+                wait::commit(&self.trailer().wait);
+                Poll::Pending
+            }
             Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
             Err(payload) => Poll::Ready(Err(JoinError::panicked(self.header().id, payload))),
         }
@@ -237,9 +240,9 @@ where
 }
 
 /// What the cancel context sees of the task being polled: its scope.
-/// The task being polled, as the cancel context sees it: its scope, its
-/// wait slot and its id.
-struct TaskCtx<'a>(ScopeRef<'a>, &'a wait::WaitSlot, u64);
+/// The task being polled, as the cancel context sees it: its scope and
+/// its id.
+struct TaskCtx<'a>(ScopeRef<'a>, u64);
 
 fn detached() -> &'static CancelToken {
     static DETACHED: OnceLock<CancelToken> = OnceLock::new();
@@ -269,8 +272,8 @@ impl context::TaskCancel for TaskCtx<'_> {
         crate::metrics::stats::forced_yield();
     }
 
-    fn wait_slot(&self) -> Option<(&wait::WaitSlot, u64)> {
-        Some((self.1, self.2))
+    fn task_id(&self) -> u64 {
+        self.1
     }
 
     /// Cancel latency: one sample per task, only with histograms on (a

@@ -72,7 +72,7 @@ impl fmt::Display for CancelState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CancelState::NotCancelled => f.write_str("not cancelled"),
-            CancelState::Draining { cause } => write!(f, "draining ({cause})"),
+            CancelState::Draining { cause } => write!(f, "draining ({:?}: {cause})", cause.kind()),
             CancelState::Cancelled {
                 cause,
                 inherited,
@@ -84,12 +84,12 @@ impl fmt::Display for CancelState {
                 if let Some(a) = ago {
                     write!(f, " {} ago", Dur(*a))?;
                 }
-                write!(f, " ({cause:?})")?;
+                write!(f, " ({:?}: {cause})", cause.kind())?;
                 if *inherited {
                     f.write_str(", inherited")?;
-                }
-                if let Some(o) = origin {
-                    write!(f, " from {o}")?;
+                    if let Some(o) = origin {
+                        write!(f, " from {o}")?;
+                    }
                 }
                 if let Some(b) = by {
                     write!(f, ", by {b}")?;

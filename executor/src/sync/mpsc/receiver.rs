@@ -92,16 +92,6 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        self.poll_recv_at(cx, None)
-    }
-
-    /// [`poll_recv`](Self::poll_recv), recording `at` (the caller of
-    /// `recv`) as where the task waits when it parks (task dumps).
-    fn poll_recv_at(
-        &mut self,
-        cx: &mut Context<'_>,
-        at: Option<&'static Location<'static>>,
-    ) -> Poll<Result<T, RecvError>> {
         // Step 1: budget. Pending here has taken nothing.
         ready!(coop::poll_proceed(cx));
         // Step 2: cancellation first. Take nothing; leave no waker behind
@@ -125,14 +115,8 @@ impl<T> Receiver<T> {
                 {
                     let w = cx.waker().clone();
                     let old = st.rx_waker.replace(w);
-                    let detail = recv_detail(st.senders, st.cap);
                     drop(st);
                     drop(old);
-                    wait::record(&RECV, at, detail);
-                } else {
-                    let detail = recv_detail(st.senders, st.cap);
-                    drop(st);
-                    wait::record(&RECV, at, detail);
                 }
                 return Poll::Pending;
             }
@@ -280,33 +264,16 @@ pub struct Recv<'a, T> {
     at: &'static Location<'static>,
 }
 
-/// The await point of a parked receive (task dumps): the queue is empty
-/// (that is why it parked); the detail packs the senders alive and the
-/// capacity at park time.
+/// The await point of a parked receive (task dumps). Its queue is empty:
+/// that is why it parked (a value sent since has woken the task, which
+/// the dump then shows queued).
 static RECV: AwaitPoint = AwaitPoint {
     what: "mpsc::Receiver::recv",
     describe: Some(describe_recv),
 };
 
-/// Senders and capacity, each saturated to 32 bits (an unbounded
-/// channel's capacity reads as `u32::MAX`).
-#[inline]
-fn recv_detail(senders: usize, cap: usize) -> u64 {
-    let sat = |n: usize| n.min(u32::MAX as usize) as u64;
-    (sat(cap) << 32) | sat(senders)
-}
-
-fn describe_recv(detail: u64) -> Option<String> {
-    let senders = detail as u32;
-    let cap = (detail >> 32) as u32;
-    let cap = if cap == u32::MAX {
-        "unbounded".to_owned()
-    } else {
-        format!("capacity {cap}")
-    };
-    Some(format!(
-        "queue length 0 at park, {senders} sender(s), {cap}"
-    ))
+fn describe_recv(_: u64) -> Option<String> {
+    Some("queue length 0".to_owned())
 }
 
 impl<T> Future for Recv<'_, T> {
@@ -314,8 +281,11 @@ impl<T> Future for Recv<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let r = this.receiver.poll_recv_at(cx, Some(this.at));
+        let r = this.receiver.poll_recv(cx);
         this.registered = r.is_pending();
+        if this.registered {
+            wait::record(&RECV, Some(this.at), 0);
+        }
         r
     }
 }
