@@ -36,8 +36,8 @@ use super::park::Parker;
 use super::queue::Local;
 use super::{Config, Handle, Notif};
 use crate::loom::atomic::Ordering::*;
-use crate::metrics::stats::WorkerStatsRef;
 use crate::loom::{Arc, FastRand};
+use crate::metrics::stats::WorkerStatsRef;
 use crate::task::{Notified, RawTask};
 
 /// A processor: the per-worker scheduling state, owned by one thread.
