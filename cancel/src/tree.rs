@@ -372,6 +372,9 @@ impl Node {
                 if !linked {
                     return (garbage, None);
                 }
+                // Unlinked first, so that a moved child can take the slot we
+                // leave (most nodes have one child: the parent's inline slot).
+                garbage.2 = n.slot.take().and_then(|s| pg.children.remove(s));
                 let mut undrained = Vec::new();
                 for child in n.children.take_all() {
                     {
@@ -391,7 +394,6 @@ impl Node {
                 if let Some(cause) = pg.drain.clone().filter(|_| !undrained.is_empty()) {
                     to_drain = Some((cause, undrained));
                 }
-                garbage.2 = n.slot.take().and_then(|s| pg.children.remove(s));
             }
             None => {
                 for child in n.children.take_all() {
