@@ -459,17 +459,15 @@ pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, is_yield: bool) {
 #[inline]
 fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool) {
     handle.stats.workers[core.index].local_schedules.inc();
-    if core.in_driver {
+    if core.in_driver || core.batch_depth > 0 {
         // Woken by our own driver turn: queue it; `notify_after_turn`
-        // decides once, after the turn, whether anyone else is needed.
-        core.run_queue.push(task);
-        return;
-    }
-    if core.batch_depth > 0 {
-        // One of a burst of wakes (a cancel reaching several tasks): queue
+        // decides once, after the turn, whether anyone else is needed. Or
+        // one of a burst of wakes (a cancel reaching several tasks): queue
         // it in wake order; `wake_batch` notifies once when the batch ends.
+        // (One push site for both: a second one changes how the queue's
+        // push is inlined, +12 instructions per spawn.)
+        core.batch_queued |= !core.in_driver;
         core.run_queue.push(task);
-        core.batch_queued = true;
         return;
     }
     if is_yield || !handle.config.lifo_slot {
