@@ -129,6 +129,8 @@ impl Handle {
         driver: SharedDriver,
         observe: Observe,
     ) -> Arc<Handle> {
+        // Wake batches of the cancel tree (one registration per process).
+        quell_cancel::rt_internal::waiters::set_batch_hook(worker::wake_batch);
         let mut remotes = Vec::with_capacity(num_workers);
         let mut cores = Vec::with_capacity(num_workers);
         let stats = Stats::new(num_workers, observe.histograms);
