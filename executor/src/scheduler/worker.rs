@@ -37,6 +37,7 @@ use super::queue::Local;
 use super::{Config, Handle, Notif};
 use crate::loom::atomic::Ordering::*;
 use crate::loom::{Arc, FastRand};
+use crate::metrics::stats::WorkerStatsRef;
 use crate::task::{Notified, RawTask};
 
 /// A processor: the per-worker scheduling state, owned by one thread.
@@ -54,10 +55,23 @@ pub(crate) struct Core {
     /// tasks its dispatch wakes go to the local queue without a
     /// notification, which is sent once after the turn if needed.
     in_driver: bool,
+    /// This worker's metrics counters (written only here, see stats.rs).
+    stats: WorkerStatsRef,
+    /// Polls go through `observed::run_observed` (hooks or histograms set).
+    observe_polls: bool,
+    /// Queued tasks get a schedule-latency stamp (histograms on).
+    stamp_queued: bool,
 }
 
 impl Core {
-    pub(crate) fn new(index: usize, run_queue: Local<Notif>, config: &Config) -> Core {
+    /// `observe_polls`: the runtime has poll hooks or histograms.
+    pub(crate) fn new(
+        index: usize,
+        run_queue: Local<Notif>,
+        config: &Config,
+        stats: WorkerStatsRef,
+        observe_polls: bool,
+    ) -> Core {
         Core {
             index,
             run_queue,
@@ -68,6 +82,9 @@ impl Core {
             lifo_watch: None,
             predictor: WakePredictor::new(config),
             in_driver: false,
+            stamp_queued: stats.hist.is_some(),
+            observe_polls: observe_polls || stats.hist.is_some(),
+            stats,
         }
     }
 
@@ -91,7 +108,7 @@ impl Core {
         // swap: exactly one of them gets the pointer (lifo.rs, I1).
         let p = slot.swap(ptr::null_mut(), AcqRel);
         let p = NonNull::new(lifo::untagged(p))?;
-        handle.stats.workers[self.index].lifo_hits.inc();
+        self.stats.lifo_hits.inc();
         // SAFETY: a non-null slot pointer is a Notified's ref (tagged,
         // lifo.rs), now ours.
         Some(unsafe { Notified::from_raw(RawTask::from_raw(p)) })
@@ -130,6 +147,7 @@ impl Core {
     }
 
     fn begin_poll(&mut self, handle: &Handle) {
+        self.stats.polls.inc();
         self.tick = self.tick.wrapping_add(1);
         // Relaxed: a hint for LIFO rescue (steal.rs); the slot's swap is
         // what transfers the task.
@@ -248,10 +266,10 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
             }
         }
     }
-    let index = core.index;
+    let (index, observe) = (core.index, core.observe_polls);
     core.begin_poll(handle);
     *ctx.core.borrow_mut() = Some(core);
-    observed::run(handle, index, task);
+    observed::run(handle, index, observe, task);
 
     let mut lifo_polls = 0;
     loop {
@@ -275,7 +293,7 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
         lifo_polls += 1;
         core.begin_poll(handle);
         *ctx.core.borrow_mut() = Some(core);
-        observed::run(handle, index, task);
+        observed::run(handle, index, observe, task);
     }
 }
 
@@ -408,9 +426,11 @@ pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, is_yield: bool) {
     }
 }
 
-#[inline]
 fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool) {
-    handle.stats.workers[core.index].local_schedules.inc();
+    core.stats.local_schedules.inc();
+    if core.stamp_queued {
+        handle.stamp_queued(task.header());
+    }
     if core.in_driver {
         // Woken by our own driver turn: queue it; `notify_after_turn`
         // decides once, after the turn, whether anyone else is needed.
