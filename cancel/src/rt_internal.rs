@@ -36,6 +36,7 @@ pub mod dump {
 pub mod wait {
     pub use crate::wait::{
         begin, commit, current_task, detail_of_instant, instant_of, mark, record,
-        record_unless_since, set_worker, tick, AwaitPoint, Last, WaitSlot, Waiting,
+        record_unless_since, recorded, set_worker, tick, AwaitPoint, Last, Recorded, WaitSlot,
+        Waiting,
     };
 }

@@ -331,3 +331,54 @@ pub fn detail_of_instant(at: Instant) -> u64 {
 pub fn instant_of(detail: u64) -> Instant {
     epoch() + Duration::from_millis(detail)
 }
+
+/// Wraps `fut` (typically an `async` block, for an await point written as
+/// an `async fn`): each time it returns `Pending`, `point` is recorded at
+/// `at` with `detail` (one branch on the ready path, [`record`] on the
+/// pending one). It records over whatever the inner future recorded: the
+/// caller's await point is the one a dump names.
+#[inline]
+pub fn recorded<F: std::future::Future>(
+    fut: F,
+    point: &'static AwaitPoint,
+    at: &'static Location<'static>,
+    detail: u64,
+) -> Recorded<F> {
+    Recorded {
+        fut,
+        point,
+        at,
+        detail,
+    }
+}
+
+/// The future of [`recorded`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct Recorded<F> {
+    fut: F,
+    point: &'static AwaitPoint,
+    at: &'static Location<'static>,
+    detail: u64,
+}
+
+impl<F: std::future::Future> std::future::Future for Recorded<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let (point, at, detail) = (self.point, self.at, self.detail);
+        // SAFETY: `fut` is structurally pinned: it is never moved out of
+        // `self` (no method hands it out by value or `&mut`, and there is
+        // no `Drop` impl that could move it), so pinning `self` pins it.
+        let fut = unsafe { self.map_unchecked_mut(|s| &mut s.fut) };
+        let p = fut.poll(cx);
+        if p.is_pending() {
+            record(point, Some(at), detail);
+        }
+        p
+    }
+}

@@ -122,8 +122,10 @@ impl Barrier {
     ///     assert_eq!(b.arrived(), 0);
     /// });
     /// ```
+    #[track_caller]
     pub fn wait(&self) -> BarrierWait<'_> {
         BarrierWait {
+            at: std::panic::Location::caller(),
             barrier: self,
             arrived: None,
         }
@@ -145,6 +147,8 @@ impl fmt::Debug for Barrier {
 /// tripped withdraws its arrival.
 #[must_use = "futures do nothing unless polled"]
 pub struct BarrierWait<'a> {
+    /// The caller (task dumps show where a task waits).
+    at: &'static std::panic::Location<'static>,
     barrier: &'a Barrier,
     /// The generation it arrived in, and its entry.
     arrived: Option<(u64, Option<WaiterId>)>,
@@ -172,7 +176,29 @@ impl BarrierWait<'_> {
 impl Future for BarrierWait<'_> {
     type Output = Result<BarrierWaitResult, Cancelled>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let p = self.as_mut().poll_waiting(cx);
+        if p.is_pending() {
+            quell_cancel::rt_internal::wait::record(&BARRIER_WAIT, Some(self.at), 0);
+        }
+        p
+    }
+}
+
+/// `Barrier::wait` (a task dump's await point): waits for the others to arrive.
+static BARRIER_WAIT: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "Barrier::wait",
+        describe: None,
+    };
+
+impl BarrierWait<'_> {
+    /// The poll, without the dump's record.
+    #[inline]
+    fn poll_waiting(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<BarrierWaitResult, Cancelled>> {
         let this = self.get_mut();
         // Step 1: budget.
         ready!(coop::poll_proceed(cx));

@@ -408,8 +408,12 @@ impl<T: Clone> Receiver<T> {
     ///     assert_eq!(rx.recv().await.unwrap(), 4);
     /// });
     /// ```
+    #[track_caller]
     pub fn recv(&mut self) -> Recv<'_, T> {
-        Recv { receiver: self }
+        Recv {
+            receiver: self,
+            at: std::panic::Location::caller(),
+        }
     }
 
     /// [`recv`](Self::recv) as a poll function.
@@ -563,13 +567,34 @@ impl<T: Clone> Stream for Receiver<T> {
 /// list.
 #[must_use = "futures do nothing unless polled"]
 pub struct Recv<'a, T> {
+    /// The caller (task dumps show where a task waits).
+    at: &'static std::panic::Location<'static>,
     receiver: &'a mut Receiver<T>,
 }
 
 impl<T: Clone> Future for Recv<'_, T> {
     type Output = Result<T, RecvError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let p = self.as_mut().poll_waiting(cx);
+        if p.is_pending() {
+            quell_cancel::rt_internal::wait::record(&BROADCAST_RECV, Some(self.at), 0);
+        }
+        p
+    }
+}
+
+/// `broadcast::Receiver::recv` (a task dump's await point): waits for a value.
+static BROADCAST_RECV: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "broadcast::Receiver::recv",
+        describe: None,
+    };
+
+impl<T: Clone> Recv<'_, T> {
+    /// The poll, without the dump's record.
+    #[inline]
+    fn poll_waiting(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         self.get_mut().receiver.poll_recv(cx)
     }
 }

@@ -162,9 +162,11 @@ impl Notify {
     ///     assert!(task.await.unwrap().is_err());
     /// });
     /// ```
+    #[track_caller]
     pub fn notified(&self) -> Notified<'_> {
         let generation = lock(&self.state).generation;
         Notified {
+            at: std::panic::Location::caller(),
             notify: self,
             generation,
             waiter: None,
@@ -201,6 +203,8 @@ impl fmt::Debug for Notify {
 /// removes its waker and passes on a `notify_one` permit it was handed.
 #[must_use = "futures do nothing unless polled"]
 pub struct Notified<'a> {
+    /// The caller (task dumps show where a task waits).
+    at: &'static std::panic::Location<'static>,
     notify: &'a Notify,
     /// `Notify`'s generation when this future was created.
     generation: u64,
@@ -227,7 +231,26 @@ impl Notified<'_> {
 impl Future for Notified<'_> {
     type Output = Result<(), Cancelled>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let p = self.as_mut().poll_waiting(cx);
+        if p.is_pending() {
+            quell_cancel::rt_internal::wait::record(&NOTIFIED, Some(self.at), 0);
+        }
+        p
+    }
+}
+
+/// `Notify::notified` (a task dump's await point): waits for a notification.
+static NOTIFIED: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "Notify::notified",
+        describe: None,
+    };
+
+impl Notified<'_> {
+    /// The poll, without the dump's record.
+    #[inline]
+    fn poll_waiting(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Cancelled>> {
         let this = self.get_mut();
         if this.done {
             return Poll::Ready(Ok(()));

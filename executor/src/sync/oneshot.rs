@@ -228,7 +228,26 @@ impl<T> Receiver<T> {
 impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let p = self.as_mut().poll_waiting(cx);
+        if p.is_pending() {
+            quell_cancel::rt_internal::wait::record(&ONESHOT_RECV, None, 0);
+        }
+        p
+    }
+}
+
+/// `oneshot::Receiver` (a task dump's await point): waits for the value (its `.await` has no caller location).
+static ONESHOT_RECV: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "oneshot::Receiver",
+        describe: None,
+    };
+
+impl<T> Receiver<T> {
+    /// The poll, without the dump's record.
+    #[inline]
+    fn poll_waiting(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         // Step 1: budget. Pending here has taken nothing.
         ready!(coop::poll_proceed(cx));
         // Step 2: cancellation first. Take nothing; leave no waker behind.

@@ -93,8 +93,10 @@ impl<T> RwLock<T> {
     ///     assert!(l.try_write().is_ok());
     /// });
     /// ```
+    #[track_caller]
     pub fn read(&self) -> Read<'_, T> {
         Read {
+            at: std::panic::Location::caller(),
             lock: self,
             acquire: self.sem.acquire(),
         }
@@ -111,8 +113,10 @@ impl<T> RwLock<T> {
     ///     assert_eq!(l.read().await.unwrap().len(), 1);
     /// });
     /// ```
+    #[track_caller]
     pub fn write(&self) -> Write<'_, T> {
         Write {
+            at: std::panic::Location::caller(),
             lock: self,
             acquire: self.sem.acquire_many(MAX_READS),
         }
@@ -197,6 +201,8 @@ fn granted(r: Result<SemaphorePermit<'_>, AcquireError>) -> Result<(), Cancelled
 /// Future returned by [`RwLock::read`]; dropping it leaves the queue.
 #[must_use = "futures do nothing unless polled"]
 pub struct Read<'a, T> {
+    /// The caller (task dumps show where a task waits).
+    at: &'static std::panic::Location<'static>,
     lock: &'a RwLock<T>,
     acquire: Acquire<'a>,
 }
@@ -204,7 +210,29 @@ pub struct Read<'a, T> {
 impl<'a, T> Future for Read<'a, T> {
     type Output = Result<RwLockReadGuard<'a, T>, Cancelled>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let p = self.as_mut().poll_waiting(cx);
+        if p.is_pending() {
+            quell_cancel::rt_internal::wait::record(&READ, Some(self.at), 0);
+        }
+        p
+    }
+}
+
+/// `RwLock::read` (a task dump's await point): queued for a read lock.
+static READ: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "RwLock::read",
+        describe: None,
+    };
+
+impl<'a, T> Read<'a, T> {
+    /// The poll, without the dump's record.
+    #[inline]
+    fn poll_waiting(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<RwLockReadGuard<'a, T>, Cancelled>> {
         let this = self.get_mut();
         let r = ready!(Pin::new(&mut this.acquire).poll(cx));
         Poll::Ready(granted(r).map(|()| RwLockReadGuard { lock: this.lock }))
@@ -220,6 +248,8 @@ impl<T> fmt::Debug for Read<'_, T> {
 /// Future returned by [`RwLock::write`]; dropping it leaves the queue.
 #[must_use = "futures do nothing unless polled"]
 pub struct Write<'a, T> {
+    /// The caller (task dumps show where a task waits).
+    at: &'static std::panic::Location<'static>,
     lock: &'a RwLock<T>,
     acquire: Acquire<'a>,
 }
@@ -227,7 +257,29 @@ pub struct Write<'a, T> {
 impl<'a, T> Future for Write<'a, T> {
     type Output = Result<RwLockWriteGuard<'a, T>, Cancelled>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let p = self.as_mut().poll_waiting(cx);
+        if p.is_pending() {
+            quell_cancel::rt_internal::wait::record(&WRITE, Some(self.at), 0);
+        }
+        p
+    }
+}
+
+/// `RwLock::write` (a task dump's await point): queued for the write lock.
+static WRITE: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "RwLock::write",
+        describe: None,
+    };
+
+impl<'a, T> Write<'a, T> {
+    /// The poll, without the dump's record.
+    #[inline]
+    fn poll_waiting(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<RwLockWriteGuard<'a, T>, Cancelled>> {
         let this = self.get_mut();
         let r = ready!(Pin::new(&mut this.acquire).poll(cx));
         Poll::Ready(granted(r).map(|()| RwLockWriteGuard { lock: this.lock }))

@@ -231,6 +231,7 @@ impl Semaphore {
     ///     assert_eq!(sem.available_permits(), 1);
     /// });
     /// ```
+    #[track_caller]
     pub fn acquire(&self) -> Acquire<'_> {
         self.acquire_many(1)
     }
@@ -248,9 +249,11 @@ impl Semaphore {
     ///     assert_eq!((p.num_permits(), sem.available_permits()), (3, 2));
     /// });
     /// ```
+    #[track_caller]
     pub fn acquire_many(&self, n: u32) -> Acquire<'_> {
         Acquire {
             sem: self,
+            at: std::panic::Location::caller(),
             n: n as usize,
             waiter: None,
         }
@@ -524,6 +527,8 @@ impl fmt::Debug for Semaphore {
 /// queue and passes on any permits it had been handed.
 #[must_use = "futures do nothing unless polled"]
 pub struct Acquire<'a> {
+    /// The caller (task dumps show where a task waits).
+    at: &'static std::panic::Location<'static>,
     sem: &'a Semaphore,
     n: usize,
     waiter: Option<Key>,
@@ -561,7 +566,29 @@ impl<'a> Acquire<'a> {
 impl<'a> Future for Acquire<'a> {
     type Output = Result<SemaphorePermit<'a>, AcquireError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let p = self.as_mut().poll_waiting(cx);
+        if p.is_pending() {
+            quell_cancel::rt_internal::wait::record(&ACQUIRE, Some(self.at), 0);
+        }
+        p
+    }
+}
+
+/// `Semaphore::acquire` (a task dump's await point): queued for permits.
+static ACQUIRE: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "Semaphore::acquire",
+        describe: None,
+    };
+
+impl<'a> Acquire<'a> {
+    /// The poll, without the dump's record.
+    #[inline]
+    fn poll_waiting(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<SemaphorePermit<'a>, AcquireError>> {
         let this = self.get_mut();
         // Step 1: budget. Pending here has taken nothing.
         ready!(coop::poll_proceed(cx));

@@ -326,8 +326,12 @@ impl<T> Receiver<T> {
     ///     rx.changed().await.unwrap();
     /// });
     /// ```
+    #[track_caller]
     pub fn changed(&mut self) -> Changed<'_, T> {
-        Changed { receiver: self }
+        Changed {
+            receiver: self,
+            at: std::panic::Location::caller(),
+        }
     }
 
     /// [`changed`](Self::changed) as a poll function.
@@ -446,13 +450,34 @@ impl<T: Clone> Stream for Receiver<T> {
 /// waiter list.
 #[must_use = "futures do nothing unless polled"]
 pub struct Changed<'a, T> {
+    /// The caller (task dumps show where a task waits).
+    at: &'static std::panic::Location<'static>,
     receiver: &'a mut Receiver<T>,
 }
 
 impl<T> Future for Changed<'_, T> {
     type Output = Result<(), RecvError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let p = self.as_mut().poll_waiting(cx);
+        if p.is_pending() {
+            quell_cancel::rt_internal::wait::record(&CHANGED, Some(self.at), 0);
+        }
+        p
+    }
+}
+
+/// `watch::Receiver::changed` (a task dump's await point): waits for a new value.
+static CHANGED: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "watch::Receiver::changed",
+        describe: None,
+    };
+
+impl<T> Changed<'_, T> {
+    /// The poll, without the dump's record.
+    #[inline]
+    fn poll_waiting(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
         self.get_mut().receiver.poll_changed(cx)
     }
 }

@@ -1,14 +1,19 @@
 //! [`UdpSocket`]: UDP datagrams.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::panic::Location;
 use std::task::{Context, Poll};
 
 use crate::driver::sys;
 use crate::net::evented::Evented;
 use crate::net::resolve::{each_addr, resolve};
+use crate::net::waiting::{
+    on_pending, recorded, UDP_PEEK_FROM, UDP_RECV, UDP_RECV_FROM, UDP_SEND, UDP_SEND_TO,
+};
 use crate::scheduled_io::Direction;
 
 /// A UDP socket.
@@ -118,8 +123,10 @@ impl UdpSocket {
     ///
     /// `Cancelled` (nothing sent), not connected, or the socket's error
     /// (`ConnectionRefused` after an ICMP port unreachable, …).
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
+    #[track_caller]
+    pub fn send<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        let (at, fd) = (Location::caller(), self.as_raw_fd());
+        poll_fn(move |cx| on_pending(self.poll_send(cx, buf), &UDP_SEND, at, fd))
     }
 
     /// The poll form of [`send`](Self::send).
@@ -135,8 +142,10 @@ impl UdpSocket {
     /// # Errors
     ///
     /// `Cancelled` (no datagram consumed), or the socket's error.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+    #[track_caller]
+    pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        let (at, fd) = (Location::caller(), self.as_raw_fd());
+        poll_fn(move |cx| on_pending(self.poll_recv(cx, buf), &UDP_RECV, at, fd))
     }
 
     /// The poll form of [`recv`](Self::recv).
@@ -151,8 +160,14 @@ impl UdpSocket {
     /// # Errors
     ///
     /// `Cancelled` (nothing sent), or `sendto(2)`'s error.
-    pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+    #[track_caller]
+    pub fn send_to<'a>(
+        &'a self,
+        buf: &'a [u8],
+        target: SocketAddr,
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        let (at, fd) = (Location::caller(), self.as_raw_fd());
+        poll_fn(move |cx| on_pending(self.poll_send_to(cx, buf, target), &UDP_SEND_TO, at, fd))
     }
 
     /// The poll form of [`send_to`](Self::send_to).
@@ -172,8 +187,13 @@ impl UdpSocket {
     /// # Errors
     ///
     /// `Cancelled` (no datagram consumed), or `recvfrom(2)`'s error.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+    #[track_caller]
+    pub fn recv_from<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + 'a {
+        let (at, fd) = (Location::caller(), self.as_raw_fd());
+        poll_fn(move |cx| on_pending(self.poll_recv_from(cx, buf), &UDP_RECV_FROM, at, fd))
     }
 
     /// The poll form of [`recv_from`](Self::recv_from).
@@ -192,11 +212,19 @@ impl UdpSocket {
     /// # Errors
     ///
     /// As [`recv_from`](Self::recv_from).
-    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .reg()
-            .async_io(Direction::Read, || self.io.get_ref().peek_from(buf))
-            .await
+    #[track_caller]
+    pub fn peek_from<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + 'a {
+        let (at, fd) = (Location::caller(), self.as_raw_fd());
+        let io = &self.io;
+        let fut = async move {
+            io.reg()
+                .async_io(Direction::Read, || io.get_ref().peek_from(buf))
+                .await
+        };
+        recorded(fut, &UDP_PEEK_FROM, at, fd)
     }
 
     readiness_methods!();

@@ -28,6 +28,30 @@ socket_points! {
     TCP_PEEK = "TcpStream::peek";
     TCP_WRITE = "TcpStream::write";
     TCP_ACCEPT = "TcpListener::accept";
+    UDP_SEND = "UdpSocket::send";
+    UDP_RECV = "UdpSocket::recv";
+    UDP_SEND_TO = "UdpSocket::send_to";
+    UDP_RECV_FROM = "UdpSocket::recv_from";
+    UDP_PEEK_FROM = "UdpSocket::peek_from";
+    UNIX_READ = "UnixStream::read";
+    UNIX_WRITE = "UnixStream::write";
+    UNIX_ACCEPT = "UnixListener::accept";
+    UNIX_DGRAM_SEND = "UnixDatagram::send";
+    UNIX_DGRAM_RECV = "UnixDatagram::recv";
+    UNIX_DGRAM_SEND_TO = "UnixDatagram::send_to";
+    UNIX_DGRAM_RECV_FROM = "UnixDatagram::recv_from";
+}
+
+/// `fut`, recording `point` (at `at`, on socket `fd`) each time it is
+/// pending: for await points written as `async` blocks.
+#[inline]
+pub(crate) fn recorded<F: std::future::Future>(
+    fut: F,
+    point: &'static AwaitPoint,
+    at: &'static Location<'static>,
+    fd: RawFd,
+) -> wait::Recorded<F> {
+    wait::recorded(fut, point, at, fd as u32 as u64)
 }
 
 /// `p`, after recording `point` (at `at`, on socket `fd`) as what the

@@ -57,8 +57,10 @@ impl<T> Sender<T> {
     ///     assert_eq!(rx.try_recv(), Ok(1));
     /// });
     /// ```
+    #[track_caller]
     pub fn send(&self, value: T) -> Send<'_, T> {
         Send {
+            at: std::panic::Location::caller(),
             sender: self,
             value: Some(value),
             waiter: None,
@@ -113,8 +115,10 @@ impl<T> Sender<T> {
     ///     assert_eq!(rx.recv().await.unwrap(), 7);
     /// });
     /// ```
+    #[track_caller]
     pub fn reserve(&self) -> Reserve<'_, T> {
         Reserve {
+            at: std::panic::Location::caller(),
             sender: self,
             waiter: None,
         }
@@ -203,6 +207,8 @@ impl<T> fmt::Debug for Sender<T> {
 /// handed.
 #[must_use = "futures do nothing unless polled"]
 pub struct Send<'a, T> {
+    /// The caller (task dumps show where a task waits).
+    at: &'static std::panic::Location<'static>,
     sender: &'a Sender<T>,
     /// `None` once completed, or while offered on a rendezvous channel.
     value: Option<T>,
@@ -235,7 +241,26 @@ impl<T> Send<'_, T> {
 impl<T> Future for Send<'_, T> {
     type Output = Result<(), SendError<T>>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let p = self.as_mut().poll_waiting(cx);
+        if p.is_pending() {
+            quell_cancel::rt_internal::wait::record(&SEND, Some(self.at), 0);
+        }
+        p
+    }
+}
+
+/// `mpsc::Sender::send` (a task dump's await point): the channel is full.
+static SEND: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "mpsc::Sender::send",
+        describe: None,
+    };
+
+impl<T> Send<'_, T> {
+    /// The poll, without the dump's record.
+    #[inline]
+    fn poll_waiting(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
         let this = self.get_mut();
         assert!(
             this.value.is_some() || this.waiter.is_some(),
@@ -334,6 +359,8 @@ impl<T> fmt::Debug for Send<'_, T> {
 /// passes on a slot it had been handed.
 #[must_use = "futures do nothing unless polled"]
 pub struct Reserve<'a, T> {
+    /// The caller (task dumps show where a task waits).
+    at: &'static std::panic::Location<'static>,
     sender: &'a Sender<T>,
     waiter: Option<WaiterId>,
 }
@@ -352,7 +379,29 @@ impl<T> Reserve<'_, T> {
 impl<'a, T> Future for Reserve<'a, T> {
     type Output = Result<Permit<'a, T>, SendError<()>>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let p = self.as_mut().poll_waiting(cx);
+        if p.is_pending() {
+            quell_cancel::rt_internal::wait::record(&RESERVE, Some(self.at), 0);
+        }
+        p
+    }
+}
+
+/// `mpsc::Sender::reserve` (a task dump's await point): the channel is full.
+static RESERVE: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "mpsc::Sender::reserve",
+        describe: None,
+    };
+
+impl<'a, T> Reserve<'a, T> {
+    /// The poll, without the dump's record.
+    #[inline]
+    fn poll_waiting(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Permit<'a, T>, SendError<()>>> {
         let this = self.get_mut();
         // Step 1: budget. Step 2: cancellation first, holding no slot.
         ready!(coop::poll_proceed(cx));

@@ -96,6 +96,7 @@ impl<T> UnboundedReceiver<T> {
     ///     assert_eq!(rx.recv().await.unwrap(), "hi");
     /// });
     /// ```
+    #[track_caller]
     pub fn recv(&mut self) -> Recv<'_, T> {
         self.inner.recv()
     }

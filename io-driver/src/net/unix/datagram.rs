@@ -1,15 +1,21 @@
 //! [`UnixDatagram`]: Unix-domain datagrams.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::Shutdown;
+use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
+use std::panic::Location;
 use std::path::Path;
 use std::task::{Context, Poll};
 
 use crate::driver::sys;
 use crate::net::evented::Evented;
+use crate::net::waiting::{
+    on_pending, recorded, UNIX_DGRAM_RECV, UNIX_DGRAM_RECV_FROM, UNIX_DGRAM_SEND,
+    UNIX_DGRAM_SEND_TO,
+};
 use crate::scheduled_io::Direction;
 
 /// A Unix-domain datagram socket.
@@ -121,8 +127,10 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// `Cancelled` (nothing sent), not connected, or the socket's error.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
+    #[track_caller]
+    pub fn send<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        let (at, fd) = (Location::caller(), self.as_raw_fd());
+        poll_fn(move |cx| on_pending(self.poll_send(cx, buf), &UNIX_DGRAM_SEND, at, fd))
     }
 
     /// The poll form of [`send`](Self::send).
@@ -138,8 +146,10 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// `Cancelled` (no datagram consumed), or the socket's error.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+    #[track_caller]
+    pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        let (at, fd) = (Location::caller(), self.as_raw_fd());
+        poll_fn(move |cx| on_pending(self.poll_recv(cx, buf), &UNIX_DGRAM_RECV, at, fd))
     }
 
     /// The poll form of [`recv`](Self::recv).
@@ -154,12 +164,21 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// `Cancelled` (nothing sent), or `sendto(2)`'s error.
-    pub async fn send_to(&self, buf: &[u8], target: impl AsRef<Path>) -> io::Result<usize> {
-        let target = target.as_ref();
-        self.io
-            .reg()
-            .async_io(Direction::Write, || self.io.get_ref().send_to(buf, target))
-            .await
+    #[track_caller]
+    pub fn send_to<'a, P: AsRef<Path> + 'a>(
+        &'a self,
+        buf: &'a [u8],
+        target: P,
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        let (at, fd) = (Location::caller(), self.as_raw_fd());
+        let io = &self.io;
+        let fut = async move {
+            let target = target.as_ref();
+            io.reg()
+                .async_io(Direction::Write, || io.get_ref().send_to(buf, target))
+                .await
+        };
+        recorded(fut, &UNIX_DGRAM_SEND_TO, at, fd)
     }
 
     /// Receives one datagram and its sender's address once readable.
@@ -167,11 +186,19 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// `Cancelled` (no datagram consumed), or `recvfrom(2)`'s error.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .reg()
-            .async_io(Direction::Read, || self.io.get_ref().recv_from(buf))
-            .await
+    #[track_caller]
+    pub fn recv_from<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + 'a {
+        let (at, fd) = (Location::caller(), self.as_raw_fd());
+        let io = &self.io;
+        let fut = async move {
+            io.reg()
+                .async_io(Direction::Read, || io.get_ref().recv_from(buf))
+                .await
+        };
+        recorded(fut, &UNIX_DGRAM_RECV_FROM, at, fd)
     }
 
     readiness_methods!();

@@ -58,8 +58,14 @@ impl UnixListener {
     /// As [`TcpListener::accept`](crate::net::TcpListener::accept):
     /// `Cancelled`, or resource exhaustion (`EMFILE`, …: back off before
     /// accepting again), or another `accept(2)` error.
-    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        std::future::poll_fn(|cx| self.poll_accept(cx)).await
+    #[track_caller]
+    pub fn accept(
+        &self,
+    ) -> impl std::future::Future<Output = io::Result<(UnixStream, SocketAddr)>> + '_ {
+        use crate::net::waiting::{on_pending, UNIX_ACCEPT};
+        use std::os::fd::AsRawFd;
+        let (at, fd) = (std::panic::Location::caller(), self.as_raw_fd());
+        std::future::poll_fn(move |cx| on_pending(self.poll_accept(cx), &UNIX_ACCEPT, at, fd))
     }
 
     /// The poll form of [`accept`](Self::accept).

@@ -102,8 +102,15 @@ impl UnixStream {
     ///
     /// `Cancelled` (nothing read; the stream stays usable), or the
     /// socket's error.
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read(buf).await
+    #[track_caller]
+    pub fn read<'a>(
+        &'a mut self,
+        buf: &'a mut [u8],
+    ) -> impl std::future::Future<Output = io::Result<usize>> + Send + 'a {
+        use crate::net::waiting::{on_pending, UNIX_READ};
+        use std::os::fd::AsRawFd;
+        let (at, fd, io) = (std::panic::Location::caller(), self.as_raw_fd(), &self.io);
+        poll_fn(move |cx| on_pending(io.poll_read(cx, buf), &UNIX_READ, at, fd))
     }
 
     /// Scatter read: one `readv(2)` once readable.
@@ -120,8 +127,15 @@ impl UnixStream {
     /// # Errors
     ///
     /// `Cancelled` (nothing written), or the socket's error.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write(buf).await
+    #[track_caller]
+    pub fn write<'a>(
+        &'a mut self,
+        buf: &'a [u8],
+    ) -> impl std::future::Future<Output = io::Result<usize>> + Send + 'a {
+        use crate::net::waiting::{on_pending, UNIX_WRITE};
+        use std::os::fd::AsRawFd;
+        let (at, fd, io) = (std::panic::Location::caller(), self.as_raw_fd(), &self.io);
+        poll_fn(move |cx| on_pending(io.poll_write(cx, buf), &UNIX_WRITE, at, fd))
     }
 
     /// Gather write: one `writev(2)` once writable.

@@ -1,0 +1,171 @@
+//! Every quell await point names itself in a task dump: one task parked
+//! on each, and each entry's wait says which call it is parked in and
+//! where in this file that call is.
+
+use std::time::{Duration, Instant};
+
+use quell::net::{UdpSocket, UnixDatagram, UnixListener, UnixStream};
+use quell::runtime::{Builder, Dump, TaskState};
+use quell::sync::{broadcast, mpsc, oneshot, watch, Barrier, Notify, RwLock, Semaphore};
+use quell::task::SpawnBuilder;
+use quell::JoinHandle;
+
+/// Dumps until `ok` holds for the dump; panics after a generous bound
+/// (a hang catcher, not a timing claim).
+fn dump_until(h: &quell::Handle, mut ok: impl FnMut(&Dump) -> bool) -> Dump {
+    let give_up = Instant::now() + Duration::from_secs(30);
+    loop {
+        let d = h.dump();
+        if ok(&d) {
+            return d;
+        }
+        assert!(Instant::now() < give_up, "dump never matched; last:\n{d}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// One parked task: the await point it must show, the line of the call
+/// (None: an `.await` on the value itself, which has no caller location).
+struct Parked {
+    what: &'static str,
+    line: Option<u32>,
+    task: JoinHandle<()>,
+}
+
+#[test]
+fn every_await_point_names_itself_in_the_dump() {
+    let rt = Builder::new().worker_threads(2).build().unwrap();
+    let h = rt.handle().clone();
+    let dir = std::env::temp_dir().join(format!("quell-dump-points-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let listener_path = dir.join("listener.sock");
+    let mut parked = Vec::new();
+    // `park!(what, line of the call, body)`: spawns `body` (which parks).
+    macro_rules! park {
+        ($what:literal, $line:expr, $body:expr) => {
+            parked.push(Parked {
+                what: $what,
+                line: $line,
+                task: SpawnBuilder::new().name($what).spawn_on(
+                    async move {
+                        let _ = $body.await;
+                    },
+                    &h,
+                ),
+            })
+        };
+    }
+
+    park!("UdpSocket::recv", Some(line!() + 3), async {
+        let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let mut buf = [0u8; 8];
+        s.recv(&mut buf).await.map(drop)
+    });
+    park!("UdpSocket::recv_from", Some(line!() + 3), async {
+        let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let mut buf = [0u8; 8];
+        s.recv_from(&mut buf).await.map(drop)
+    });
+    park!("UdpSocket::peek_from", Some(line!() + 3), async {
+        let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let mut buf = [0u8; 8];
+        s.peek_from(&mut buf).await.map(drop)
+    });
+    park!("UnixStream::read", Some(line!() + 3), async {
+        let (mut a, _b) = UnixStream::pair().unwrap();
+        let mut buf = [0u8; 8];
+        a.read(&mut buf).await.map(drop)
+    });
+    park!("UnixListener::accept", Some(line!() + 2), async move {
+        let l = UnixListener::bind(&listener_path).unwrap();
+        l.accept().await.map(drop)
+    });
+    park!("UnixDatagram::recv", Some(line!() + 3), async {
+        let (a, _b) = UnixDatagram::pair().unwrap();
+        let mut buf = [0u8; 8];
+        a.recv(&mut buf).await.map(drop)
+    });
+    park!("UnixDatagram::recv_from", Some(line!() + 3), async {
+        let (a, _b) = UnixDatagram::pair().unwrap();
+        let mut buf = [0u8; 8];
+        a.recv_from(&mut buf).await.map(drop)
+    });
+    park!("Notify::notified", Some(line!() + 2), async {
+        let n = Notify::new();
+        n.notified().await
+    });
+    park!("Semaphore::acquire", Some(line!() + 2), async {
+        let s = Semaphore::new(0);
+        s.acquire().await.map(drop)
+    });
+    park!("RwLock::read", Some(line!() + 3), async {
+        let l = RwLock::new(());
+        let _w = l.try_write().unwrap();
+        l.read().await.map(drop)
+    });
+    park!("RwLock::write", Some(line!() + 3), async {
+        let l = RwLock::new(());
+        let _r = l.try_read().unwrap();
+        l.write().await.map(drop)
+    });
+    park!("Barrier::wait", Some(line!() + 2), async {
+        let b = Barrier::new(2);
+        b.wait().await.map(drop)
+    });
+    park!("mpsc::Sender::send", Some(line!() + 3), async {
+        let (tx, _rx) = mpsc::channel(1);
+        tx.try_send(1).unwrap();
+        tx.send(2).await.map_err(drop)
+    });
+    park!("mpsc::Sender::reserve", Some(line!() + 3), async {
+        let (tx, _rx) = mpsc::channel(1);
+        tx.try_send(1).unwrap();
+        tx.reserve().await.map(drop).map_err(drop)
+    });
+    park!("mpsc::Receiver::recv", Some(line!() + 2), async {
+        let (_tx, mut rx) = mpsc::unbounded_channel::<u8>();
+        rx.recv().await.map(drop)
+    });
+    park!("broadcast::Receiver::recv", Some(line!() + 2), async {
+        let (_tx, mut rx) = broadcast::channel::<u8>(4);
+        rx.recv().await.map(drop)
+    });
+    park!("watch::Receiver::changed", Some(line!() + 2), async {
+        let (_tx, mut rx) = watch::channel(0u8);
+        rx.changed().await
+    });
+    park!("oneshot::Receiver", None, async {
+        let (_tx, rx) = oneshot::channel::<u8>();
+        rx.await.map(drop)
+    });
+
+    let d = dump_until(&h, |d| {
+        parked.iter().all(|p| {
+            d.task(p.task.id()).is_some_and(|t| {
+                t.state == TaskState::Parked && t.wait.as_ref().is_some_and(|w| w.what == p.what)
+            })
+        })
+    });
+    for p in &parked {
+        let t = d.task(p.task.id()).unwrap();
+        let w = t.wait.as_ref().unwrap();
+        assert_eq!(w.what, p.what, "{t}");
+        match p.line {
+            Some(line) => {
+                let at = w.location.unwrap_or_else(|| panic!("no call site: {t}"));
+                assert_eq!((at.file(), at.line()), (file!(), line), "{t}");
+            }
+            None => assert!(w.location.is_none(), "{t}"),
+        }
+        if p.what.starts_with("Udp") || p.what.starts_with("Unix") {
+            let detail = w.detail.as_deref().unwrap_or_default();
+            assert!(detail.starts_with("fd "), "{t}");
+        }
+    }
+    for p in &parked {
+        p.task.abort();
+    }
+    drop(rt);
+    let _ = std::fs::remove_dir_all(&dir);
+}
