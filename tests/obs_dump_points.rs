@@ -4,10 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use quell::net::{UdpSocket, UnixDatagram, UnixListener, UnixStream};
+use quell::cancel::{with_deadline, with_timeout};
+use quell::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
 use quell::runtime::{Builder, Dump, TaskState};
 use quell::sync::{broadcast, mpsc, oneshot, watch, Barrier, Notify, RwLock, Semaphore};
-use quell::task::SpawnBuilder;
+use quell::task::{SpawnBuilder, TaskGroup};
+use quell::time::{interval, timeout};
 use quell::JoinHandle;
 
 /// Dumps until `ok` holds for the dump; panics after a generous bound
@@ -30,6 +32,14 @@ struct Parked {
     what: &'static str,
     line: Option<u32>,
     task: JoinHandle<()>,
+}
+
+/// A connected TCP pair (and its listener, kept open).
+async fn tcp_pair() -> (TcpStream, TcpStream, TcpListener) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    let (s, _) = l.accept().await.unwrap();
+    (s, c, l)
 }
 
 #[test]
@@ -140,6 +150,56 @@ fn every_await_point_names_itself_in_the_dump() {
         rx.await.map(drop)
     });
 
+    park!("TcpStream::readable", Some(line!() + 2), async {
+        let (s, _peer, _l) = tcp_pair().await;
+        s.readable().await
+    });
+    park!("TcpStream::read_exact", Some(line!() + 3), async {
+        let (mut s, _peer, _l) = tcp_pair().await;
+        let mut buf = [0u8; 8];
+        s.read_exact(&mut buf).await.map_err(drop)
+    });
+    park!("TcpStream::read_to_end", Some(line!() + 3), async {
+        let (mut s, _peer, _l) = tcp_pair().await;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.map(drop)
+    });
+    park!("OwnedReadHalf::read", Some(line!() + 3), async {
+        let (s, _peer, _l) = tcp_pair().await;
+        let (mut r, _w) = s.into_split();
+        r.read(&mut [0u8; 8]).await.map(drop)
+    });
+    park!("UnixStream::read_exact", Some(line!() + 3), async {
+        let (mut a, _b) = UnixStream::pair().unwrap();
+        let mut buf = [0u8; 8];
+        a.read_exact(&mut buf).await.map_err(drop)
+    });
+    park!("Interval::tick", Some(line!() + 3), async {
+        let mut i = interval(Duration::from_secs(3600));
+        i.tick().await.unwrap(); // the first tick is immediate
+        i.tick().await.map(drop)
+    });
+    park!("timeout", Some(line!() + 1), async {
+        timeout(Duration::from_secs(3600), std::future::pending::<()>()).await
+    });
+    park!("with_deadline", Some(line!() + 1), async {
+        with_timeout(Duration::from_secs(3600), std::future::pending::<()>()).await
+    });
+    park!("with_deadline", Some(line!() + 2), async {
+        let at = Instant::now() + Duration::from_secs(3600);
+        with_deadline(at, std::future::pending::<()>()).await
+    });
+    park!("TaskGroup::join_next", Some(line!() + 3), async {
+        let mut g = TaskGroup::<()>::new();
+        g.spawn(std::future::pending());
+        g.join_next().await.map(drop)
+    });
+    park!("TaskGroup::join_all", Some(line!() + 3), async {
+        let mut g = TaskGroup::<()>::new();
+        g.spawn(std::future::pending());
+        g.join_all().await
+    });
+
     let d = dump_until(&h, |d| {
         parked.iter().all(|p| {
             d.task(p.task.id()).is_some_and(|t| {
@@ -158,7 +218,10 @@ fn every_await_point_names_itself_in_the_dump() {
             }
             None => assert!(w.location.is_none(), "{t}"),
         }
-        if p.what.starts_with("Udp") || p.what.starts_with("Unix") {
+        if ["Udp", "Unix", "Tcp", "Owned"]
+            .iter()
+            .any(|k| p.what.starts_with(k))
+        {
             let detail = w.detail.as_deref().unwrap_or_default();
             assert!(detail.starts_with("fd "), "{t}");
         }
@@ -168,4 +231,22 @@ fn every_await_point_names_itself_in_the_dump() {
     }
     drop(rt);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A deadline's cancel names the `with_timeout` caller as its call site
+/// (not the timer wheel that fires it).
+#[test]
+fn a_deadline_cancel_names_the_with_timeout_caller() {
+    let rt = Builder::new().worker_threads(1).build().unwrap();
+    let line = line!() + 2;
+    let by = rt.block_on(async {
+        with_timeout(Duration::from_millis(1), async {
+            let _ = quell::time::sleep(Duration::from_secs(3600)).await;
+            quell::cancel::current().cancelled_by()
+        })
+        .await
+        .unwrap()
+    });
+    let by = by.expect("a cancel call site");
+    assert_eq!((by.file(), by.line()), (file!(), line));
 }

@@ -74,8 +74,39 @@ impl CancelToken {
     /// let child = parent.child_with_deadline(soon + Duration::from_secs(5));
     /// assert_eq!(child.deadline(), Some(soon)); // the parent's is earlier
     /// ```
+    /// The caller's location is recorded as where the deadline was set
+    /// ([`deadline_site`](Self::deadline_site)).
+    #[track_caller]
     pub fn child_with_deadline(&self, deadline: Instant) -> CancelToken {
-        CancelToken::from_node(Node::new_child(self.node(), Some(deadline)))
+        self.child_with_deadline_from(deadline, std::panic::Location::caller())
+    }
+
+    /// As [`child_with_deadline`](Self::child_with_deadline), recording
+    /// `at` as where the deadline was set (for runtime entry points that
+    /// make the node on behalf of their caller: a deadline scope).
+    pub fn child_with_deadline_from(
+        &self,
+        deadline: Instant,
+        at: &'static std::panic::Location<'static>,
+    ) -> CancelToken {
+        CancelToken::from_node(Node::new_child(self.node(), Some((deadline, at))))
+    }
+
+    /// Where the effective deadline ([`deadline`](Self::deadline)) was
+    /// set: the caller of the `child_with_deadline` (or deadline scope)
+    /// that set it; `None` without a deadline. A deadline's timer names it
+    /// as the cancel's call site.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use quell_cancel::CancelToken;
+    ///
+    /// let t = CancelToken::new().child_with_deadline(Instant::now() + Duration::from_secs(1));
+    /// assert_eq!(t.deadline_site().unwrap().line(), line!() - 1);
+    /// assert!(CancelToken::new().deadline_site().is_none());
+    /// ```
+    pub fn deadline_site(&self) -> Option<&'static std::panic::Location<'static>> {
+        self.node().deadline_site()
     }
 
     /// The effective deadline (the earliest along the path from the root).

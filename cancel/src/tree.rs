@@ -144,6 +144,10 @@ pub(crate) struct Node {
     pub(crate) count: AtomicU64,
     /// Effective deadline: `min(parent's, own)`, fixed at creation.
     deadline: Option<Instant>,
+    /// Where the effective deadline was set (the caller of
+    /// `child_with_deadline`, or of the scope that made it): what a
+    /// deadline's timer names as the cancel's call site.
+    deadline_site: Option<&'static Location<'static>>,
     inner: Mutex<Inner>,
     /// Under loom, a leak of a node fails the model.
     #[cfg(loom)]
@@ -209,13 +213,18 @@ pub(crate) enum List {
 }
 
 impl Node {
-    fn alloc(parent: Option<NodeRef>, deadline: Option<Instant>) -> HandleRef {
+    fn alloc(
+        parent: Option<NodeRef>,
+        deadline: Option<Instant>,
+        deadline_site: Option<&'static Location<'static>>,
+    ) -> HandleRef {
         HandleRef::new(Node {
             cancelled: AtomicBool::new(false),
             draining: AtomicBool::new(false),
             // One handle and the handles' ref (`node_ref.rs`, 1.).
             count: AtomicU64::new(HANDLE + 1),
             deadline,
+            deadline_site,
             inner: Mutex::new(Inner {
                 cause: None,
                 inherited: false,
@@ -235,21 +244,26 @@ impl Node {
 
     /// A fresh, uncancelled root with one handle.
     pub(crate) fn new_root() -> HandleRef {
-        Node::alloc(None, None)
+        Node::alloc(None, None, None)
     }
 
     /// A child of `parent` (with one handle) whose effective deadline is
     /// `min(parent's, own)`; born cancelled if `parent` is cancelled
     /// (invariant 2), born draining if it is draining (invariant 8). The
-    /// caller holds a handle of `parent`.
-    pub(crate) fn new_child(parent: &NodeRef, own: Option<Instant>) -> HandleRef {
-        let deadline = match (parent.deadline, own) {
-            (Some(p), Some(o)) => Some(p.min(o)),
-            (p, o) => p.or(o),
+    /// caller holds a handle of `parent`. `own` comes with where it was
+    /// set, which becomes the deadline's site if it is the earlier one.
+    pub(crate) fn new_child(
+        parent: &NodeRef,
+        own: Option<(Instant, &'static Location<'static>)>,
+    ) -> HandleRef {
+        let (deadline, site) = match (parent.deadline, own) {
+            (Some(p), Some((o, _))) if p <= o => (Some(p), parent.deadline_site),
+            (_, Some((o, at))) => (Some(o), Some(at)),
+            (p, None) => (p, parent.deadline_site),
         };
         // Allocated before taking the parent's lock; not shared until it is
         // linked (or returned).
-        let mut node = Node::alloc(Some(parent.clone()), deadline);
+        let mut node = Node::alloc(Some(parent.clone()), deadline, site);
         let mut g = parent.lock();
         // SAFETY: `node` was just created; nothing else refers to it until
         // the push below, after which `fresh` is no longer used.
@@ -301,6 +315,11 @@ impl Node {
     /// The effective deadline.
     pub(crate) fn deadline(&self) -> Option<Instant> {
         self.deadline
+    }
+
+    /// Where the effective deadline was set.
+    pub(crate) fn deadline_site(&self) -> Option<&'static Location<'static>> {
+        self.deadline_site
     }
 
     /// The parent node, if any (a clone, read under the lock).

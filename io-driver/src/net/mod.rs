@@ -192,9 +192,9 @@ macro_rules! impl_async_write {
 
 /// `ready` / `readable` / `writable` / `poll_ready` on `&self`, over
 /// the socket's `io: Evented<_>` field: shared by the streams and the
-/// datagram sockets.
+/// datagram sockets; `$ty` names the type in task dumps.
 macro_rules! readiness_methods {
-    () => {
+    ($ty:ident) => {
         /// Waits until the socket is ready for `interest` (either, if both
         /// are given) and returns the readiness seen. Moves no data: pair it
         /// with a `try_*` call, which may still answer `WouldBlock` (then
@@ -205,11 +205,13 @@ macro_rules! readiness_methods {
         ///
         /// `Cancelled` (a cancel point; the waker is removed from both
         /// directions), or the driver shut down.
-        pub async fn ready(
+        #[track_caller]
+        pub fn ready(
             &self,
             interest: crate::net::Interest,
-        ) -> ::std::io::Result<crate::net::Ready> {
-            self.io.ready(interest).await
+        ) -> impl ::std::future::Future<Output = ::std::io::Result<crate::net::Ready>> + '_ {
+            let io = &self.io;
+            socket_await!(self, $ty, "ready", async move { io.ready(interest).await })
         }
 
         /// [`ready`](Self::ready) for reading: readable, read-closed, or an
@@ -218,11 +220,12 @@ macro_rules! readiness_methods {
         /// # Errors
         ///
         /// As [`ready`](Self::ready).
-        pub async fn readable(&self) -> ::std::io::Result<()> {
-            self.io
-                .ready(crate::net::Interest::READABLE)
-                .await
-                .map(drop)
+        #[track_caller]
+        pub fn readable(&self) -> impl ::std::future::Future<Output = ::std::io::Result<()>> + '_ {
+            let io = &self.io;
+            socket_await!(self, $ty, "readable", async move {
+                io.ready(crate::net::Interest::READABLE).await.map(drop)
+            })
         }
 
         /// [`ready`](Self::ready) for writing.
@@ -230,11 +233,12 @@ macro_rules! readiness_methods {
         /// # Errors
         ///
         /// As [`ready`](Self::ready).
-        pub async fn writable(&self) -> ::std::io::Result<()> {
-            self.io
-                .ready(crate::net::Interest::WRITABLE)
-                .await
-                .map(drop)
+        #[track_caller]
+        pub fn writable(&self) -> impl ::std::future::Future<Output = ::std::io::Result<()>> + '_ {
+            let io = &self.io;
+            socket_await!(self, $ty, "writable", async move {
+                io.ready(crate::net::Interest::WRITABLE).await.map(drop)
+            })
         }
 
         /// The poll form of [`ready`](Self::ready).
@@ -248,12 +252,27 @@ macro_rules! readiness_methods {
     };
 }
 
+/// `$fut` (an `async` block on `$self`'s socket), recorded in task dumps
+/// as `$ty::$name` at the caller's location (the enclosing method must be
+/// `#[track_caller]`), with the socket's descriptor as detail.
+macro_rules! socket_await {
+    ($self:expr, $ty:ident, $name:literal, $fut:expr) => {{
+        static POINT: quell_cancel::rt_internal::wait::AwaitPoint =
+            quell_cancel::rt_internal::wait::AwaitPoint {
+                what: concat!(stringify!($ty), "::", $name),
+                describe: Some(crate::net::waiting::describe_fd),
+            };
+        let fd = ::std::os::fd::AsRawFd::as_raw_fd($self);
+        crate::net::waiting::recorded($fut, &POINT, ::std::panic::Location::caller(), fd)
+    }};
+}
+
 /// The `&self` readiness API and the whole-buffer reads and writes that
 /// `TcpStream` and `UnixStream` share, as inherent methods over the
 /// stream's `io: Evented<_>` field (one implementation, in `evented.rs`).
 macro_rules! stream_io_methods {
-    () => {
-        readiness_methods!();
+    ($ty:ident) => {
+        readiness_methods!($ty);
 
         /// One `read(2)` now, without waiting: `Ok(0)` is EOF, `WouldBlock`
         /// means no data yet (and clears the readiness, so the next
@@ -309,8 +328,18 @@ macro_rules! stream_io_methods {
         /// already read into the front of `buf` (and taken off the stream)
         /// and the cause: `UnexpectedEof`, `Cancelled` (the bytes read so
         /// far are kept in `buf`, none are lost), or the socket's error.
-        pub async fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), crate::net::Partial> {
-            self.io.read_exact(buf).await
+        #[track_caller]
+        pub fn read_exact<'a>(
+            &'a mut self,
+            buf: &'a mut [u8],
+        ) -> impl ::std::future::Future<Output = Result<(), crate::net::Partial>> + 'a {
+            let io = &self.io;
+            socket_await!(
+                self,
+                $ty,
+                "read_exact",
+                async move { io.read_exact(buf).await }
+            )
         }
 
         /// Appends everything up to EOF to `buf`; returns the bytes added.
@@ -320,8 +349,15 @@ macro_rules! stream_io_methods {
         ///
         /// `Cancelled` or the socket's error; what was read before it stays
         /// in `buf` (its new length says how much).
-        pub async fn read_to_end(&mut self, buf: &mut Vec<u8>) -> ::std::io::Result<usize> {
-            self.io.read_to_end(buf).await
+        #[track_caller]
+        pub fn read_to_end<'a>(
+            &'a mut self,
+            buf: &'a mut Vec<u8>,
+        ) -> impl ::std::future::Future<Output = ::std::io::Result<usize>> + 'a {
+            let io = &self.io;
+            socket_await!(self, $ty, "read_to_end", async move {
+                io.read_to_end(buf).await
+            })
         }
 
         /// One `read(2)` once readable, appended to `buf`'s spare capacity
@@ -332,8 +368,13 @@ macro_rules! stream_io_methods {
         ///
         /// As [`read`](Self::read) (`Cancelled`: nothing read, `buf`
         /// unchanged).
-        pub async fn read_buf(&mut self, buf: &mut Vec<u8>) -> ::std::io::Result<usize> {
-            self.io.read_buf(buf).await
+        #[track_caller]
+        pub fn read_buf<'a>(
+            &'a mut self,
+            buf: &'a mut Vec<u8>,
+        ) -> impl ::std::future::Future<Output = ::std::io::Result<usize>> + 'a {
+            let io = &self.io;
+            socket_await!(self, $ty, "read_buf", async move { io.read_buf(buf).await })
         }
 
         /// One `read(2)` once readable into memory that need not be
@@ -343,11 +384,15 @@ macro_rules! stream_io_methods {
         /// # Errors
         ///
         /// As [`read`](Self::read).
-        pub async fn read_uninit<'b>(
-            &mut self,
+        #[track_caller]
+        pub fn read_uninit<'a, 'b: 'a>(
+            &'a mut self,
             buf: &'b mut [::std::mem::MaybeUninit<u8>],
-        ) -> ::std::io::Result<&'b mut [u8]> {
-            self.io.read_uninit(buf).await
+        ) -> impl ::std::future::Future<Output = ::std::io::Result<&'b mut [u8]>> + 'a {
+            let io = &self.io;
+            socket_await!(self, $ty, "read_uninit", async move {
+                io.read_uninit(buf).await
+            })
         }
 
         /// The poll form of [`read_uninit`](Self::read_uninit), for
@@ -379,8 +424,18 @@ macro_rules! stream_io_methods {
         /// `&buf[p.bytes()..]`, or wrap the call in a
         /// [`shield`](quell_cancel::shield) to finish a message regardless.
         /// `?` converts it to the inner `io::Error`.
-        pub async fn write_all(&mut self, buf: &[u8]) -> Result<(), crate::net::Partial> {
-            self.io.write_all(buf).await
+        #[track_caller]
+        pub fn write_all<'a>(
+            &'a mut self,
+            buf: &'a [u8],
+        ) -> impl ::std::future::Future<Output = Result<(), crate::net::Partial>> + 'a {
+            let io = &self.io;
+            socket_await!(
+                self,
+                $ty,
+                "write_all",
+                async move { io.write_all(buf).await }
+            )
         }
     };
 }

@@ -150,8 +150,16 @@ impl<T: ToSocketAddrs + ?Sized> sealed::Sealed for &T {
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<std::vec::IntoIter<SocketAddr>> {
-    Ok(resolve(host).await?.into_iter())
+#[track_caller]
+pub fn lookup_host(
+    host: impl ToSocketAddrs,
+) -> impl std::future::Future<Output = io::Result<std::vec::IntoIter<SocketAddr>>> {
+    let fut = async move { Ok(resolve(host).await?.into_iter()) };
+    crate::net::waiting::recorded_plain(
+        fut,
+        &crate::net::waiting::LOOKUP_HOST,
+        std::panic::Location::caller(),
+    )
 }
 
 /// The addresses `addr` names, looked up off this thread if it is a host

@@ -79,12 +79,18 @@ impl UdpSocket {
     ///
     /// `Cancelled` during a lookup, resolution or `bind(2)` failures, or
     /// no runtime on this thread.
-    pub async fn bind(addr: impl crate::net::ToSocketAddrs) -> io::Result<UdpSocket> {
-        let addrs = resolve(addr).await?;
-        each_addr(addrs, |a| async move {
-            UdpSocket::new(sys::net::UdpSocket::bind(a)?)
-        })
-        .await
+    #[track_caller]
+    pub fn bind(
+        addr: impl crate::net::ToSocketAddrs,
+    ) -> impl Future<Output = io::Result<UdpSocket>> {
+        let fut = async move {
+            let addrs = resolve(addr).await?;
+            each_addr(addrs, |a| async move {
+                UdpSocket::new(sys::net::UdpSocket::bind(a)?)
+            })
+            .await
+        };
+        crate::net::waiting::recorded_plain(fut, &crate::net::waiting::UDP_BIND, Location::caller())
     }
 
     /// Wraps a std socket (switching it to nonblocking mode) and registers
@@ -111,9 +117,17 @@ impl UdpSocket {
     /// # Errors
     ///
     /// `Cancelled` during a lookup, resolution or `connect(2)` failures.
-    pub async fn connect(&self, addr: impl crate::net::ToSocketAddrs) -> io::Result<()> {
-        let addrs = resolve(addr).await?;
-        each_addr(addrs, |a| async move { self.io.get_ref().connect(a) }).await
+    #[track_caller]
+    pub fn connect<'a, A: crate::net::ToSocketAddrs + 'a>(
+        &'a self,
+        addr: A,
+    ) -> impl Future<Output = io::Result<()>> + 'a {
+        let fut = async move {
+            let addrs = resolve(addr).await?;
+            each_addr(addrs, |a| async move { self.io.get_ref().connect(a) }).await
+        };
+        let at = Location::caller();
+        crate::net::waiting::recorded_plain(fut, &crate::net::waiting::UDP_CONNECT, at)
     }
 
     /// Sends `buf` to the connected peer once writable; returns the bytes
@@ -227,7 +241,7 @@ impl UdpSocket {
         recorded(fut, &UDP_PEEK_FROM, at, fd)
     }
 
-    readiness_methods!();
+    readiness_methods!(UdpSocket);
 
     /// One `send(2)` to the connected peer now, without waiting
     /// (`WouldBlock` if the send buffer is full; it clears the readiness,

@@ -42,6 +42,42 @@ socket_points! {
     UNIX_DGRAM_RECV_FROM = "UnixDatagram::recv_from";
 }
 
+macro_rules! plain_points {
+    ($($name:ident = $what:literal;)*) => {
+        $(
+            #[doc = concat!("`", $what, "` (a task dump's await point, no socket yet).")]
+            pub(crate) static $name: AwaitPoint = AwaitPoint {
+                what: $what,
+                describe: None,
+            };
+        )*
+    };
+}
+
+plain_points! {
+    TCP_CONNECT = "TcpStream::connect";
+    TCP_BIND = "TcpListener::bind";
+    UDP_BIND = "UdpSocket::bind";
+    UDP_CONNECT = "UdpSocket::connect";
+    UNIX_CONNECT = "UnixStream::connect";
+    LOOKUP_HOST = "lookup_host";
+}
+
+socket_points! {
+    TCP_SOCKET_CONNECT = "TcpSocket::connect";
+}
+
+/// `fut`, recording `point` (at `at`, with no detail) each time it is
+/// pending: for await points that have no socket yet.
+#[inline]
+pub(crate) fn recorded_plain<F: std::future::Future>(
+    fut: F,
+    point: &'static AwaitPoint,
+    at: &'static Location<'static>,
+) -> wait::Recorded<F> {
+    wait::recorded(fut, point, at, 0)
+}
+
 /// `fut`, recording `point` (at `at`, on socket `fd`) each time it is
 /// pending: for await points written as `async` blocks.
 #[inline]
@@ -72,7 +108,7 @@ pub(crate) fn on_pending<T>(
 /// `fd 7, local 127.0.0.1:5000, peer 127.0.0.1:41234` (at dump time; the
 /// descriptor may have been closed, or reused, since it was recorded:
 /// then the addresses are missing, or another socket's).
-fn describe_fd(detail: u64) -> Option<String> {
+pub(crate) fn describe_fd(detail: u64) -> Option<String> {
     let fd = detail as u32 as RawFd;
     let mut s = format!("fd {fd}");
     if let Some(a) = addr(fd, libc::getsockname) {

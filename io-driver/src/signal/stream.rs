@@ -97,9 +97,26 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 /// # Ok(())
 /// # }
 /// ```
-pub async fn ctrl_c() -> io::Result<()> {
-    signal(SignalKind::interrupt())?.recv().await
+#[track_caller]
+pub fn ctrl_c() -> impl std::future::Future<Output = io::Result<()>> {
+    let at = std::panic::Location::caller();
+    let fut = async move { signal(SignalKind::interrupt())?.recv().await };
+    quell_cancel::rt_internal::wait::recorded(fut, &CTRL_C, at, 0)
 }
+
+/// `ctrl_c` (a task dump's await point).
+static CTRL_C: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "ctrl_c",
+        describe: None,
+    };
+
+/// `Signal::recv` (a task dump's await point).
+static RECV: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "Signal::recv",
+        describe: None,
+    };
 
 impl Signal {
     /// Waits for the next delivery.
@@ -113,8 +130,16 @@ impl Signal {
     ///   driver before the error is returned, and a delivery that was
     ///   pending stays pending for a later (shielded) `recv`.
     /// * The I/O driver shut down.
-    pub async fn recv(&mut self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+    #[track_caller]
+    pub fn recv(&mut self) -> impl std::future::Future<Output = io::Result<()>> + '_ {
+        let at = std::panic::Location::caller();
+        poll_fn(move |cx| {
+            let p = self.poll_recv(cx);
+            if p.is_pending() {
+                quell_cancel::rt_internal::wait::record(&RECV, Some(at), 0);
+            }
+            p
+        })
     }
 
     /// Polls for the next delivery; the poll form of [`recv`](Self::recv),

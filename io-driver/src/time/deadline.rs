@@ -32,6 +32,7 @@ use crate::driver::Handle;
 /// The scope panics when first polled on a thread without a quell runtime
 /// (it needs the driver's timer wheel), unless its deadline has already
 /// passed.
+#[track_caller]
 pub fn with_timeout<F: IntoFuture>(duration: Duration, fut: F) -> DeadlineScope<F::IntoFuture> {
     with_deadline(deadline_after(duration), fut)
 }
@@ -42,14 +43,23 @@ pub fn with_timeout<F: IntoFuture>(duration: Duration, fut: F) -> DeadlineScope<
 /// # Panics
 ///
 /// As [`with_timeout`].
+#[track_caller]
 pub fn with_deadline<F: IntoFuture>(deadline: Instant, fut: F) -> DeadlineScope<F::IntoFuture> {
     DeadlineScope {
         fut: Some(fut.into_future()),
         deadline,
         grace: DEFAULT_GRACE,
         state: State::Idle,
+        at: std::panic::Location::caller(),
     }
 }
+
+/// The await point of a task whose innermost quell await point is a
+/// deadline scope around a foreign future (task dumps): its deadline.
+static SCOPE: cancel_cx::wait::AwaitPoint = cancel_cx::wait::AwaitPoint {
+    what: "with_deadline",
+    describe: Some(super::sleep::describe_sleep),
+};
 
 /// How long a scope waits, after its deadline, for an inner future that
 /// ignores the cancel before it drops it ([`DeadlineScope::grace`]).
@@ -107,6 +117,10 @@ pub struct DeadlineScope<F> {
     deadline: Instant,
     grace: Duration,
     state: State,
+    /// The caller of `with_timeout` / `with_deadline`: the deadline's site
+    /// (the cancel's call site when it fires), and where a dump shows a
+    /// task waiting in the scope.
+    at: &'static std::panic::Location<'static>,
 }
 
 #[derive(Debug)]
@@ -133,17 +147,19 @@ struct Armed {
 }
 
 impl Armed {
-    fn start(deadline: Instant) -> Armed {
+    fn start(deadline: Instant, at: &'static std::panic::Location<'static>) -> Armed {
         let parent = if cancel_cx::is_shielded() {
             CancelToken::new()
         } else {
             quell_cancel::current()
         };
-        let token = parent.child_with_deadline(deadline);
+        let token = parent.child_with_deadline_from(deadline, at);
+        // The site of the effective deadline (a parent's, if earlier).
+        let site = token.deadline_site().unwrap_or(at);
         let effective = token.deadline().unwrap_or(deadline);
         let mut timer = None;
         if Instant::now() >= effective {
-            token.cancel(Cause::deadline_exceeded());
+            token.cancel_from(Cause::deadline_exceeded(), site);
         } else if !token.is_cancelled() {
             let driver = match crate::context::current() {
                 Ok(h) => h,
@@ -161,7 +177,7 @@ impl Armed {
                     timer = Some((driver, key));
                 }
                 Insert::Expired(_) => {
-                    token.cancel(Cause::deadline_exceeded());
+                    token.cancel_from(Cause::deadline_exceeded(), site);
                 }
                 // Shutting down: the root cancel reaches the scope anyway.
                 Insert::Shutdown(_) => {}
@@ -295,7 +311,7 @@ impl<F: Future> Future for DeadlineScope<F> {
         // `grace` and `state` are not structurally pinned.
         let this = unsafe { self.get_unchecked_mut() };
         if let State::Idle = this.state {
-            this.state = State::Running(Armed::start(this.deadline));
+            this.state = State::Running(Armed::start(this.deadline, this.at));
         }
         let State::Running(armed) = &mut this.state else {
             panic!("`DeadlineScope` polled after completion");
@@ -309,6 +325,7 @@ impl<F: Future> Future for DeadlineScope<F> {
             .as_mut()
             .as_pin_mut()
             .expect("inner future present while running");
+        let mark = cancel_cx::wait::mark();
         if let Poll::Ready(v) = cancel_cx::enter_scope(&armed.token, || inner.poll(cx)) {
             this.state = State::Done; // see "End of the scope"
             return Poll::Ready(Ok(v));
@@ -339,6 +356,8 @@ impl<F: Future> Future for DeadlineScope<F> {
                 }
             }
         }
+        let deadline = cancel_cx::wait::detail_of_instant(armed.effective);
+        cancel_cx::wait::record_unless_since(mark, &SCOPE, Some(this.at), deadline);
         Poll::Pending
     }
 }

@@ -1,5 +1,6 @@
 //! [`interval`], [`interval_at`], [`Interval`] and [`MissedTickBehavior`].
 
+use quell_cancel::rt_internal::wait;
 use std::future::poll_fn;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
@@ -65,10 +66,26 @@ pub struct Interval {
     cancel_yielded: bool,
 }
 
+/// The await point of a task waiting for an interval's tick (task dumps):
+/// the tick's deadline.
+static TICK: wait::AwaitPoint = wait::AwaitPoint {
+    what: "Interval::tick",
+    describe: Some(super::sleep::describe_sleep),
+};
+
 impl Interval {
     /// Waits for the next tick; returns the instant it was scheduled for.
-    pub async fn tick(&mut self) -> Result<Instant, Cancelled> {
-        poll_fn(|cx| self.poll_tick(cx)).await
+    #[track_caller]
+    pub fn tick(&mut self) -> impl std::future::Future<Output = Result<Instant, Cancelled>> + '_ {
+        let at = std::panic::Location::caller();
+        poll_fn(move |cx| {
+            let p = self.poll_tick(cx);
+            if p.is_pending() {
+                let deadline = wait::detail_of_instant(self.timer.deadline());
+                wait::record(&TICK, Some(at), deadline);
+            }
+            p
+        })
     }
 
     /// Polls for the next tick (see [`tick`](Self::tick)).

@@ -88,7 +88,7 @@ static SLEEP: AwaitPoint = AwaitPoint {
     describe: Some(describe_sleep),
 };
 
-fn describe_sleep(detail: u64) -> Option<String> {
+pub(crate) fn describe_sleep(detail: u64) -> Option<String> {
     let at = wait::instant_of(detail);
     let now = Instant::now();
     Some(match at.checked_duration_since(now) {
@@ -213,6 +213,16 @@ impl Future for Sleep {
                 Poll::Pending
             }
         }
+    }
+}
+
+impl Sleep {
+    /// Records `point` at this sleep's caller with its deadline, unless a
+    /// quell await point recorded since `mark` (a wrapper around a sleep:
+    /// `timeout`).
+    pub(crate) fn record_unless_since(&self, mark: wait::Last, point: &'static AwaitPoint) {
+        let deadline = wait::detail_of_instant(self.deadline);
+        wait::record_unless_since(mark, point, Some(self.at), deadline);
     }
 }
 

@@ -22,6 +22,7 @@ use super::sleep::{deadline_after, Sleep};
 ///
 /// The returned future panics when polled on a thread without a quell
 /// runtime, unless it was created on one.
+#[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, fut: F) -> Timeout<F::IntoFuture> {
     Timeout::new(fut.into_future(), deadline_after(duration))
 }
@@ -31,6 +32,7 @@ pub fn timeout<F: IntoFuture>(duration: Duration, fut: F) -> Timeout<F::IntoFutu
 /// # Panics
 ///
 /// As [`timeout`].
+#[track_caller]
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, fut: F) -> Timeout<F::IntoFuture> {
     Timeout::new(fut.into_future(), deadline)
 }
@@ -52,6 +54,7 @@ pub struct Timeout<F> {
 }
 
 impl<F> Timeout<F> {
+    #[track_caller]
     fn new(fut: F, deadline: Instant) -> Timeout<F> {
         Timeout {
             fut,
@@ -92,16 +95,28 @@ impl<F: Future> Future for Timeout<F> {
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above: `fut` stays pinned where it is.
         let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
+        let mark = quell_cancel::rt_internal::wait::mark();
         if let Poll::Ready(v) = fut.poll(cx) {
             this.timer.disarm();
             return Poll::Ready(Ok(v));
         }
         match this.timer.poll_timer(cx) {
             Poll::Ready(_) => Poll::Ready(Err(Elapsed(()))),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                this.timer.record_unless_since(mark, &TIMEOUT);
+                Poll::Pending
+            }
         }
     }
 }
+
+/// The await point of a task whose innermost quell await point is a
+/// [`timeout`] around a foreign future (task dumps): its deadline.
+static TIMEOUT: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "timeout",
+        describe: Some(super::sleep::describe_sleep),
+    };
 
 /// The error of a [`Timeout`] whose deadline passed first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -273,7 +273,11 @@ fn run(action: Action) {
         Action::Wake(w) => waiters::wake(w),
         Action::Cancel(token) => {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                token.cancel(Cause::deadline_exceeded())
+                // The cancel's call site: where the deadline was set.
+                match token.deadline_site() {
+                    Some(at) => token.cancel_from(Cause::deadline_exceeded(), at),
+                    None => token.cancel(Cause::deadline_exceeded()),
+                }
             }));
         }
     }

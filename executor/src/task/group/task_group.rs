@@ -13,6 +13,24 @@ use super::core::Core;
 use crate::runtime::Handle;
 use crate::task::{AbortHandle, JoinError};
 
+/// `TaskGroup::join_next` (a task dump's await point): how many members are left.
+static JOIN_NEXT: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "TaskGroup::join_next",
+        describe: Some(describe_members),
+    };
+
+/// `TaskGroup::join_all` (a task dump's await point): how many members are left.
+static JOIN_ALL: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "TaskGroup::join_all",
+        describe: Some(describe_members),
+    };
+
+fn describe_members(n: u64) -> Option<String> {
+    Some(format!("{n} members left"))
+}
+
 /// A set of member tasks that share one cancel scope — the group's token,
 /// a child of the scope the group was created in — joined in the order
 /// they complete (tokio's `JoinSet`, with structured cancellation).
@@ -114,8 +132,17 @@ impl<T: Send + 'static> TaskGroup<T> {
     /// The next member to complete, with its result; `None` once every
     /// member has been joined. Cancel-safe: a result is never lost when
     /// the returned future is dropped before completing.
-    pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
-        poll_fn(|cx| self.poll_join_next(cx)).await
+    #[track_caller]
+    pub fn join_next(&mut self) -> impl Future<Output = Option<Result<T, JoinError>>> + '_ {
+        let at = Location::caller();
+        poll_fn(move |cx| {
+            let p = self.poll_join_next(cx);
+            if p.is_pending() {
+                let left = self.len() as u64;
+                quell_cancel::rt_internal::wait::record(&JOIN_NEXT, Some(at), left);
+            }
+            p
+        })
     }
 
     /// Polling form of [`join_next`](Self::join_next).
@@ -124,12 +151,18 @@ impl<T: Send + 'static> TaskGroup<T> {
     }
 
     /// Waits for every member; their results in completion order.
-    pub async fn join_all(mut self) -> Vec<Result<T, JoinError>> {
-        let mut out = Vec::with_capacity(self.len());
-        while let Some(r) = self.join_next().await {
-            out.push(r);
-        }
-        out
+    #[track_caller]
+    pub fn join_all(mut self) -> impl Future<Output = Vec<Result<T, JoinError>>> {
+        let at = Location::caller();
+        let left = self.len() as u64;
+        let fut = async move {
+            let mut out = Vec::with_capacity(self.len());
+            while let Some(r) = self.join_next().await {
+                out.push(r);
+            }
+            out
+        };
+        quell_cancel::rt_internal::wait::recorded(fut, &JOIN_ALL, at, left)
     }
 }
 

@@ -18,6 +18,24 @@ use crate::loom::Arc;
 use crate::runtime::Handle;
 use crate::task::AbortHandle;
 
+/// `TryTaskGroup::join_next` (a task dump's await point): how many members are left.
+static TRY_JOIN_NEXT: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "TryTaskGroup::join_next",
+        describe: Some(describe_members),
+    };
+
+/// `TryTaskGroup::wait` (a task dump's await point): how many members are left.
+static TRY_WAIT: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "TryTaskGroup::wait",
+        describe: Some(describe_members),
+    };
+
+fn describe_members(n: u64) -> Option<String> {
+    Some(format!("{n} members left"))
+}
+
 /// How a member ended, as the group's set sees it.
 pub(crate) enum Outcome<T> {
     Ok(T),
@@ -175,8 +193,17 @@ where
     /// The next `Ok` value in completion order, or the first failure when
     /// its member is joined; `None` once every member has been joined.
     /// Cancel-safe.
-    pub async fn join_next(&mut self) -> Option<Result<T, GroupError<E>>> {
-        poll_fn(|cx| self.poll_join_next(cx)).await
+    #[track_caller]
+    pub fn join_next(&mut self) -> impl Future<Output = Option<Result<T, GroupError<E>>>> + '_ {
+        let at = Location::caller();
+        poll_fn(move |cx| {
+            let p = self.poll_join_next(cx);
+            if p.is_pending() {
+                let left = self.len() as u64;
+                quell_cancel::rt_internal::wait::record(&TRY_JOIN_NEXT, Some(at), left);
+            }
+            p
+        })
     }
 
     /// Polling form of [`join_next`](Self::join_next).
@@ -213,19 +240,25 @@ where
 
     /// Waits until every member has finished: their values in completion
     /// order, or the first failure.
-    pub async fn wait(mut self) -> Result<Vec<T>, GroupError<E>> {
-        let mut values = Vec::with_capacity(self.len());
-        let mut failed = None;
-        while let Some(r) = self.join_next().await {
-            match r {
-                Ok(v) => values.push(v),
-                Err(e) => failed = failed.or(Some(e)),
+    #[track_caller]
+    pub fn wait(mut self) -> impl Future<Output = Result<Vec<T>, GroupError<E>>> {
+        let at = Location::caller();
+        let left = self.len() as u64;
+        let fut = async move {
+            let mut values = Vec::with_capacity(self.len());
+            let mut failed = None;
+            while let Some(r) = self.join_next().await {
+                match r {
+                    Ok(v) => values.push(v),
+                    Err(e) => failed = failed.or(Some(e)),
+                }
             }
-        }
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(values),
-        }
+            match failed {
+                Some(e) => Err(e),
+                None => Ok(values),
+            }
+        };
+        quell_cancel::rt_internal::wait::recorded(fut, &TRY_WAIT, at, left)
     }
 }
 

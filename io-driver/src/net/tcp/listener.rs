@@ -80,12 +80,22 @@ impl TcpListener {
     /// `Cancelled` during a lookup, resolution or `bind(2)` failures (the
     /// last one if every address failed), or no runtime on this thread.
     /// Binding itself is immediate.
-    pub async fn bind(addr: impl crate::net::ToSocketAddrs) -> io::Result<TcpListener> {
-        let addrs = resolve(addr).await?;
-        each_addr(addrs, |a| async move {
-            TcpListener::new(sys::net::TcpListener::bind(a)?)
-        })
-        .await
+    #[track_caller]
+    pub fn bind(
+        addr: impl crate::net::ToSocketAddrs,
+    ) -> impl std::future::Future<Output = io::Result<TcpListener>> {
+        let fut = async move {
+            let addrs = resolve(addr).await?;
+            each_addr(addrs, |a| async move {
+                TcpListener::new(sys::net::TcpListener::bind(a)?)
+            })
+            .await
+        };
+        crate::net::waiting::recorded_plain(
+            fut,
+            &crate::net::waiting::TCP_BIND,
+            std::panic::Location::caller(),
+        )
     }
 
     /// Wraps a std listener (switching it to nonblocking mode) and

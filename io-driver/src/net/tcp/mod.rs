@@ -4,14 +4,19 @@
 /// The read methods every half of a `TcpStream` has, over
 /// `self.inner.io` (`inner` derefs to the `TcpStream`).
 macro_rules! read_half_methods {
-    () => {
+    ($ty:ident) => {
         /// Reads into `buf` once readable; see [`TcpStream::read`](crate::net::TcpStream::read).
         ///
         /// # Errors
         ///
         /// As `TcpStream::read`.
-        pub async fn read(&mut self, buf: &mut [u8]) -> ::std::io::Result<usize> {
-            self.inner.io.read(buf).await
+        #[track_caller]
+        pub fn read<'a>(
+            &'a mut self,
+            buf: &'a mut [u8],
+        ) -> impl ::std::future::Future<Output = ::std::io::Result<usize>> + 'a {
+            let io = &self.inner.io;
+            socket_await!(&*self.inner, $ty, "read", async move { io.read(buf).await })
         }
 
         /// Scatter read; see [`TcpStream::read_vectored`](crate::net::TcpStream::read_vectored).
@@ -31,11 +36,16 @@ macro_rules! read_half_methods {
         /// # Errors
         ///
         /// As `TcpStream::read`.
-        pub async fn peek(&mut self, buf: &mut [u8]) -> ::std::io::Result<usize> {
-            self.inner
-                .io
-                .read_with(buf, crate::driver::sys::net::TcpStream::peek)
-                .await
+        #[track_caller]
+        pub fn peek<'a>(
+            &'a mut self,
+            buf: &'a mut [u8],
+        ) -> impl ::std::future::Future<Output = ::std::io::Result<usize>> + 'a {
+            let io = &self.inner.io;
+            socket_await!(&*self.inner, $ty, "peek", async move {
+                io.read_with(buf, crate::driver::sys::net::TcpStream::peek)
+                    .await
+            })
         }
 
         /// Fills `buf`; see [`TcpStream::read_exact`](crate::net::TcpStream::read_exact).
@@ -43,8 +53,15 @@ macro_rules! read_half_methods {
         /// # Errors
         ///
         /// A [`Partial`](crate::net::Partial) with the bytes read so far.
-        pub async fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), crate::net::Partial> {
-            self.inner.io.read_exact(buf).await
+        #[track_caller]
+        pub fn read_exact<'a>(
+            &'a mut self,
+            buf: &'a mut [u8],
+        ) -> impl ::std::future::Future<Output = Result<(), crate::net::Partial>> + 'a {
+            let io = &self.inner.io;
+            socket_await!(&*self.inner, $ty, "read_exact", async move {
+                io.read_exact(buf).await
+            })
         }
 
         /// Appends up to EOF; see [`TcpStream::read_to_end`](crate::net::TcpStream::read_to_end).
@@ -52,8 +69,15 @@ macro_rules! read_half_methods {
         /// # Errors
         ///
         /// As `TcpStream::read_to_end`.
-        pub async fn read_to_end(&mut self, buf: &mut Vec<u8>) -> ::std::io::Result<usize> {
-            self.inner.io.read_to_end(buf).await
+        #[track_caller]
+        pub fn read_to_end<'a>(
+            &'a mut self,
+            buf: &'a mut Vec<u8>,
+        ) -> impl ::std::future::Future<Output = ::std::io::Result<usize>> + 'a {
+            let io = &self.inner.io;
+            socket_await!(&*self.inner, $ty, "read_to_end", async move {
+                io.read_to_end(buf).await
+            })
         }
 
         /// One read into spare capacity; see [`TcpStream::read_buf`](crate::net::TcpStream::read_buf).
@@ -61,8 +85,15 @@ macro_rules! read_half_methods {
         /// # Errors
         ///
         /// As `TcpStream::read`.
-        pub async fn read_buf(&mut self, buf: &mut Vec<u8>) -> ::std::io::Result<usize> {
-            self.inner.io.read_buf(buf).await
+        #[track_caller]
+        pub fn read_buf<'a>(
+            &'a mut self,
+            buf: &'a mut Vec<u8>,
+        ) -> impl ::std::future::Future<Output = ::std::io::Result<usize>> + 'a {
+            let io = &self.inner.io;
+            socket_await!(&*self.inner, $ty, "read_buf", async move {
+                io.read_buf(buf).await
+            })
         }
 
         /// Waits until readable; see [`TcpStream::readable`](crate::net::TcpStream::readable).
@@ -70,8 +101,12 @@ macro_rules! read_half_methods {
         /// # Errors
         ///
         /// As `TcpStream::ready`.
-        pub async fn readable(&self) -> ::std::io::Result<()> {
-            self.inner.readable().await
+        #[track_caller]
+        pub fn readable(&self) -> impl ::std::future::Future<Output = ::std::io::Result<()>> + '_ {
+            let io = &self.inner.io;
+            socket_await!(&*self.inner, $ty, "readable", async move {
+                io.ready(crate::net::Interest::READABLE).await.map(drop)
+            })
         }
 
         /// One read now; see [`TcpStream::try_read`](crate::net::TcpStream::try_read).
@@ -97,14 +132,24 @@ macro_rules! read_half_methods {
 
 /// The write methods every half of a `TcpStream` has.
 macro_rules! write_half_methods {
-    () => {
+    ($ty:ident) => {
         /// Writes from `buf` once writable; see [`TcpStream::write`](crate::net::TcpStream::write).
         ///
         /// # Errors
         ///
         /// As `TcpStream::write`.
-        pub async fn write(&mut self, buf: &[u8]) -> ::std::io::Result<usize> {
-            self.inner.io.write(buf).await
+        #[track_caller]
+        pub fn write<'a>(
+            &'a mut self,
+            buf: &'a [u8],
+        ) -> impl ::std::future::Future<Output = ::std::io::Result<usize>> + 'a {
+            let io = &self.inner.io;
+            socket_await!(
+                &*self.inner,
+                $ty,
+                "write",
+                async move { io.write(buf).await }
+            )
         }
 
         /// Gather write; see [`TcpStream::write_vectored`](crate::net::TcpStream::write_vectored).
@@ -124,8 +169,15 @@ macro_rules! write_half_methods {
         /// # Errors
         ///
         /// A [`Partial`](crate::net::Partial) with the bytes sent.
-        pub async fn write_all(&mut self, buf: &[u8]) -> Result<(), crate::net::Partial> {
-            self.inner.io.write_all(buf).await
+        #[track_caller]
+        pub fn write_all<'a>(
+            &'a mut self,
+            buf: &'a [u8],
+        ) -> impl ::std::future::Future<Output = Result<(), crate::net::Partial>> + 'a {
+            let io = &self.inner.io;
+            socket_await!(&*self.inner, $ty, "write_all", async move {
+                io.write_all(buf).await
+            })
         }
 
         /// Waits until writable; see [`TcpStream::writable`](crate::net::TcpStream::writable).
@@ -133,8 +185,12 @@ macro_rules! write_half_methods {
         /// # Errors
         ///
         /// As `TcpStream::ready`.
-        pub async fn writable(&self) -> ::std::io::Result<()> {
-            self.inner.writable().await
+        #[track_caller]
+        pub fn writable(&self) -> impl ::std::future::Future<Output = ::std::io::Result<()>> + '_ {
+            let io = &self.inner.io;
+            socket_await!(&*self.inner, $ty, "writable", async move {
+                io.ready(crate::net::Interest::WRITABLE).await.map(drop)
+            })
         }
 
         /// One write now; see [`TcpStream::try_write`](crate::net::TcpStream::try_write).

@@ -186,14 +186,23 @@ impl TcpSocket {
     /// `Cancelled` (a cancel point; the half-made socket is closed), the
     /// connect error (`ConnectionRefused`, …), or no runtime on this
     /// thread.
-    pub async fn connect(self, addr: SocketAddr) -> io::Result<TcpStream> {
-        match self.inner.connect(&addr.into()) {
-            Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-            Err(e) => return Err(e),
-        }
-        let stream = TcpStream::from_std(self.inner.into())?;
-        stream.connected().await
+    #[track_caller]
+    pub fn connect(
+        self,
+        addr: SocketAddr,
+    ) -> impl std::future::Future<Output = io::Result<TcpStream>> {
+        use crate::net::waiting::{recorded, TCP_SOCKET_CONNECT};
+        let (at, fd) = (std::panic::Location::caller(), self.as_raw_fd());
+        let fut = async move {
+            match self.inner.connect(&addr.into()) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+                Err(e) => return Err(e),
+            }
+            let stream = TcpStream::from_std(self.inner.into())?;
+            stream.connected().await
+        };
+        recorded(fut, &TCP_SOCKET_CONNECT, at, fd)
     }
 }
 

@@ -78,7 +78,7 @@ impl OwnedReadHalf {
             .unwrap_or_else(|_| unreachable!("both halves were given, so no other owner remains")))
     }
 
-    read_half_methods!();
+    read_half_methods!(OwnedReadHalf);
 }
 
 impl OwnedWriteHalf {
@@ -96,7 +96,7 @@ impl OwnedWriteHalf {
         self.shutdown_on_drop = false;
     }
 
-    write_half_methods!();
+    write_half_methods!(OwnedWriteHalf);
 
     /// Shuts down the write direction now (the peer reads EOF).
     ///

@@ -28,11 +28,11 @@ pub(crate) fn split(stream: &mut TcpStream) -> (ReadHalf<'_>, WriteHalf<'_>) {
 }
 
 impl ReadHalf<'_> {
-    read_half_methods!();
+    read_half_methods!(ReadHalf);
 }
 
 impl WriteHalf<'_> {
-    write_half_methods!();
+    write_half_methods!(WriteHalf);
 
     /// Shuts down the write direction now (the peer reads EOF).
     ///

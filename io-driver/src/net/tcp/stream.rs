@@ -110,9 +110,19 @@ impl TcpStream {
     /// `Cancelled` (during the lookup, or the connect: the half-made
     /// socket is closed; no other address is tried), or the last address's connect error (`ConnectionRefused`,
     /// …), or no runtime on this thread.
-    pub async fn connect(addr: impl crate::net::ToSocketAddrs) -> io::Result<TcpStream> {
-        let addrs = resolve(addr).await?;
-        each_addr(addrs, TcpStream::connect_addr).await
+    #[track_caller]
+    pub fn connect(
+        addr: impl crate::net::ToSocketAddrs,
+    ) -> impl Future<Output = io::Result<TcpStream>> {
+        let fut = async move {
+            let addrs = resolve(addr).await?;
+            each_addr(addrs, TcpStream::connect_addr).await
+        };
+        crate::net::waiting::recorded_plain(
+            fut,
+            &crate::net::waiting::TCP_CONNECT,
+            Location::caller(),
+        )
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
@@ -211,7 +221,7 @@ impl TcpStream {
         self.io.write_vectored(bufs).await
     }
 
-    stream_io_methods!();
+    stream_io_methods!(TcpStream);
 
     /// Shuts down the read, write, or both halves (`shutdown(2)`); never
     /// waits. `Shutdown::Write` sends FIN: the peer reads EOF.

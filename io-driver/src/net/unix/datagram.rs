@@ -201,7 +201,7 @@ impl UnixDatagram {
         recorded(fut, &UNIX_DGRAM_RECV_FROM, at, fd)
     }
 
-    readiness_methods!();
+    readiness_methods!(UnixDatagram);
 
     /// One `send(2)` now, without waiting (`WouldBlock` clears the
     /// readiness). Not a cancel point.

@@ -60,13 +60,23 @@ impl UnixStream {
     ///
     /// `Cancelled`, the connect error (`NotFound`, `ConnectionRefused`,
     /// …), or no runtime on this thread.
-    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let s = UnixStream::from_mio(sys::net::UnixStream::connect(path)?)?;
-        poll_fn(|cx| {
-            s.io.poll_connected(cx, |s| s.take_error(), |s| s.peer_addr().map(drop))
-        })
-        .await?;
-        Ok(s)
+    #[track_caller]
+    pub fn connect(
+        path: impl AsRef<Path>,
+    ) -> impl std::future::Future<Output = io::Result<UnixStream>> {
+        let fut = async move {
+            let s = UnixStream::from_mio(sys::net::UnixStream::connect(path)?)?;
+            poll_fn(|cx| {
+                s.io.poll_connected(cx, |s| s.take_error(), |s| s.peer_addr().map(drop))
+            })
+            .await?;
+            Ok(s)
+        };
+        crate::net::waiting::recorded_plain(
+            fut,
+            &crate::net::waiting::UNIX_CONNECT,
+            std::panic::Location::caller(),
+        )
     }
 
     /// A connected pair of streams (`socketpair(2)`).
@@ -147,7 +157,7 @@ impl UnixStream {
         self.io.write_vectored(bufs).await
     }
 
-    stream_io_methods!();
+    stream_io_methods!(UnixStream);
 
     /// Shuts down the read, write, or both halves; never waits.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
