@@ -109,6 +109,15 @@ fn every_await_point_names_itself_in_the_dump() {
         let s = Semaphore::new(0);
         s.acquire().await.map(drop)
     });
+    park!("Semaphore::acquire", Some(line!() + 2), async {
+        let s = std::sync::Arc::new(Semaphore::new(0));
+        s.acquire_owned().await.map(drop)
+    });
+    park!("Mutex::lock", Some(line!() + 3), async {
+        let m = std::sync::Arc::new(quell::sync::Mutex::new(()));
+        let _g = m.try_lock().unwrap();
+        m.clone().lock_owned().await.map(drop)
+    });
     park!("RwLock::read", Some(line!() + 3), async {
         let l = RwLock::new(());
         let _w = l.try_write().unwrap();

@@ -161,9 +161,16 @@ impl<T> Mutex<T> {
     ///     assert_eq!(*m.lock().await.unwrap(), [1, 2]);
     /// });
     /// ```
-    pub async fn lock_owned(self: StdArc<Self>) -> Result<OwnedMutexGuard<T>, Cancelled> {
-        self.lock().await?.forget_permit();
-        Ok(OwnedMutexGuard { mutex: self })
+    #[track_caller]
+    pub fn lock_owned(
+        self: StdArc<Self>,
+    ) -> impl Future<Output = Result<OwnedMutexGuard<T>, Cancelled>> {
+        let at = std::panic::Location::caller();
+        let fut = async move {
+            self.lock().await?.forget_permit();
+            Ok(OwnedMutexGuard { mutex: self })
+        };
+        quell_cancel::rt_internal::wait::recorded(fut, &LOCK, at, 0)
     }
 
     /// [`try_lock`](Self::try_lock) for an `Arc<Mutex>`.

@@ -307,8 +307,11 @@ impl Semaphore {
     ///     assert_eq!(sem.available_permits(), 1);
     /// });
     /// ```
-    pub async fn acquire_owned(self: StdArc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
-        self.acquire_many_owned(1).await
+    #[track_caller]
+    pub fn acquire_owned(
+        self: StdArc<Self>,
+    ) -> impl Future<Output = Result<OwnedSemaphorePermit, AcquireError>> {
+        self.acquire_many_owned(1)
     }
 
     /// [`acquire_many`](Self::acquire_many) for an `Arc<Semaphore>`; see
@@ -325,15 +328,20 @@ impl Semaphore {
     ///     assert_eq!((p.num_permits(), sem.available_permits()), (2, 1));
     /// });
     /// ```
-    pub async fn acquire_many_owned(
+    #[track_caller]
+    pub fn acquire_many_owned(
         self: StdArc<Self>,
         n: u32,
-    ) -> Result<OwnedSemaphorePermit, AcquireError> {
-        self.acquire_many(n).await?.forget();
-        Ok(OwnedSemaphorePermit {
-            sem: self,
-            permits: n as usize,
-        })
+    ) -> impl Future<Output = Result<OwnedSemaphorePermit, AcquireError>> {
+        let at = std::panic::Location::caller();
+        let fut = async move {
+            self.acquire_many(n).await?.forget();
+            Ok(OwnedSemaphorePermit {
+                sem: self,
+                permits: n as usize,
+            })
+        };
+        quell_cancel::rt_internal::wait::recorded(fut, &ACQUIRE, at, 0)
     }
 
     /// [`try_acquire`](Self::try_acquire) for an `Arc<Semaphore>`.
