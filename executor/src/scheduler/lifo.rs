@@ -17,7 +17,8 @@
 //! 1. unless each of this worker's last [`OFFER_HOLD`] fills was followed
 //!    by a short poll ([`WakePredictor`]; a fresh worker has no such
 //!    history), the fill is **offered**: the slot pointer carries
-//!    [`OFFERED`];
+//!    [`OFFERED`]. The only worker of a one-worker runtime never offers
+//!    (no one else could take the task);
 //! 2. put the pointer in the slot (a Release store if the slot is empty —
 //!    only the owner fills it, so it stays empty until then — else a swap,
 //!    which races a stealer for the previous task); a displaced previous
@@ -176,18 +177,22 @@ enum Fill {
 }
 
 impl WakePredictor {
-    /// A fresh worker offers (no evidence that its polls end soon).
+    /// A fresh worker offers (no evidence that its polls end soon), unless
+    /// it is the runtime's only worker (`sole`): then no one else could
+    /// take an offered task, and its fills are never timed (no worker is
+    /// parked while it polls), so it would offer — a fence per fill — for
+    /// ever.
     #[cfg(not(loom))]
-    pub(crate) fn new(config: &super::Config) -> WakePredictor {
+    pub(crate) fn new(config: &super::Config, sole: bool) -> WakePredictor {
         WakePredictor {
-            offer_next: OFFER_HOLD,
+            offer_next: if sole { 0 } else { OFFER_HOLD },
             fill: Fill::None,
             long: stamp::units(config.lifo_steal_after),
         }
     }
 
     #[cfg(loom)]
-    pub(crate) fn new(config: &super::Config) -> WakePredictor {
+    pub(crate) fn new(config: &super::Config, _sole: bool) -> WakePredictor {
         WakePredictor {
             offer_next: if config.lifo_offer { u8::MAX } else { 0 },
         }

@@ -57,7 +57,8 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub(crate) fn new(index: usize, run_queue: Local<Notif>, config: &Config) -> Core {
+    /// `workers`: the runtime's worker count.
+    pub(crate) fn new(index: usize, run_queue: Local<Notif>, config: &Config, workers: usize) -> Core {
         Core {
             index,
             run_queue,
@@ -66,7 +67,7 @@ impl Core {
             rand: FastRand::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
             parker: None,
             lifo_watch: None,
-            predictor: WakePredictor::new(config),
+            predictor: WakePredictor::new(config, workers == 1),
             in_driver: false,
         }
     }
@@ -382,29 +383,23 @@ fn park(ctx: &WorkerCtx, mut core: Box<Core>, recheck: bool) -> Box<Core> {
 /// injector. `is_yield`: the task woke itself or is new (back of the
 /// queue), not woken by another task (LIFO).
 pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, is_yield: bool) {
-    let task = CURRENT.with(|c| {
-        let p = c.get();
-        if p.is_null() {
-            return Some(task);
-        }
+    // Only the pointer is read inside `with` (a small closure, inlined):
+    // the rest runs outside it, without the closure's argument spills.
+    let p = CURRENT.with(Cell::get);
+    if !p.is_null() {
         // SAFETY: a non-null CURRENT points at the WorkerCtx on the worker
         // thread's stack, valid while `run` runs (it resets CURRENT on exit).
         let ctx = unsafe { &*p };
-        if !Arc::ptr_eq(&ctx.handle, handle) {
-            return Some(task);
+        if Arc::ptr_eq(&ctx.handle, handle) {
+            if let Ok(mut slot) = ctx.core.try_borrow_mut() {
+                if let Some(core) = slot.as_mut() {
+                    schedule_local(handle, core, task, is_yield);
+                    return;
+                }
+            }
         }
-        let Ok(mut slot) = ctx.core.try_borrow_mut() else {
-            return Some(task);
-        };
-        let Some(core) = slot.as_mut() else {
-            return Some(task);
-        };
-        schedule_local(handle, core, task, is_yield);
-        None
-    });
-    if let Some(task) = task {
-        handle.push_remote(task);
     }
+    handle.push_remote(task);
 }
 
 #[inline]
