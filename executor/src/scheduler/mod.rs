@@ -314,6 +314,7 @@ impl Handle {
 }
 
 impl Schedule for Arc<Handle> {
+    #[inline]
     fn schedule(&self, task: Notified<Self>) {
         self.stamp_queued(task.header());
         worker::schedule(self, task, false);

@@ -34,7 +34,7 @@ use super::lifo::{self, WakePredictor};
 use super::observed;
 use super::park::Parker;
 use super::queue::Local;
-use super::{Config, Handle, Notif};
+use super::{Config, Handle, Notif, Remote};
 use crate::loom::atomic::Ordering::*;
 use crate::loom::{Arc, FastRand};
 use crate::task::{Notified, RawTask};
@@ -130,11 +130,13 @@ impl Core {
         self.predictor.poll_ended(slot_was_empty);
     }
 
-    fn begin_poll(&mut self, handle: &Handle) {
+    /// `remote`: this worker's own (`handle.remotes[self.index]`, looked
+    /// up once per `run_task`).
+    fn begin_poll(&mut self, remote: &Remote) {
         self.tick = self.tick.wrapping_add(1);
         // Relaxed: a hint for LIFO rescue (steal.rs); the slot's swap is
         // what transfers the task.
-        handle.remotes[self.index].ticks.store(self.tick, Relaxed);
+        remote.ticks.store(self.tick, Relaxed);
     }
 }
 
@@ -249,34 +251,40 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
         }
     }
     let index = core.index;
-    core.begin_poll(handle);
+    let remote = &handle.remotes[index];
+    core.begin_poll(remote);
     *ctx.core.borrow_mut() = Some(core);
     observed::run(handle, index, task);
 
+    // The core stays in the context between the LIFO polls below (only
+    // borrowed for the slot), and is taken back once, at the end.
     let mut lifo_polls = 0;
     loop {
-        let mut core = ctx
-            .core
-            .borrow_mut()
-            .take()
-            .expect("worker core lost during poll");
-        // Lifo.rs step 4: the slot comes first; learn from the poll (an
-        // empty slot after a fill means someone else took the task).
-        let task = core.take_lifo(handle);
-        core.poll_ended(task.is_none());
-        let Some(task) = task else {
-            return core;
+        let task = {
+            let mut slot = ctx.core.borrow_mut();
+            let core = slot.as_mut().expect("worker core lost during poll");
+            // Lifo.rs step 4: the slot comes first; learn from the poll (an
+            // empty slot after a fill means someone else took the task).
+            let task = core.take_lifo(handle);
+            core.poll_ended(task.is_none());
+            let Some(task) = task else {
+                break;
+            };
+            if lifo_polls >= handle.config.max_lifo_polls {
+                // Bound reached: the LIFO task waits its turn in the queue.
+                core.run_queue.push(task);
+                break;
+            }
+            lifo_polls += 1;
+            core.begin_poll(remote);
+            task
         };
-        if lifo_polls >= handle.config.max_lifo_polls {
-            // Bound reached: the LIFO task waits its turn in the queue.
-            core.run_queue.push(task);
-            return core;
-        }
-        lifo_polls += 1;
-        core.begin_poll(handle);
-        *ctx.core.borrow_mut() = Some(core);
         observed::run(handle, index, task);
     }
+    ctx.core
+        .borrow_mut()
+        .take()
+        .expect("worker core lost during poll")
 }
 
 /// A non-blocking turn of the I/O driver with the core in the context, so
