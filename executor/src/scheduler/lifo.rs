@@ -289,3 +289,37 @@ mod stamp {
         d.as_nanos() as u64
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use super::WakePredictor;
+    use crate::scheduler::Config;
+
+    fn config() -> Config {
+        Config {
+            global_queue_interval: 61,
+            lifo_slot: true,
+            max_lifo_polls: 3,
+            spin_before_park: 64,
+            lifo_steal_after: Duration::from_micros(5),
+            event_interval: 61,
+        }
+    }
+
+    /// Step 1: a fresh worker offers, unless it is the only worker; the
+    /// only worker's fills (never made while another worker could be
+    /// woken, never taken) keep it deferring.
+    #[test]
+    fn only_worker_never_offers() {
+        assert!(WakePredictor::new(&config(), false).offer());
+        let mut p = WakePredictor::new(&config(), true);
+        for _ in 0..10 {
+            assert!(!p.offer());
+            p.filled(false);
+            p.poll_ended(false);
+        }
+        assert!(!p.offer());
+    }
+}

@@ -139,7 +139,12 @@ impl Handle {
                 ticks: AtomicU32::new(0),
                 unpark: OnceLock::new(),
             }));
-            cores.push(Box::new(worker::Core::new(index, local, &config, num_workers)));
+            cores.push(Box::new(worker::Core::new(
+                index,
+                local,
+                &config,
+                num_workers,
+            )));
         }
         Arc::new(Handle {
             remotes: remotes.into_boxed_slice(),

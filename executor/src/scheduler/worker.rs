@@ -58,7 +58,12 @@ pub(crate) struct Core {
 
 impl Core {
     /// `workers`: the runtime's worker count.
-    pub(crate) fn new(index: usize, run_queue: Local<Notif>, config: &Config, workers: usize) -> Core {
+    pub(crate) fn new(
+        index: usize,
+        run_queue: Local<Notif>,
+        config: &Config,
+        workers: usize,
+    ) -> Core {
         Core {
             index,
             run_queue,
