@@ -6,7 +6,8 @@
 //! valgrind --tool=callgrind target/release/examples/callgrind_hop quell 1 12000
 //! ```
 //!
-//! Arguments: `quell` or `tokio`, the worker count, the round trips, and
+//! Arguments: `quell`, `quell-unbound` (cancel binding off, for its cost)
+//! or `tokio`, the worker count, the round trips, and
 //! optionally the number of pairs (default 1; the `ping_pong` row runs 4).
 //! A pair of tasks passes a value back and forth through two single-slot
 //! channels (`benches/common/slot.rs`, the channel of the `ping_pong` row,
@@ -58,7 +59,7 @@ fn pair(round_trips: usize, spawn: fn(BoxFuture), done: mpsc::Sender<()>) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: callgrind_hop <quell|tokio> <workers> <round_trips> [pairs]";
+    let usage = "usage: callgrind_hop <quell|quell-unbound|tokio> <workers> <round_trips> [pairs]";
     let (Some(rt), Some(workers), Some(round_trips)) = (
         args.get(1),
         args.get(2).and_then(|s| s.parse().ok()),
@@ -69,9 +70,10 @@ fn main() {
     let n: usize = args.get(4).map_or(1, |s| s.parse().expect("pairs"));
     let (tx, rx) = mpsc::channel();
     match rt.as_str() {
-        "quell" => {
+        "quell" | "quell-unbound" => {
             let rt = quell::runtime::Builder::new()
                 .worker_threads(workers)
+                .cancel_binding(rt == "quell")
                 .build()
                 .expect("build quell runtime");
             drop(rt.spawn(pairs(n, round_trips, |f| drop(quell::spawn(f)), tx)));
