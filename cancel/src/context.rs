@@ -238,6 +238,7 @@ pub fn with_current<R>(f: impl FnOnce(Option<&dyn TaskCancel>) -> R) -> R {
 }
 
 /// Whether this thread is currently inside a shielded section.
+#[inline]
 pub fn is_shielded() -> bool {
     CURRENT.try_with(|c| c.get().shield > 0).unwrap_or(false)
 }
@@ -267,15 +268,17 @@ pub(crate) fn shielded<R>(f: impl FnOnce() -> R) -> R {
 /// `None` when not in a task, not cancelled, or shielded. It is the state
 /// of the task's scope token ([`TaskCancel::cancelled`]), reported with its
 /// originating cause.
+#[inline]
 pub fn observed() -> Option<Cancelled> {
     if is_shielded() {
         return None;
     }
-    let c = with_current(|task| task?.cancelled());
-    if c.is_some() {
-        note_observed();
-    }
-    c
+    // `?` rather than `is_some()` on the answer: the common `None` then
+    // returns a constant, and inlined into the await point (`#[inline]`)
+    // the answer is not copied out of a temporary either.
+    let c = with_current(|task| task?.cancelled())?;
+    note_observed();
+    Some(c)
 }
 
 /// The cancelled path of [`observed`], out of line so that the common
