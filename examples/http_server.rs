@@ -7,6 +7,10 @@
 //! curl --data-binary @file localhost:8080/echo   # the body, streamed back
 //! curl 'localhost:8080/work?ms=300'         # answers after 300 ms
 //! curl 'localhost:8080/downstream?ms=300'   # calls /work?ms=300 on the downstream
+//! curl localhost:8080/debug/tasks           # the task dump (text)
+//! curl 'localhost:8080/debug/tasks?dot'     # the cancel tree as Graphviz DOT
+//! curl localhost:8080/debug/metrics         # the metrics snapshot (Prometheus text)
+//! kill -QUIT <pid>                          # the task dump on stderr; carries on
 //! kill -TERM <pid>                          # drain, then exit 0
 //! ```
 //!
@@ -14,7 +18,14 @@
 //! `--workers N` (default 2), `--grace-ms MS` (drain grace, and again the
 //! cancel grace; default 5000), `--deadline-ms MS` (every request's
 //! deadline, the downstream call's included; default 10000),
-//! `--downstream URL` (default: this server itself).
+//! `--downstream URL` (default: this server itself), `--leak-ms MS` (the
+//! leak watchdog: report on stderr every task still alive MS after its
+//! cancel; default off), `--histograms` (record the metrics histograms:
+//! poll time, schedule and cancel latency, shown by `/debug/metrics`).
+//!
+//! `/debug/tasks` and `/debug/metrics` are what docs/observability.md
+//! explains; SIGQUIT writes the same dump to stderr without stopping the
+//! server (so Ctrl-\ no longer kills it: use SIGTERM or SIGINT).
 //!
 //! The first line on stdout is `listening on ADDR`. On SIGTERM (or
 //! SIGINT) the server drains: it stops accepting (new connections are
@@ -48,6 +59,8 @@ struct Config {
     grace: Duration,
     deadline: Duration,
     downstream: Option<String>,
+    leak: Option<Duration>,
+    histograms: bool,
 }
 
 fn parse_args() -> Result<Config, String> {
@@ -57,6 +70,8 @@ fn parse_args() -> Result<Config, String> {
         grace: Duration::from_millis(5000),
         deadline: Duration::from_millis(10_000),
         downstream: None,
+        leak: None,
+        histograms: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -77,6 +92,8 @@ fn parse_args() -> Result<Config, String> {
             "--grace-ms" => c.grace = ms(value()?)?,
             "--deadline-ms" => c.deadline = ms(value()?)?,
             "--downstream" => c.downstream = Some(value()?),
+            "--leak-ms" => c.leak = Some(ms(value()?)?),
+            "--histograms" => c.histograms = true,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -85,6 +102,8 @@ fn parse_args() -> Result<Config, String> {
 
 /// What every request handler shares.
 struct App {
+    /// The runtime, for the debug endpoints.
+    rt: quell::Handle,
     client: Client<Empty<Bytes>>,
     downstream: String,
     deadline: Duration,
@@ -123,8 +142,77 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Body>, 
             Some(ms) => downstream(&app, ms).await,
             None => text(StatusCode::BAD_REQUEST, "/downstream?ms=N\n".into()),
         },
+        "/debug/tasks" => {
+            let dot = req.uri().query() == Some("dot");
+            let rt = app.rt.clone();
+            // On the blocking pool: a dump of many tasks takes a while,
+            // and the workers keep running meanwhile.
+            let dump = quell::task::spawn_blocking(move || {
+                let d = rt.dump();
+                if dot {
+                    d.to_dot()
+                } else {
+                    d.to_string()
+                }
+            });
+            match dump.await {
+                Ok(body) => text(StatusCode::OK, body),
+                Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+            }
+        }
+        "/debug/metrics" => text(StatusCode::OK, metrics_text(&app.rt.metrics())),
         _ => text(StatusCode::NOT_FOUND, "not found\n".into()),
     })
+}
+
+/// The metrics snapshot in Prometheus' text format: one `quell_*` line
+/// per number, per-worker counters labelled by worker, the histograms as
+/// quantiles when recorded.
+fn metrics_text(m: &quell::metrics::RuntimeMetrics) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let mut line = |name: &str, labels: &str, v: f64| {
+        let _ = writeln!(s, "quell_{name}{labels} {v}");
+    };
+    line("workers", "", m.workers as f64);
+    line("alive_tasks", "", m.alive_tasks as f64);
+    line("global_queue_depth", "", m.global_queue_depth as f64);
+    line("remote_schedules_total", "", m.remote_schedules as f64);
+    line("blocking_threads", "", m.blocking_threads as f64);
+    line("blocking_idle_threads", "", m.blocking_idle_threads as f64);
+    line("blocking_queue_depth", "", m.blocking_queue_depth as f64);
+    line("io_sources", "", m.io_sources as f64);
+    line("io_driver_turns_total", "", m.io_driver_turns as f64);
+    line("io_events_total", "", m.io_events as f64);
+    line("active_timers", "", m.active_timers as f64);
+    for (i, w) in m.worker.iter().enumerate() {
+        let l = format!("{{worker=\"{i}\"}}");
+        line("worker_polls_total", &l, w.polls as f64);
+        line("worker_parks_total", &l, w.parks as f64);
+        line("worker_unparks_total", &l, w.unparks as f64);
+        line("worker_steals_total", &l, w.steals as f64);
+        line("worker_lifo_hits_total", &l, w.lifo_hits as f64);
+        line("worker_local_schedules_total", &l, w.local_schedules as f64);
+        line("worker_forced_yields_total", &l, w.forced_yields as f64);
+        line("worker_busy_seconds_total", &l, w.busy.as_secs_f64());
+        line("worker_local_queue_depth", &l, w.local_queue_depth as f64);
+    }
+    if let Some(h) = &m.histograms {
+        for (name, hist) in [
+            ("poll_time", &h.poll_time),
+            ("schedule_latency", &h.schedule_latency),
+            ("cancel_latency", &h.cancel_latency),
+        ] {
+            for q in [0.5, 0.9, 0.99] {
+                if let Some(d) = hist.percentile(q) {
+                    let l = format!("{{quantile=\"{q}\"}}");
+                    line(&format!("{name}_seconds"), &l, d.as_secs_f64());
+                }
+            }
+            line(&format!("{name}_seconds_count"), "", hist.count() as f64);
+        }
+    }
+    s
 }
 
 /// Waits `ms`, then answers; cancelled meanwhile (the cancel phase of a
@@ -177,9 +265,18 @@ fn main() {
 }
 
 fn run(config: Config) -> std::io::Result<()> {
-    let rt = quell::runtime::Builder::new()
+    let mut builder = quell::runtime::Builder::new();
+    builder
         .worker_threads(config.workers)
-        .build()?;
+        // `kill -QUIT <pid>`: the task dump on stderr.
+        .dump_on_signal(SignalKind::quit());
+    if let Some(threshold) = config.leak {
+        builder.leak_watchdog(threshold);
+    }
+    if config.histograms {
+        builder.enable_metrics_histograms();
+    }
+    let rt = builder.build()?;
     // The first SIGTERM/SIGINT drains the root token (the server's scope
     // is under it); a second one cancels it.
     let root = rt.handle().root_token().clone();
@@ -191,6 +288,7 @@ fn run(config: Config) -> std::io::Result<()> {
         use std::io::Write as _;
         std::io::stdout().flush()?;
         let app = Arc::new(App {
+            rt: quell::Handle::current(),
             client: client::new(),
             downstream: config
                 .downstream

@@ -302,7 +302,8 @@ fn the_shutdown_report_says_which_stragglers_ignored_their_cancel() {
             .iter()
             .find(|t| t.name.as_deref() == Some(n))
             .unwrap_or_else(|| panic!("{n} not in the report"))
-            .cancelled
+            .cancel
+            .is_cancelled()
     };
     assert!(by_name("ignorer"), "the root cancel reached it");
     assert!(!by_name("detached"), "outside the root's tree");

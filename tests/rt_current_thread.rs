@@ -384,7 +384,7 @@ fn shutdown_graceful_drives_the_tasks_and_reports_the_stubborn_one() {
     assert_eq!(report.finished_in_grace, 1);
     assert_eq!(report.forced.len(), 1);
     assert_eq!(report.forced[0].name.as_deref(), Some("stubborn"));
-    assert!(report.forced[0].cancelled);
+    assert!(report.forced[0].cancel.is_cancelled());
     assert_eq!(recv(&cause_rx), CauseKind::Shutdown);
     assert_eq!(drops.get(), 1, "the forced task's future was dropped");
 }

@@ -90,8 +90,8 @@ fn graceful_shutdown_does_not_wait_for_a_long_blocking_closure() {
     assert_eq!(report.left_running.len(), 1, "{report}");
     let t = &report.left_running[0];
     assert_eq!(t.name.as_deref(), Some("slow"));
-    assert!(t.cancelled, "the root cancel reached it");
-    assert!(t.blocking.as_ref().unwrap().running_for.is_some());
+    assert!(t.cancel.is_cancelled(), "the root cancel reached it");
+    assert!(t.state_for.is_some(), "for how long its closure runs");
     assert!(!report.is_clean());
     let text = report.to_string();
     assert!(text.contains("left running: task"), "{text}");

@@ -10,14 +10,6 @@ use std::task::{Context, Poll};
 
 use support::*;
 
-fn threads_named(prefix: &str) -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
-        .filter(|c| c.trim_end().starts_with(prefix))
-        .count()
-}
-
 thread_local! {
     /// Set by code running on a runtime thread; its destructor runs when
     /// that thread exits, which `join` waits for.

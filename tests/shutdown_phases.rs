@@ -48,12 +48,12 @@ fn each_phase_reports_what_it_finished_and_what_it_forced() {
     let report = rt.shutdown_with(ShutdownPolicy::new(ms(100), ms(100)));
     assert_eq!(report.tasks_at_start, 3);
     assert_eq!(report.drained, 1, "{report}");
-    let names = |v: &[quell::task::TaskInfo]| -> Vec<String> {
+    let names = |v: &[quell::runtime::TaskDump]| -> Vec<String> {
         v.iter().filter_map(|t| t.name.clone()).collect()
     };
     assert_eq!(names(&report.cancelled), ["canceller"], "{report}");
     assert_eq!(names(&report.forced), ["stubborn"], "{report}");
-    assert!(report.forced[0].cancelled);
+    assert!(report.forced[0].cancel.is_cancelled());
     assert_eq!(report.finished_in_grace, 2);
     assert!(!report.is_clean() && !report.is_drained());
     let text = report.to_string();

@@ -2,9 +2,11 @@
 //! [`Cancellable`], [`current`] and [`is_cancelled`].
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::wait::{self, AwaitPoint};
 use crate::{context, CancelToken, Cancelled};
 
 /// A future that is ready at once: `Err(Cancelled)` if the current task's
@@ -45,13 +47,32 @@ impl Future for Checkpoint {
 pub trait CancellableExt: Future + Sized {
     /// Wraps the future so that each poll first checks the current task's
     /// cancellation and returns `Err(Cancelled)` instead of polling it.
+    /// Task dumps show a task parked in it as waiting on a foreign future
+    /// under `cancellable()` at the caller's location.
+    #[track_caller]
     fn cancellable(self) -> Cancellable<Self>;
 }
 
 impl<F: Future> CancellableExt for F {
+    #[track_caller]
     fn cancellable(self) -> Cancellable<Self> {
-        Cancellable { fut: self }
+        Cancellable {
+            fut: self,
+            at: Location::caller(),
+        }
     }
+}
+
+/// The await point of a task parked in a foreign future under
+/// `cancellable()` (task dumps), unless a quell await point inside it
+/// recorded itself.
+static CANCELLABLE: AwaitPoint = AwaitPoint {
+    what: "cancellable",
+    describe: Some(describe_cancellable),
+};
+
+fn describe_cancellable(_: u64) -> Option<String> {
+    Some("a foreign future under cancellable()".to_owned())
 }
 
 /// Future returned by [`CancellableExt::cancellable`].
@@ -64,6 +85,8 @@ impl<F: Future> CancellableExt for F {
 #[derive(Debug)]
 pub struct Cancellable<F> {
     fut: F,
+    /// The caller of `cancellable()`.
+    at: &'static Location<'static>,
 }
 
 impl<F> Cancellable<F> {
@@ -80,11 +103,17 @@ impl<F: Future> Future for Cancellable<F> {
         if let Some(c) = context::observed() {
             return Poll::Ready(Err(c));
         }
+        let at = self.at;
         // SAFETY: structural pin projection. `fut` is never moved out of a
         // pinned `Cancellable` (`into_inner` takes `self` by value), there is
         // no `Drop` impl, and `Unpin` is the auto trait (only when `F: Unpin`).
         let fut = unsafe { self.map_unchecked_mut(|s| &mut s.fut) };
-        fut.poll(cx).map(Ok)
+        let mark = wait::mark();
+        let p = fut.poll(cx);
+        if p.is_pending() {
+            wait::record_unless_since(mark, &CANCELLABLE, Some(at), 0);
+        }
+        p.map(Ok)
     }
 }
 

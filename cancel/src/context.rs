@@ -71,6 +71,12 @@ pub trait TaskCancel {
         let _ = token;
     }
 
+    /// The task's id (0: none), what a spawn records as the new task's
+    /// parent (task dumps). Defaults to 0.
+    fn task_id(&self) -> u64 {
+        0
+    }
+
     /// The runtime's cooperative budget (quell-io-driver's `coop::poll_proceed`) just answered `Pending` because the task used up
     /// its cooperative budget in this poll: a forced yield, which a runtime
     /// may count. Called on that path only. Defaults to doing nothing.
@@ -212,6 +218,11 @@ impl TaskCancel for Scoped<'_> {
         if let Some(o) = self.real.map(|o| unsafe { o.as_ref() }) {
             o.forced_yield();
         }
+    }
+    fn task_id(&self) -> u64 {
+        // The task's, whichever scope is current. SAFETY: as in
+        // `drain_token`.
+        self.real.map_or(0, |o| unsafe { o.as_ref() }.task_id())
     }
 }
 

@@ -78,6 +78,7 @@ mod cause;
 mod checkpoint;
 mod context;
 mod drain;
+mod dump;
 mod error;
 mod guard;
 mod node_ref;
@@ -86,6 +87,7 @@ pub mod rt_internal;
 mod shield;
 mod token;
 mod tree;
+mod wait;
 mod waiters;
 mod with_token;
 

@@ -24,3 +24,18 @@ pub mod waiters {
         WakeBatch,
     };
 }
+
+/// What a task dump reads of the cancel tree (a node's state, the walk to
+/// its root).
+pub mod dump {
+    pub use crate::dump::{info, token_id, walk_up, CancelInfo, NodeInfo};
+}
+
+/// What each task waits on, for task dumps (the wait slot, its recording
+/// on the `Pending` path, the coarse clock).
+pub mod wait {
+    pub use crate::wait::{
+        begin, commit, current_task, detail_of_instant, instant_of, mark, record,
+        record_unless_since, set_worker, tick, AwaitPoint, Last, WaitSlot, Waiting,
+    };
+}

@@ -85,9 +85,35 @@ impl CancelToken {
 
     /// Cancels this token and all its descendants with `cause`. Returns
     /// `true` if this call cancelled the token, `false` if it was already
-    /// cancelled (the first cause wins). Never touches the parent.
+    /// cancelled (the first cause wins). Never touches the parent. The
+    /// caller's source location is recorded as the cancel's origin
+    /// ([`cancelled_by`](Self::cancelled_by)).
+    #[track_caller]
     pub fn cancel(&self, cause: Cause) -> bool {
-        Node::cancel(self.node(), cause)
+        Node::cancel(self.node(), cause, std::panic::Location::caller())
+    }
+
+    /// Cancels as [`cancel`](Self::cancel) does, recording `by` as the
+    /// call site that cancelled (for runtime entry points that cancel on
+    /// behalf of their caller: a join handle, a deadline's timer).
+    pub fn cancel_from(&self, cause: Cause, by: &'static std::panic::Location<'static>) -> bool {
+        Node::cancel(self.node(), cause, by)
+    }
+
+    /// Where the cancellation this token reports was requested: the caller
+    /// of the originating [`cancel`](Self::cancel) (an ancestor's, for an
+    /// inherited cancel). `None` if not cancelled.
+    ///
+    /// ```
+    /// use quell_cancel::{CancelToken, Cause};
+    /// let parent = CancelToken::new();
+    /// let child = parent.child();
+    /// parent.cancel(Cause::explicit("stop")); let line = line!();
+    /// let by = child.cancelled_by().unwrap();
+    /// assert_eq!((by.file(), by.line()), (file!(), line));
+    /// ```
+    pub fn cancelled_by(&self) -> Option<&'static std::panic::Location<'static>> {
+        self.node().cancelled_by()
     }
 
     /// Whether the token (or an ancestor, once the cancel reached it) is

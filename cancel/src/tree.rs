@@ -122,6 +122,7 @@
 //! call back into a token (the same rule as every `Waker` holder);
 //! poisoning is tolerated.
 
+use std::panic::Location;
 #[cfg(not(loom))]
 use std::sync::TryLockError;
 use std::task::Waker;
@@ -156,6 +157,13 @@ struct Inner {
     /// by the whole subtree like the cause): what cancel-latency metrics
     /// and task listings measure "cancelled for how long" from.
     cancelled_at: Option<Instant>,
+    /// Where the originating cancel was requested (set with `cause`,
+    /// shared by the subtree like `cancelled_at`): the caller of
+    /// `CancelToken::cancel` or of the runtime entry point that cancelled.
+    cancelled_by: Option<&'static Location<'static>>,
+    /// The address of the node the originating cancel was requested on
+    /// ([`Node::id`]; this node's own for a cancel that is not inherited).
+    origin: usize,
     /// Invariant 8.
     drain: Option<Cause>,
     /// The parent (invariant 5); `None` for a root or a disconnected node.
@@ -184,6 +192,15 @@ impl Inner {
     }
 }
 
+/// The originating cancel's time, call site and node, which every node of
+/// the cancelled subtree records (`Node::cancel_one`).
+#[derive(Clone, Copy)]
+struct Stamp {
+    at: Instant,
+    by: &'static Location<'static>,
+    origin: usize,
+}
+
 /// What a waiter of a node waits for: its cancel, or its drain (or cancel).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum List {
@@ -203,6 +220,8 @@ impl Node {
                 cause: None,
                 inherited: false,
                 cancelled_at: None,
+                cancelled_by: None,
+                origin: 0,
                 drain: None,
                 parent,
                 slot: None,
@@ -243,11 +262,13 @@ impl Node {
             fresh.draining = AtomicBool::new(true);
         }
         if let Some(cause) = g.cause.clone() {
-            let at = g.cancelled_at;
+            let (at, by, origin) = (g.cancelled_at, g.cancelled_by, g.origin);
             drop(g);
             inner.cause = Some(cause);
             inner.inherited = true;
             inner.cancelled_at = at;
+            inner.cancelled_by = by;
+            inner.origin = origin;
             // Born cancelled: whatever shares the token publishes this.
             fresh.cancelled = AtomicBool::new(true);
             return node;
@@ -311,6 +332,40 @@ impl Node {
             return None;
         }
         self.lock().cancelled_at
+    }
+
+    /// Where the originating cancel was requested, if cancelled.
+    pub(crate) fn cancelled_by(&self) -> Option<&'static Location<'static>> {
+        if !self.is_cancelled() {
+            return None;
+        }
+        self.lock().cancelled_by
+    }
+
+    /// The node's identity: its address, unique among live nodes (task
+    /// dumps name scopes by it).
+    pub(crate) fn id(&self) -> usize {
+        self as *const Node as usize
+    }
+
+    /// What a task dump shows of this node, read under its lock once, and
+    /// a ref of its parent.
+    pub(crate) fn info(&self) -> (crate::dump::NodeInfo, Option<NodeRef>) {
+        let g = self.lock();
+        let info = crate::dump::NodeInfo {
+            id: self.id(),
+            parent: g.parent.as_ref().map(|p| p.id()),
+            cancelled: g.cause.clone().map(|cause| crate::dump::CancelInfo {
+                cause,
+                inherited: g.inherited,
+                at: g.cancelled_at,
+                by: g.cancelled_by,
+                origin: g.origin,
+            }),
+            drain: g.drain.clone(),
+            deadline: self.deadline,
+        };
+        (info, g.parent.clone())
     }
 
     /// Whether the node is draining (drained or cancelled, invariant 8).
@@ -492,11 +547,12 @@ impl Node {
 
     /// Cancels `node` and its subtree (protocol steps 1–5). Returns `true`
     /// if this call cancelled `node` itself.
-    pub(crate) fn cancel(node: &NodeRef, cause: Cause) -> bool {
+    pub(crate) fn cancel(node: &NodeRef, cause: Cause, by: &'static Location<'static>) -> bool {
         // Every wake of the walk is one batch (closed when it drops, after
         // the walk): the runtime queues the woken tasks and notifies once.
         let mut batch = WakeBatch::new();
-        let Some((children, drain, at)) = node.cancel_one(&cause, false, &cause, None, &mut batch)
+        let Some((children, drain, at)) =
+            node.cancel_one(&cause, false, &cause, Err(by), &mut batch)
         else {
             return false;
         };
@@ -505,7 +561,7 @@ impl Node {
         let mut stack: Vec<(NodeRef, Cause)> = children.map(|c| (c, drain.clone())).collect();
         while let Some((child, parent_drain)) = stack.pop() {
             if let Some((grandchildren, drain, _)) =
-                child.cancel_one(&cause, true, &parent_drain, Some(at), &mut batch)
+                child.cancel_one(&cause, true, &parent_drain, Ok(at), &mut batch)
             {
                 stack.extend(grandchildren.map(|c| (c, drain.clone())));
             }
@@ -516,26 +572,33 @@ impl Node {
 
     /// Steps 1–4 for one node; `None` if it was already cancelled. Returns
     /// the taken children, the node's drain cause (set to `drain` if it
-    /// was not draining, invariant 8) and the cancel's time: `at`, or for
-    /// the originating node (`at == None`) now, read once per cancel that
-    /// wins (one clock read; the walk below it reuses it).
+    /// was not draining, invariant 8) and the cancel's stamp: `at` (from
+    /// the originating node), or for the originating node (`at == Err(by)`,
+    /// the cancel's call site) now, read once per cancel that wins (one
+    /// clock read; the walk below it reuses it), with `by` and this node.
     fn cancel_one(
         &self,
         cause: &Cause,
         inherited: bool,
         drain: &Cause,
-        at: Option<Instant>,
+        at: Result<Stamp, &'static Location<'static>>,
         batch: &mut WakeBatch,
-    ) -> Option<(TakenChildren, Cause, Instant)> {
+    ) -> Option<(TakenChildren, Cause, Stamp)> {
         let (waiters, children, drain, at) = {
             let mut g = self.lock();
             if g.cause.is_some() {
                 return None;
             }
-            let at = at.unwrap_or_else(Instant::now);
+            let at = at.unwrap_or_else(|by| Stamp {
+                at: Instant::now(),
+                by,
+                origin: self.id(),
+            });
             g.cause = Some(cause.clone());
             g.inherited = inherited;
-            g.cancelled_at = Some(at);
+            g.cancelled_at = Some(at.at);
+            g.cancelled_by = Some(at.by);
+            g.origin = at.origin;
             let drain = g.drain.get_or_insert_with(|| drain.clone()).clone();
             // Release: pairs with the Acquire load in `is_cancelled`; the
             // cause (and the canceller's earlier writes) happen-before any

@@ -119,21 +119,7 @@ impl Hooks {
     }
 
     fn call(&self, which: Which, f: impl FnOnce()) {
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
-            if !self.reported[which as usize].swap(true, Relaxed) {
-                let msg = payload
-                    .downcast_ref::<&str>()
-                    .copied()
-                    .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                    .unwrap_or("(non-string panic payload)");
-                eprintln!(
-                    "quell: the {} hook panicked: {msg} (contained; reported once, the hook keeps being called)",
-                    which.name()
-                );
-            }
-            // The payload's destructor could panic too: contain it.
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
-        }
+        call_contained(which.name(), &self.reported[which as usize], f);
     }
 
     pub(crate) fn thread_start(&self) {
@@ -170,6 +156,27 @@ impl Hooks {
         if let Some(h) = &self.after_poll {
             self.call(Which::AfterPoll, || h(id));
         }
+    }
+}
+
+/// Runs the user callback `f` (the hook, or the leak watchdog's callback,
+/// named `name`) with its panic contained: the first panic is reported on
+/// stderr once (`reported` remembers it), later ones silently; the caller
+/// keeps calling the callback.
+pub(crate) fn call_contained(name: &str, reported: &AtomicBool, f: impl FnOnce()) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+        if !reported.swap(true, Relaxed) {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(non-string panic payload)");
+            eprintln!(
+                "quell: the {name} hook panicked: {msg} (contained; reported once, the hook keeps being called)"
+            );
+        }
+        // The payload's destructor could panic too: contain it.
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
     }
 }
 

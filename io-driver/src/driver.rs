@@ -180,7 +180,10 @@ impl Driver {
         // Wake outside the lock; a panicking user waker is contained.
         waiters::wake_all(wake.drain(..));
         self.wake = wake;
-        inner.time.fire_expired(Instant::now());
+        let now = Instant::now();
+        // The coarse clock of task dumps (how long a task has been parked).
+        quell_cancel::rt_internal::wait::tick(now);
+        inner.time.fire_expired(now);
     }
 }
 

@@ -9,6 +9,8 @@
 //! * [`coop`]: the cooperative budget, set per poll by the executor and
 //!   spent by every runtime resource (docs/architecture.md says why it
 //!   lives in this crate).
+//! * [`signal`]: the listening thread behind `cancel_on`, with any action
+//!   (the executor's dump on a signal).
 
 pub use crate::driver::{Driver, Handle};
 
@@ -22,4 +24,10 @@ pub mod context {
 /// The cooperative budget.
 pub mod coop {
     pub use crate::coop::{budget, poll_proceed, BUDGET};
+}
+
+/// The signal-listening thread of `cancel_on` with a caller's action.
+#[cfg(not(loom))]
+pub mod signal {
+    pub use crate::signal::cancel_on::listen;
 }

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
+pub mod child;
+
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -44,6 +46,16 @@ pub fn rt(workers: usize) -> quell::Runtime {
         .worker_threads(workers)
         .build()
         .unwrap()
+}
+
+/// Threads of this process whose name starts with `prefix` (from /proc:
+/// the kernel's copy of each thread's name, at most 15 bytes).
+pub fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+        .filter(|c| c.trim_end().starts_with(prefix))
+        .count()
 }
 
 /// Blocks the calling thread until `cond` holds, bounded by HANG.

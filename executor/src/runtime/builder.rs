@@ -45,6 +45,8 @@ pub struct Builder {
     pub(crate) shutdown_policy: super::ShutdownPolicy,
     pub(crate) metrics_histograms: bool,
     pub(crate) hooks: Hooks,
+    #[cfg(not(loom))]
+    pub(crate) observe: super::observe::Settings,
 }
 
 impl Default for Builder {
@@ -76,6 +78,8 @@ impl Builder {
             shutdown_policy: super::ShutdownPolicy::default(),
             metrics_histograms: false,
             hooks: Hooks::default(),
+            #[cfg(not(loom))]
+            observe: super::observe::Settings::default(),
         }
     }
 
@@ -268,6 +272,138 @@ impl Builder {
         self
     }
 
+    /// Turns on the **leak watchdog**: every task (async or blocking) still
+    /// alive `threshold` after its cancel scope was cancelled — by its
+    /// handle, its token or an ancestor, a deadline, a group, shutdown — is
+    /// reported **once**: to the [`on_leak`](Self::on_leak) callback if one
+    /// is set, else as one line on stderr (the [`Leak`](super::Leak)'s
+    /// `Display`: the task's dump entry and how long since its cancel).
+    ///
+    /// Off by default, and then it costs nothing. On, it is one thread
+    /// (`quell-watchdog`) that sleeps between rounds: it looks at the live
+    /// tasks every `threshold / 2` (at least every 5 s, at most every
+    /// 10 ms), and sleeps until the exact due time of a cancelled task it
+    /// knows of. A report therefore comes between `threshold` and
+    /// `threshold` plus one such interval after the cancel. The thread
+    /// stops at shutdown and never keeps the runtime alive. A threshold
+    /// too large to add to an instant is accepted and never comes due.
+    ///
+    /// # Errors
+    ///
+    /// [`build`](Self::build) refuses a zero threshold (`InvalidInput`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use quell_cancel::Cause;
+    ///
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let rt = quell_executor::runtime::Builder::new()
+    ///     .worker_threads(1)
+    ///     .leak_watchdog(Duration::from_millis(20))
+    ///     .on_leak(move |leak| tx.send(leak.task.id).unwrap())
+    ///     .build()
+    ///     .unwrap();
+    /// // Ignores its cancel: parked on a future quell does not own.
+    /// let stubborn = rt.spawn(std::future::pending::<()>());
+    /// stubborn.cancel(Cause::explicit("stop"));
+    /// let reported = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    /// assert_eq!(reported, stubborn.id());
+    ///
+    /// let err = quell_executor::runtime::Builder::new()
+    ///     .leak_watchdog(Duration::ZERO)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    #[cfg(not(loom))]
+    pub fn leak_watchdog(&mut self, threshold: Duration) -> &mut Self {
+        self.observe.leak_threshold = Some(threshold);
+        self
+    }
+
+    /// The leak watchdog's callback: called with each [`Leak`](super::Leak),
+    /// once per task, on the watchdog's thread, instead of the default
+    /// stderr line. A panic of `f` is contained like a hook's
+    /// ([`on_task_spawn`](Self::on_task_spawn)). Keep it short: the
+    /// runtime's shutdown joins the watchdog thread, so it waits for a call
+    /// in progress. Needs
+    /// [`leak_watchdog`](Self::leak_watchdog); without it
+    /// [`build`](Self::build) answers `InvalidInput`.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    ///
+    /// // Collect the leaks (say, for a metrics counter or a log) instead
+    /// // of the stderr line.
+    /// let leaks = Arc::new(Mutex::new(Vec::new()));
+    /// let l = leaks.clone();
+    /// let rt = quell_executor::runtime::Builder::new()
+    ///     .leak_watchdog(Duration::from_millis(20))
+    ///     .on_leak(move |leak| l.lock().unwrap().push(leak.to_string()))
+    ///     .build()
+    ///     .unwrap();
+    /// let h = rt.spawn(std::future::pending::<()>());
+    /// h.cancel(quell_cancel::Cause::explicit("stop"));
+    /// while leaks.lock().unwrap().is_empty() {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert!(leaks.lock().unwrap()[0].starts_with("quell: leak watchdog: task"));
+    ///
+    /// let err = quell_executor::runtime::Builder::new().on_leak(|_| {}).build().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    #[cfg(not(loom))]
+    pub fn on_leak(&mut self, f: impl Fn(&super::Leak) + Send + Sync + 'static) -> &mut Self {
+        self.observe.on_leak = Some(Arc::new(f));
+        self
+    }
+
+    /// Writes the task dump ([`Handle::dump`](super::Handle::dump)) to
+    /// stderr each time `signal` is delivered to the process; the process
+    /// carries on. Usual choices: `SIGQUIT` (Ctrl-\\, like a JVM's thread
+    /// dump) or `SIGUSR1`. Call it again to listen for more signals (the
+    /// same signal twice is listened for once).
+    ///
+    /// A thread (`quell-signal`) listens, so the dump comes even when every
+    /// worker is stuck in a busy task; it stops at shutdown. As for any
+    /// signal quell listens for ([`quell_io_driver::signal`]), the
+    /// signal's default action is replaced for the rest of the process's
+    /// life: after this, `SIGQUIT` no longer kills the process. Several
+    /// runtimes listening for the same signal each write their dump.
+    ///
+    /// # Errors
+    ///
+    /// [`build`](Self::build) refuses a signal that cannot be handled
+    /// (`SIGKILL`, `SIGSEGV`, …, or not a signal number) with
+    /// `InvalidInput`, and passes on the errors of installing the handler
+    /// and starting the thread.
+    ///
+    /// ```
+    /// use quell_io_driver::signal::SignalKind;
+    ///
+    /// let rt = quell_executor::runtime::Builder::new()
+    ///     .worker_threads(1)
+    ///     .dump_on_signal(SignalKind::user_defined2())
+    ///     .build()
+    ///     .unwrap();
+    /// // `kill -USR2 <pid>` now writes the dump to stderr.
+    /// drop(rt);
+    ///
+    /// let err = quell_executor::runtime::Builder::new()
+    ///     .dump_on_signal(SignalKind::from_raw(libc::SIGKILL))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    #[cfg(not(loom))]
+    pub fn dump_on_signal(&mut self, signal: quell_io_driver::signal::SignalKind) -> &mut Self {
+        if !self.observe.dump_signals.contains(&signal) {
+            self.observe.dump_signals.push(signal);
+        }
+        self
+    }
+
     /// Measurement switch: `false` spawns tasks without a cancel token
     /// binding (no token clone, no registration), to measure what the
     /// binding costs. Tasks then do not observe token cancellation.
@@ -309,6 +445,10 @@ impl Builder {
         if self.max_blocking_threads == 0 {
             return invalid("max_blocking_threads must be at least 1");
         }
+        #[cfg(not(loom))]
+        if let Err(msg) = self.observe.validate() {
+            return invalid(msg);
+        }
         Ok(workers)
     }
 
@@ -320,10 +460,18 @@ impl Builder {
     /// the OS error if a worker thread cannot be started.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let workers = self.validate()?;
-        if self.current_thread {
-            return super::current_thread::start(self);
+        #[allow(unused_mut)] // set below unless under loom
+        let mut rt = if self.current_thread {
+            super::current_thread::start(self)?
+        } else {
+            Runtime::start(self, workers)?
+        };
+        // On error `rt` drops here: its workers are stopped and joined.
+        #[cfg(not(loom))]
+        {
+            rt.observers = super::observe::Observers::start(&self.observe, rt.handle())?;
         }
-        Runtime::start(self, workers)
+        Ok(rt)
     }
 }
 

@@ -65,6 +65,8 @@ pub(super) fn start(b: &Builder) -> io::Result<Runtime> {
     Ok(Runtime {
         handle,
         workers: Vec::new(),
+        #[cfg(not(loom))]
+        observers: super::observe::Observers::default(),
     })
 }
 

@@ -4,6 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 
+use quell_cancel::rt_internal::wait;
 use quell_cancel::{rt_internal as cancel_cx, CancelToken};
 
 use super::blocking::{BlockingOptions, BlockingSpawner};
@@ -110,7 +111,8 @@ impl Handle {
         R: Send + 'static,
     {
         // Blocking tasks have no scheduler root to reach: hold the token.
-        let binding = match self.binding_for(token) {
+        let (binding, parent) = self.binding_for(token);
+        let binding = match binding {
             Binding::Root => Binding::Inherit(self.inner.root.clone()),
             b => b,
         };
@@ -119,6 +121,7 @@ impl Handle {
             name,
             interruptible,
             location,
+            parent,
         };
         self.inner.blocking.spawn(self, f, opts)
     }
@@ -143,6 +146,40 @@ impl Handle {
         let mut v = self.inner.sched.tasks();
         v.extend(self.inner.blocking.tasks());
         v
+    }
+
+    /// A dump of every live task, async and blocking: its state, the await
+    /// point it is parked on and what that waits for, its cancel state
+    /// (since when, why, by whom) and deadline, and the cancel tree of
+    /// their scopes. `Display` gives the text form; [`Dump::to_dot`] the
+    /// tree as Graphviz DOT. docs/observability.md explains each field.
+    ///
+    /// Collecting it never stops a worker for long: the task list is read
+    /// in chunks, a shard's lock held only while refs of a few hundred
+    /// tasks are taken; each task is read while the workers keep running.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use quell_executor::runtime::{Builder, TaskState};
+    ///
+    /// let rt = Builder::new().worker_threads(1).build().unwrap();
+    /// let sleeper = rt.handle().spawn(quell_io_driver::time::sleep(Duration::from_secs(60)));
+    /// // Wait until the task is parked in its sleep.
+    /// let dump = loop {
+    ///     let d = rt.handle().dump();
+    ///     if d.task(sleeper.id()).is_some_and(|t| t.state == TaskState::Parked) {
+    ///         break d;
+    ///     }
+    ///     std::thread::yield_now();
+    /// };
+    /// let entry = dump.task(sleeper.id()).unwrap();
+    /// assert!(!entry.cancel.is_cancelled());
+    /// println!("{dump}"); // the text form
+    /// assert!(dump.to_dot().starts_with("digraph"));
+    /// sleeper.abort();
+    /// ```
+    pub fn dump(&self) -> super::Dump {
+        super::dump::collect(self)
     }
 
     /// A snapshot of the runtime's metrics: worker counters, queue depths,
@@ -211,20 +248,35 @@ impl Handle {
     /// spawned by cleanup code is not born cancelled); outside any task the
     /// runtime root, bound without a ref so that spawning under the root
     /// touches no shared refcount.
-    pub(crate) fn binding_for(&self, choice: TokenChoice) -> Binding {
-        if !self.inner.cancel_binding {
-            return Binding::Off;
-        }
+    ///
+    /// Also returns the id of the task being polled on this thread (0:
+    /// none), the new task's parent in task dumps, read in the same visit
+    /// of the current-task context as the spawner's scope.
+    pub(crate) fn binding_for(&self, choice: TokenChoice) -> (Binding, u64) {
         let root = &self.inner.root;
         match choice {
-            TokenChoice::Inherit if cancel_cx::is_shielded() => Binding::Token(CancelToken::new()),
-            TokenChoice::Inherit => match cancel_cx::with_current(|t| t.map(|t| t.scope_token())) {
-                Some(t) if !t.same(root) => Binding::Inherit(t),
-                _ => Binding::Root,
-            },
-            TokenChoice::Explicit(t) if t.same(root) => Binding::Root,
-            TokenChoice::Explicit(t) => Binding::Token(t),
-            TokenChoice::Detached => Binding::Token(CancelToken::new()),
+            TokenChoice::Inherit if self.inner.cancel_binding && !cancel_cx::is_shielded() => {
+                let (token, parent) = cancel_cx::with_current(|t| match t {
+                    Some(t) => (Some(t.scope_token()), t.task_id()),
+                    None => (None, 0),
+                });
+                match token {
+                    Some(t) if !t.same(root) => (Binding::Inherit(t), parent),
+                    _ => (Binding::Root, parent),
+                }
+            }
+            choice => {
+                let parent = wait::current_task().unwrap_or(0);
+                let binding = match choice {
+                    _ if !self.inner.cancel_binding => Binding::Off,
+                    TokenChoice::Inherit | TokenChoice::Detached => {
+                        Binding::Token(CancelToken::new())
+                    }
+                    TokenChoice::Explicit(t) if t.same(root) => Binding::Root,
+                    TokenChoice::Explicit(t) => Binding::Token(t),
+                };
+                (binding, parent)
+            }
         }
     }
 
@@ -239,10 +291,12 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let (binding, parent) = self.binding_for(token);
         let meta = task::Meta {
-            binding: self.binding_for(token),
+            binding,
             name: name.map(Into::into),
             location,
+            parent,
         };
         // After shutdown the future is dropped now; the handle reports it.
         self.inner.sched.spawn(future, meta)

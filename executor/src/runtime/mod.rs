@@ -9,6 +9,7 @@
 //! current_thread.rs  the current-thread flavor: block_on is the worker
 //! blocking/    the bounded blocking pool (spawn_blocking), interruptible tasks
 //! shutdown.rs  graceful shutdown: drain → cancel → abort, with a report
+//! observe/     opt-in watchers: the leak watchdog, the dump on a signal
 //! ```
 
 mod block_on;
@@ -16,8 +17,11 @@ mod blocking;
 mod builder;
 pub(crate) mod context;
 mod current_thread;
+mod dump;
 mod flavor;
 mod handle;
+#[cfg(not(loom))]
+mod observe;
 mod resolve;
 mod shutdown;
 
@@ -30,8 +34,13 @@ use std::thread;
 pub use crate::hooks::TaskMeta;
 pub use block_on::BlockOnError;
 pub use builder::Builder;
+pub use dump::{
+    CancelState, CancelTree, Dump, ScopeDump, ScopeId, TaskDump, TaskKind, TaskState, Wait,
+};
 pub(crate) use handle::TokenChoice;
 pub use handle::{Handle, TryCurrentError};
+#[cfg(not(loom))]
+pub use observe::Leak;
 pub use shutdown::{ShutdownPolicy, ShutdownReport};
 
 use crate::loom::Arc;
@@ -81,6 +90,9 @@ use flavor::Scheduler;
 pub struct Runtime {
     handle: Handle,
     workers: Vec<thread::JoinHandle<()>>,
+    /// The leak watchdog and the dump on a signal, if the builder asked.
+    #[cfg(not(loom))]
+    observers: observe::Observers,
 }
 
 impl Runtime {
@@ -117,6 +129,8 @@ impl Runtime {
         let mut rt = Runtime {
             handle: handle.clone(),
             workers: Vec::with_capacity(num_workers),
+            #[cfg(not(loom))]
+            observers: observe::Observers::default(),
         };
         let cores = std::mem::take(&mut *sched.cores.lock().unwrap());
         let ncpus = crate::loom::num_cpus();
@@ -199,6 +213,9 @@ impl Runtime {
     }
 
     fn shutdown_inner(&mut self) {
+        // The watchers first: they look at tasks the rest takes apart.
+        #[cfg(not(loom))]
+        self.observers.stop();
         let sched = match &self.handle.inner.sched {
             Scheduler::MultiThread(sched) => sched,
             Scheduler::CurrentThread { shared, .. } => {

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use quell_cancel::Cause;
 
-use super::Runtime;
-use crate::task::{Id, TaskInfo};
+use super::{Runtime, TaskDump, TaskKind, TaskState};
+use crate::task::Id;
 
 /// How long each phase of a graceful shutdown may take
 /// ([`Runtime::shutdown_with`]; the runtime's own policy is set with
@@ -69,7 +69,10 @@ impl Default for ShutdownPolicy {
 }
 
 /// What [`Runtime::shutdown_with`] (or `shutdown`, `shutdown_graceful`) did,
-/// phase by phase.
+/// phase by phase. The tasks it lists are their entries of the task dump
+/// ([`Handle::dump`](super::Handle::dump)): what each one waited on, its
+/// cancel state (how long since its cancel, why, by whom), where it was
+/// spawned.
 #[derive(Debug, Clone)]
 pub struct ShutdownReport {
     /// The policy the shutdown ran with.
@@ -81,23 +84,25 @@ pub struct ShutdownReport {
     /// How long the drain phase took.
     pub drain_used: Duration,
     /// Tasks that were still live when the drain grace ended and finished
-    /// during the cancel phase: they had to be cancelled.
-    pub cancelled: Vec<TaskInfo>,
+    /// during the cancel phase: they had to be cancelled. Their entries as
+    /// of the cancel.
+    pub cancelled: Vec<TaskDump>,
     /// How long the cancel phase took.
     pub cancel_used: Duration,
     /// Tasks that finished within the graces (`drained + cancelled.len()`).
     pub finished_in_grace: usize,
     /// Tasks still alive after the cancel grace, whose futures were then
-    /// dropped (aborted): id, name, spawn location, and whether the cancel
-    /// reached them. Blocking tasks still queued are here too (their
+    /// dropped (aborted), with their entries as of the end of the grace:
+    /// what each waited on, and whether (and how long before) the cancel
+    /// reached it. Blocking tasks still queued are here too (their
     /// closures never start).
-    pub forced: Vec<TaskInfo>,
+    pub forced: Vec<TaskDump>,
     /// Blocking tasks whose closure was still running after the cancel
-    /// grace ([`TaskInfo::blocking`] says for how long). A running closure
-    /// cannot be dropped: shutdown returned without waiting for it, its
-    /// thread was left detached, finishes the closure on its own (the
-    /// output is discarded) and exits.
-    pub left_running: Vec<TaskInfo>,
+    /// grace (their entry's `state_for` says for how long). A running
+    /// closure cannot be dropped: shutdown returned without waiting for
+    /// it, its thread was left detached, finishes the closure on its own
+    /// (the output is discarded) and exits.
+    pub left_running: Vec<TaskDump>,
     /// How long the graces took together.
     pub grace_used: Duration,
 }
@@ -115,12 +120,22 @@ impl ShutdownReport {
     }
 }
 
-fn write_task(f: &mut fmt::Formatter<'_>, what: &str, t: &TaskInfo) -> fmt::Result {
-    write!(f, "  {what}: task {}", t.id)?;
-    if let Some(n) = &t.name {
-        write!(f, " {n:?}")?;
-    }
-    write!(f, " spawned at {}", t.location)
+/// A dump entry on one line: its head (`task 7 "name" [parked,
+/// cancelled]`) and its detail lines joined with `; ` (`waits on …;
+/// cancel: …; spawned at …`). The shutdown report's and the leak
+/// watchdog's form.
+pub(super) fn one_line(entry: &TaskDump) -> (String, String) {
+    let text = entry.to_string();
+    let mut lines = text.lines();
+    let head = lines.next().unwrap_or_default();
+    let head = head.strip_suffix(':').unwrap_or(head).to_owned();
+    let rest: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
+    (head, rest.join("; "))
+}
+
+/// Whether `t` is a blocking task whose closure runs.
+fn is_running_closure(t: &TaskDump) -> bool {
+    matches!(t.kind, TaskKind::Blocking { .. }) && matches!(t.state, TaskState::Running { .. })
 }
 
 impl fmt::Display for ShutdownReport {
@@ -137,31 +152,39 @@ impl fmt::Display for ShutdownReport {
             self.left_running.len()
         )?;
         for t in &self.cancelled {
-            write_task(f, "cancelled", t)?;
-            writeln!(f, " (ignored the drain, stopped on cancel)")?;
+            let (head, _) = one_line(t);
+            writeln!(
+                f,
+                "  cancelled: {head} (ignored the drain, stopped on cancel); spawned at {}",
+                t.spawned_at
+            )?;
         }
         for t in &self.forced {
-            write_task(f, "forced", t)?;
+            let (head, rest) = one_line(t);
             // Whether it had been told to stop: a cancelled task still
             // alive ignored its cancel (the leak quell exists to expose).
-            if t.cancelled {
-                writeln!(f, " (cancelled, ignored it)")?;
+            let why = if t.cancel.is_cancelled() {
+                "cancelled, ignored it"
             } else {
-                writeln!(f, " (not cancelled: outside the root's tree)")?;
-            }
+                "not cancelled: outside the root's tree"
+            };
+            writeln!(f, "  forced: {head} ({why}): {rest}")?;
         }
         for t in &self.left_running {
-            write_task(f, "left running", t)?;
-            match t.blocking.as_ref().and_then(|b| b.running_for) {
-                Some(d) => write!(f, " (blocking closure running for {d:?}")?,
-                None => write!(f, " (blocking closure")?,
+            let (head, rest) = one_line(t);
+            match t.state_for {
+                Some(d) => write!(
+                    f,
+                    "  left running: {head} (blocking closure running for {d:?}"
+                )?,
+                None => write!(f, "  left running: {head} (blocking closure")?,
             }
-            let c = if t.cancelled {
+            let c = if t.cancel.is_cancelled() {
                 "cancelled"
             } else {
                 "not cancelled"
             };
-            writeln!(f, ", {c}; its thread is detached)")?;
+            writeln!(f, ", {c}; its thread is detached): {rest}")?;
         }
         Ok(())
     }
@@ -253,7 +276,7 @@ impl Runtime {
             self.wait_for_tasks(start + policy.drain_grace);
         }
         let drain_used = start.elapsed();
-        let live_at_cancel = handle.tasks();
+        let live_at_cancel = handle.dump().tasks;
         let drained = tasks_at_start.saturating_sub(live_at_cancel.len());
 
         // Phase 2: cancel.
@@ -263,15 +286,14 @@ impl Runtime {
         let cancel_used = cancel_start.elapsed();
 
         // Phase 3: abort what is left.
-        let live: Vec<TaskInfo> = handle.tasks();
+        let live = handle.dump().tasks;
         let still: HashSet<Id> = live.iter().map(|t| t.id).collect();
-        let cancelled: Vec<TaskInfo> = live_at_cancel
+        let cancelled: Vec<TaskDump> = live_at_cancel
             .into_iter()
             .filter(|t| !still.contains(&t.id))
             .collect();
-        let (left_running, forced): (Vec<_>, Vec<_>) = live
-            .into_iter()
-            .partition(|t| t.blocking.as_ref().is_some_and(|b| b.running_for.is_some()));
+        let (left_running, forced): (Vec<_>, Vec<_>) =
+            live.into_iter().partition(is_running_closure);
         let grace_used = start.elapsed();
         // The graces are over: the pool waits for no running closure.
         handle.inner.blocking.shutdown_by(Instant::now());

@@ -199,6 +199,7 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
     }
     let _reset = Reset(CURRENT.with(|c| c.replace(&ctx)));
     let _stats = crate::metrics::stats::enter_worker(&handle.stats.workers[core.index]);
+    quell_cancel::rt_internal::wait::set_worker(core.index);
     handle.stats.awake(core.index, false);
 
     // A worker that starts with nothing to do parks without searching:

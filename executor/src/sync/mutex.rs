@@ -119,10 +119,12 @@ impl<T> Mutex<T> {
     ///     assert!(m.try_lock().is_ok()); // the lock was not lost
     /// });
     /// ```
+    #[track_caller]
     pub fn lock(&self) -> Lock<'_, T> {
         Lock {
             mutex: self,
             acquire: self.sem.acquire(),
+            at: std::panic::Location::caller(),
         }
     }
 
@@ -217,14 +219,27 @@ impl<T> fmt::Debug for Mutex<T> {
 pub struct Lock<'a, T> {
     mutex: &'a Mutex<T>,
     acquire: Acquire<'a>,
+    /// The caller of `lock` (task dumps show where a task waits).
+    at: &'static std::panic::Location<'static>,
 }
+
+/// The await point of a task queued for a [`Mutex`] (task dumps).
+static LOCK: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "Mutex::lock",
+        describe: None,
+    };
 
 impl<'a, T> Future for Lock<'a, T> {
     type Output = Result<MutexGuard<'a, T>, Cancelled>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        Poll::Ready(match ready!(Pin::new(&mut this.acquire).poll(cx)) {
+        let p = Pin::new(&mut this.acquire).poll(cx);
+        if p.is_pending() {
+            quell_cancel::rt_internal::wait::record(&LOCK, Some(this.at), 0);
+        }
+        Poll::Ready(match ready!(p) {
             Ok(p) => {
                 p.forget(); // the guard returns it
                 Ok(MutexGuard { mutex: this.mutex })

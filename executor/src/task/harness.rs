@@ -8,6 +8,7 @@ use std::ptr::NonNull;
 use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 
+use quell_cancel::rt_internal::wait;
 use quell_cancel::{rt_internal as context, CancelToken, Cancelled, Cause};
 use quell_io_driver::rt_internal::coop;
 
@@ -66,7 +67,8 @@ where
     /// The future's poll, with the cancel context entered, a fresh
     /// cooperative budget, and panics caught. Caller holds RUNNING.
     fn poll_future(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
-        let ctx = TaskCtx(self.scope());
+        let ctx = TaskCtx(self.scope(), self.header().id.0);
+        wait::begin(&self.trailer().wait);
         let res = context::enter(&ctx, || {
             coop::budget(|| {
                 catch_unwind(AssertUnwindSafe(|| {
@@ -86,7 +88,10 @@ where
             })
         });
         match res {
-            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Pending) => {
+                wait::commit(&self.trailer().wait);
+                Poll::Pending
+            }
             Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
             Err(payload) => Poll::Ready(Err(JoinError::panicked(self.header().id, payload))),
         }
@@ -235,7 +240,9 @@ where
 }
 
 /// What the cancel context sees of the task being polled: its scope.
-struct TaskCtx<'a>(ScopeRef<'a>);
+/// The task being polled, as the cancel context sees it: its scope and
+/// its id.
+struct TaskCtx<'a>(ScopeRef<'a>, u64);
 
 fn detached() -> &'static CancelToken {
     static DETACHED: OnceLock<CancelToken> = OnceLock::new();
@@ -263,6 +270,10 @@ impl context::TaskCancel for TaskCtx<'_> {
 
     fn forced_yield(&self) {
         crate::metrics::stats::forced_yield();
+    }
+
+    fn task_id(&self) -> u64 {
+        self.1
     }
 
     /// Cancel latency: one sample per task, only with histograms on (a
@@ -516,15 +527,18 @@ where
 /// earlier cancel), the cause the task observes stays the one it has
 /// (scope.rs, invariant 3). Then the task itself is notified, since it may
 /// be parked with its waker registered on the inherited token.
+/// The caller's location is the cancel's call site (task dumps).
+#[track_caller]
 pub(crate) fn cancel(raw: RawTask, cause: Cause) -> bool {
     if raw.header().state.load().is_complete() {
         return false;
     }
+    let by = std::panic::Location::caller();
     let mut cause = Some(cause);
     let mut first = false;
     raw.with_scope(&mut |s| {
         if let Some(c) = cause.take() {
-            first = s.own().cancel(c);
+            first = s.own().cancel_from(c, by);
         }
     });
     if first {
@@ -546,8 +560,12 @@ pub(crate) fn cancel(raw: RawTask, cause: Cause) -> bool {
 /// the join (`abort_and_complete`). A running or queued task is only
 /// flagged; its worker drops it at its next scheduling point. A task
 /// bound to its thread (`Schedule::ANY_THREAD` false: `spawn_local`) is
-/// queued for its owner instead, which drops the future.
+/// queued for its owner instead, which drops the future. The caller's
+/// location is noted as the abort's call site (task dumps).
+#[track_caller]
 pub(crate) fn abort(raw: RawTask) -> bool {
+    // SAFETY: the caller holds a ref (every caller owns a handle's).
+    unsafe { Header::trailer(raw.header_ptr()) }.note_aborted_by(std::panic::Location::caller());
     let (first, action) = raw
         .header()
         .state

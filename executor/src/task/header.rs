@@ -98,6 +98,15 @@ pub(crate) struct Trailer {
     /// that polls it, after the queue handed it over. A `std` atomic: a
     /// metric, part of no protocol loom checks.
     pub(crate) scheduled_at: std::sync::atomic::AtomicU64,
+    /// What the task waits on, filled by its await points (task dumps).
+    pub(crate) wait: quell_cancel::rt_internal::wait::WaitSlot,
+    /// The id of the task that spawned this one (the one being polled on
+    /// the thread that allocated it); 0: none.
+    pub(crate) parent: u64,
+    /// Where the first `abort` of the task was called (null: never). A
+    /// `std` atomic holding only `&'static` locations: read by dumps,
+    /// part of no protocol loom checks.
+    pub(crate) aborted_by: std::sync::atomic::AtomicPtr<Location<'static>>,
 }
 
 /// The future, then its output.
@@ -150,6 +159,7 @@ impl<F: Future, S> Cell<F, S> {
             binding,
             name,
             location,
+            parent,
         } = meta;
         let cell = Box::new(Cell {
             header: Header {
@@ -164,6 +174,9 @@ impl<F: Future, S> Cell<F, S> {
                 name,
                 location,
                 scheduled_at: std::sync::atomic::AtomicU64::new(0),
+                wait: quell_cancel::rt_internal::wait::WaitSlot::new(),
+                parent,
+                aborted_by: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -177,6 +190,28 @@ impl<F: Future, S> Cell<F, S> {
 }
 
 impl Trailer {
+    /// Notes `by` as the abort's call site unless one is noted already.
+    pub(crate) fn note_aborted_by(&self, by: &'static Location<'static>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        // Relaxed: a `&'static` pointer for display, ordered with nothing.
+        let by = std::ptr::from_ref(by).cast_mut();
+        let _ = self
+            .aborted_by
+            .compare_exchange(std::ptr::null_mut(), by, Relaxed, Relaxed);
+    }
+
+    /// The task that spawned this one, if any.
+    pub(crate) fn parent(&self) -> Option<Id> {
+        (self.parent != 0).then_some(Id(self.parent))
+    }
+
+    /// Where the task was first aborted, if it was.
+    pub(crate) fn aborted_by(&self) -> Option<&'static Location<'static>> {
+        let p = self.aborted_by.load(std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: only ever null or a `&'static Location` (`note_aborted_by`).
+        unsafe { p.cast_const().as_ref() }
+    }
+
     /// # Safety
     ///
     /// The caller has exclusive access to the waker slot (JOIN_WAKER rules).

@@ -62,6 +62,7 @@ impl<T> JoinHandle<T> {
     /// Forcibly stops the task: its future is dropped at its next scheduling
     /// point (at once if it is idle), and the handle yields an error with
     /// `is_aborted()`. A task that already completed is unaffected.
+    #[track_caller]
     pub fn abort(&self) {
         if let Some(raw) = self.raw {
             harness::abort(raw);
@@ -71,6 +72,7 @@ impl<T> JoinHandle<T> {
     /// Cooperatively cancels *this task* with `cause`: it is woken, and every
     /// runtime await point it reaches answers `Cancelled` (unless shielded).
     /// The first cause wins. Returns true if this call cancelled it.
+    #[track_caller]
     pub fn cancel(&self, cause: Cause) -> bool {
         match self.raw {
             Some(raw) => harness::cancel(raw, cause),
@@ -92,6 +94,7 @@ impl<T> JoinHandle<T> {
     /// shutdown's own cancel → abort sequence applies; once it has shut down
     /// (no timer left to arm) the abort is immediate, never dropped.
     #[cfg(not(loom))]
+    #[track_caller]
     pub fn cancel_with_grace(&self, cause: Cause, grace: std::time::Duration) -> bool {
         let cancelled = self.cancel(cause);
         self.abort_after(grace);
@@ -147,8 +150,24 @@ impl<T> Future for JoinHandle<T> {
                 }
             }
         }
-        self.poll_completion(cx)
+        let p = self.poll_completion(cx);
+        if p.is_pending() {
+            quell_cancel::rt_internal::wait::record(&JOIN, None, self.id.0);
+        }
+        p
     }
+}
+
+/// The await point of a task awaiting a [`JoinHandle`] (task dumps): the
+/// id of the task joined.
+static JOIN: quell_cancel::rt_internal::wait::AwaitPoint =
+    quell_cancel::rt_internal::wait::AwaitPoint {
+        what: "JoinHandle",
+        describe: Some(describe_join),
+    };
+
+fn describe_join(detail: u64) -> Option<String> {
+    Some(format!("of task {detail}"))
 }
 
 impl<T> JoinHandle<T> {
@@ -212,6 +231,7 @@ pub struct AbortHandle {
 
 impl AbortHandle {
     /// See [`JoinHandle::abort`].
+    #[track_caller]
     pub fn abort(&self) {
         if let Some(raw) = self.raw {
             harness::abort(raw);
@@ -219,6 +239,7 @@ impl AbortHandle {
     }
 
     /// See [`JoinHandle::cancel`].
+    #[track_caller]
     pub fn cancel(&self, cause: Cause) -> bool {
         match self.raw {
             Some(raw) => harness::cancel(raw, cause),

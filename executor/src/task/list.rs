@@ -12,7 +12,7 @@
 
 use crossbeam_utils::CachePadded;
 
-use super::raw::Task;
+use super::raw::{RawTask, Task};
 use crate::loom::atomic::{AtomicBool, Ordering::*};
 use crate::loom::Mutex;
 
@@ -123,6 +123,40 @@ impl<S: 'static> OwnedTasks<S> {
             // Outside the lock: dropping a future may spawn or wake.
             for t in tasks {
                 t.shutdown();
+            }
+        }
+    }
+
+    /// Calls `f` with each live task, `chunk` tasks at a time: a shard's
+    /// lock is held only while refs of the next `chunk` of its tasks are
+    /// taken, and `f` runs with no lock held (so a dump of many tasks never
+    /// stops a spawn or a completion for long). A task added or removed
+    /// meanwhile may or may not be seen; none is seen twice.
+    pub(crate) fn for_each_chunked(&self, chunk: usize, mut f: impl FnMut(&RawTask)) {
+        let mut refs: Vec<RawTask> = Vec::with_capacity(chunk);
+        for shard in self.shards.iter() {
+            let mut next = 0;
+            loop {
+                let done = {
+                    let s = shard.lock().unwrap_or_else(|e| e.into_inner());
+                    while next < s.slots.len() && refs.len() < chunk {
+                        if let Some(t) = &s.slots[next] {
+                            // The entry's ref keeps the task alive while
+                            // we take ours, under the lock.
+                            t.raw().ref_inc();
+                            refs.push(t.raw());
+                        }
+                        next += 1;
+                    }
+                    next >= s.slots.len()
+                };
+                for t in refs.drain(..) {
+                    f(&t);
+                    t.drop_reference();
+                }
+                if done {
+                    break;
+                }
             }
         }
     }

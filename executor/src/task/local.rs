@@ -230,7 +230,7 @@ where
 /// set has no root of its own to resolve `Binding::Root`).
 fn binding() -> Binding {
     let from_runtime = context::with_current(|h| {
-        h.map(|h| match h.binding_for(TokenChoice::Inherit) {
+        h.map(|h| match h.binding_for(TokenChoice::Inherit).0 {
             Binding::Root => Binding::Inherit(h.root_token().clone()),
             b => b,
         })
@@ -261,6 +261,7 @@ where
         binding: binding(),
         name: None,
         location,
+        parent: quell_cancel::rt_internal::wait::current_task().unwrap_or(0),
     };
     // SAFETY: `Shared` sets `ANY_THREAD = false` and polls and shuts down
     // its tasks only where the set is driven or dropped: on the thread

@@ -118,6 +118,8 @@ pub(crate) struct Meta {
     pub(crate) binding: Binding,
     pub(crate) name: Option<Box<str>>,
     pub(crate) location: &'static Location<'static>,
+    /// The id of the task that spawns it (0: none), for task dumps.
+    pub(crate) parent: u64,
 }
 
 /// Allocates a task: returns the owned-list handle, the first `Notified`

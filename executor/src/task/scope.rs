@@ -144,6 +144,11 @@ impl TaskScope {
         }
     }
 
+    /// The cancelled scope the task is still inside, if one was noted.
+    pub(crate) fn noted(&self) -> Option<CancelToken> {
+        self.noted.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// The scope's token as it stands (invariant 2): the own node if it
     /// exists, else the inherited token. `None` with binding off and no own
     /// node.

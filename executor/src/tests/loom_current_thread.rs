@@ -46,6 +46,7 @@ fn spawn_waiting(shared: &Arc<Shared>, signal: &Arc<Signal>) -> JoinHandle<()> {
         binding: Binding::Off,
         name: None,
         location: std::panic::Location::caller(),
+        parent: 0,
     };
     let (task, notified, join) = new_task(fut, shared.clone(), meta);
     assert!(shared.owned.bind(task).is_ok());

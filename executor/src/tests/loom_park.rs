@@ -94,6 +94,7 @@ where
         binding: Binding::Off,
         name: None,
         location: Location::caller(),
+        parent: 0,
     };
     let (task, notified, join) = new_task(future, handle.clone(), meta);
     assert!(handle.owned.bind(task).is_ok(), "owned list closed");

@@ -105,6 +105,7 @@ where
         binding,
         name: None,
         location: Location::caller(),
+        parent: 0,
     };
     let (task, notified, join) = new_task(future, sched.clone(), meta);
     assert!(sched.owned.bind(task).is_ok(), "owned list closed");

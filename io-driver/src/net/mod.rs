@@ -396,6 +396,7 @@ mod tcp;
 mod tokio_io;
 mod udp;
 mod unix;
+mod waiting;
 
 #[cfg(test)]
 mod tests;

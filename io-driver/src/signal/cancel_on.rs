@@ -82,7 +82,8 @@ pub fn cancel_on(
     signals: impl IntoIterator<Item = SignalKind>,
     token: &CancelToken,
 ) -> io::Result<CancelOnSignal> {
-    listen("cancel_on", signals, token, |token, _, signo| {
+    let token = token.clone();
+    listen("cancel_on", signals, move |_, signo| {
         token.cancel(Cause::signal(signo));
     })
 }
@@ -130,7 +131,8 @@ pub fn drain_on(
     signals: impl IntoIterator<Item = SignalKind>,
     token: &CancelToken,
 ) -> io::Result<CancelOnSignal> {
-    listen("drain_on", signals, token, |token, n, signo| {
+    let token = token.clone();
+    listen("drain_on", signals, move |n, signo| {
         if n == 0 {
             token.drain(Cause::signal(signo));
         } else {
@@ -139,13 +141,18 @@ pub fn drain_on(
     })
 }
 
-/// Steps 1–2 for both forms: `on(token, n, signo)` runs on the listening
-/// thread for the `n`-th delivery (from 0).
-fn listen(
+/// Steps 1–2 for both forms, and for the executor's dump on a signal
+/// (`rt_internal::signal::listen`): `on(n, signo)` runs on the listening
+/// thread for the `n`-th delivery (from 0). `what` names the caller in the
+/// errors.
+///
+/// # Errors
+///
+/// As [`cancel_on`].
+pub fn listen(
     what: &str,
     signals: impl IntoIterator<Item = SignalKind>,
-    token: &CancelToken,
-    on: fn(&CancelToken, usize, i32),
+    mut on: impl FnMut(usize, i32) + Send + 'static,
 ) -> io::Result<CancelOnSignal> {
     let kinds: Vec<SignalKind> = signals.into_iter().collect();
     if kinds.is_empty() {
@@ -161,13 +168,12 @@ fn listen(
     // Step 1: registered when `new` returns (or nothing is, on error).
     let mut listener = Signals::new(&signos)?;
     let handle = listener.handle();
-    let token = token.clone();
     // Step 2. (Plain `std::thread`: this module is compiled out under loom.)
     let thread = thread::Builder::new()
         .name("quell-signal".into())
         .spawn(move || {
             for (n, signo) in listener.forever().enumerate() {
-                on(&token, n, signo);
+                on(n, signo);
             }
         })?; // on error the closure, and `listener` with it, was dropped
     Ok(CancelOnSignal {
@@ -178,7 +184,8 @@ fn listen(
 }
 
 /// The guard returned by [`cancel_on`] and [`drain_on`]: while it lives,
-/// the signals drain or cancel the token. Dropping it stops the listening
+/// the signals drain or cancel the token (or, for the executor's dump on a
+/// signal, run its action). Dropping it stops the listening
 /// thread and waits for it.
 #[must_use = "dropping the guard stops listening for the signals"]
 pub struct CancelOnSignal {

@@ -68,7 +68,7 @@
 //!
 //! [signal-hook]: https://docs.rs/signal-hook
 
-mod cancel_on;
+pub(crate) mod cancel_on;
 mod kind;
 mod pipe;
 mod stream;

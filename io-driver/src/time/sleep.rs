@@ -1,10 +1,12 @@
 //! [`Sleep`], [`sleep`] and [`sleep_until`].
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
+use quell_cancel::rt_internal::wait::{self, AwaitPoint};
 use quell_cancel::{rt_internal as cancel_cx, Cancelled, Cause};
 
 use super::entry::{Action, TimerKey};
@@ -18,6 +20,7 @@ use crate::driver::Handle;
 ///
 /// The returned future panics when polled on a thread without a quell
 /// runtime (no current I/O driver), unless it was created on one.
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     Sleep::new(deadline_after(duration))
 }
@@ -28,6 +31,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # Panics
 ///
 /// As [`sleep`].
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(deadline)
 }
@@ -74,17 +78,36 @@ pub struct Sleep {
     deadline: Instant,
     driver: Option<Handle>,
     key: Option<TimerKey>,
+    /// Who created it (task dumps show where a task sleeps).
+    at: &'static Location<'static>,
+}
+
+/// The await point of a parked `sleep` (task dumps): the deadline.
+static SLEEP: AwaitPoint = AwaitPoint {
+    what: "sleep",
+    describe: Some(describe_sleep),
+};
+
+fn describe_sleep(detail: u64) -> Option<String> {
+    let at = wait::instant_of(detail);
+    let now = Instant::now();
+    Some(match at.checked_duration_since(now) {
+        Some(d) => format!("until {:.3}s from now", d.as_secs_f64()),
+        None => format!("until {:.3}s ago", (now - at).as_secs_f64()),
+    })
 }
 
 /// The wheel was shut down before the deadline.
 pub(crate) struct Shutdown;
 
 impl Sleep {
+    #[track_caller]
     pub(crate) fn new(deadline: Instant) -> Sleep {
         Sleep {
             deadline,
             driver: crate::context::with_current(|h| h.cloned()),
             key: None,
+            at: Location::caller(),
         }
     }
 
@@ -181,9 +204,14 @@ impl Future for Sleep {
             return Poll::Ready(Err(c));
         }
         ready!(crate::coop::poll_proceed(cx));
-        match ready!(this.poll_timer(cx)) {
-            Ok(()) => Poll::Ready(Ok(())),
-            Err(Shutdown) => Poll::Ready(Err(shutdown_cancelled())),
+        match this.poll_timer(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+            Poll::Ready(Err(Shutdown)) => Poll::Ready(Err(shutdown_cancelled())),
+            Poll::Pending => {
+                let deadline = wait::detail_of_instant(this.deadline);
+                wait::record(&SLEEP, Some(this.at), deadline);
+                Poll::Pending
+            }
         }
     }
 }

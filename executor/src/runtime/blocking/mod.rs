@@ -31,7 +31,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{context, Handle};
-use crate::task::{self as tasks, JoinHandle, Notified, TaskInfo};
+use crate::task::{self as tasks, JoinHandle, Notified, RawTask, TaskInfo};
 pub(crate) use task::BlockingSchedule;
 use task::{BlockingTask, Registry};
 
@@ -70,6 +70,8 @@ pub(crate) struct BlockingOptions<'a> {
     pub(crate) name: Option<&'a str>,
     pub(crate) interruptible: bool,
     pub(crate) location: &'static Location<'static>,
+    /// The spawning task's id (0: none).
+    pub(crate) parent: u64,
 }
 
 /// Spawns onto the pool (held by the runtime handle).
@@ -124,6 +126,11 @@ impl BlockingSpawner {
         (st.threads, st.idle, st.queue.len())
     }
 
+    /// Calls `f` with each live blocking task (see `Registry::for_each`).
+    pub(crate) fn for_each(&self, f: impl FnMut(&RawTask, Option<Instant>, bool)) {
+        self.shared.registry.for_each(f)
+    }
+
     /// The live blocking tasks (running ones first, oldest first).
     pub(crate) fn tasks(&self) -> Vec<TaskInfo> {
         self.shared.registry.tasks()
@@ -143,6 +150,7 @@ impl BlockingSpawner {
             binding: opts.binding,
             name: opts.name.map(Into::into),
             location: opts.location,
+            parent: opts.parent,
         };
         let sched = BlockingSchedule {
             registry: self.shared.registry.clone(),

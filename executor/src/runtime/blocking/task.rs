@@ -113,6 +113,25 @@ impl Registry {
         self.lock().len()
     }
 
+    /// Calls `f` with each live blocking task, when its closure started
+    /// (`None`: queued) and whether it is interruptible. Refs are taken
+    /// under the lock and `f` runs after it is released.
+    pub(super) fn for_each(&self, mut f: impl FnMut(&RawTask, Option<Instant>, bool)) {
+        let refs: Vec<(RawTask, Option<Instant>, bool)> = self
+            .lock()
+            .values()
+            .map(|e| {
+                // The entry's ref keeps the task alive while we take ours.
+                e.task.raw().ref_inc();
+                (e.task.raw(), e.started, e.interruptible)
+            })
+            .collect();
+        for (t, started, interruptible) in refs {
+            f(&t, started, interruptible);
+            t.drop_reference();
+        }
+    }
+
     /// The live blocking tasks, oldest first (queued ones last).
     pub(super) fn tasks(&self) -> Vec<TaskInfo> {
         let now = Instant::now();

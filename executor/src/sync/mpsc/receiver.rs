@@ -4,11 +4,13 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
 use quell_cancel::rt_internal as context;
+use quell_cancel::rt_internal::wait::{self, AwaitPoint};
 use quell_io_driver::rt_internal::coop;
 
 use super::chan::Chan;
@@ -65,10 +67,12 @@ impl<T> Receiver<T> {
     ///     assert_eq!(rx.recv().await.unwrap(), 5);
     /// });
     /// ```
+    #[track_caller]
     pub fn recv(&mut self) -> Recv<'_, T> {
         Recv {
             receiver: self,
             registered: false,
+            at: Location::caller(),
         }
     }
 
@@ -256,6 +260,20 @@ pub struct Recv<'a, T> {
     receiver: &'a mut Receiver<T>,
     /// A waker of ours may be in the slot.
     registered: bool,
+    /// The caller of `recv` (task dumps show where a task waits).
+    at: &'static Location<'static>,
+}
+
+/// The await point of a parked receive (task dumps). Its queue is empty:
+/// that is why it parked (a value sent since has woken the task, which
+/// the dump then shows queued).
+static RECV: AwaitPoint = AwaitPoint {
+    what: "mpsc::Receiver::recv",
+    describe: Some(describe_recv),
+};
+
+fn describe_recv(_: u64) -> Option<String> {
+    Some("queue length 0".to_owned())
 }
 
 impl<T> Future for Recv<'_, T> {
@@ -265,6 +283,9 @@ impl<T> Future for Recv<'_, T> {
         let this = self.get_mut();
         let r = this.receiver.poll_recv(cx);
         this.registered = r.is_pending();
+        if this.registered {
+            wait::record(&RECV, Some(this.at), 0);
+        }
         r
     }
 }

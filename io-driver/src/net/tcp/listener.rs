@@ -123,8 +123,14 @@ impl TcpListener {
     ///   your connections closes) before the next `accept`, or the accept
     ///   loop spins. The runtime never retries these for you.
     /// * Any other `accept(2)` error, or registering the new stream failed.
-    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        std::future::poll_fn(|cx| self.poll_accept(cx)).await
+    #[track_caller]
+    pub fn accept(
+        &self,
+    ) -> impl std::future::Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send + '_ {
+        use crate::net::waiting::{on_pending, TCP_ACCEPT};
+        use std::os::fd::AsRawFd;
+        let (at, fd) = (std::panic::Location::caller(), self.as_raw_fd());
+        std::future::poll_fn(move |cx| on_pending(self.poll_accept(cx), &TCP_ACCEPT, at, fd))
     }
 
     /// Polls for a connection; the poll form of [`accept`](Self::accept),

@@ -1,9 +1,11 @@
 //! [`TcpStream`]: a TCP connection.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Shutdown, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::panic::Location;
 
 use crate::driver::sys;
 use crate::loom::Arc;
@@ -11,6 +13,7 @@ use crate::net::evented::Evented;
 use crate::net::resolve::{each_addr, resolve};
 use crate::net::tcp::split::{OwnedReadHalf, OwnedWriteHalf};
 use crate::net::tcp::split_borrowed::{ReadHalf, WriteHalf};
+use crate::net::waiting::{on_pending, TCP_PEEK, TCP_READ, TCP_WRITE};
 #[cfg(feature = "test-util")]
 use crate::scheduled_io::Direction;
 
@@ -153,8 +156,13 @@ impl TcpStream {
     ///
     /// `Cancelled` (nothing was read; the stream stays usable), or the
     /// socket's error (`ConnectionReset`, …).
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read(buf).await
+    #[track_caller]
+    pub fn read<'a>(
+        &'a mut self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
+        let (at, fd, io) = (Location::caller(), self.as_raw_fd(), &self.io);
+        poll_fn(move |cx| on_pending(io.poll_read(cx, buf), &TCP_READ, at, fd))
     }
 
     /// Scatter read: one `readv(2)` once readable. Errors as
@@ -169,8 +177,16 @@ impl TcpStream {
     /// # Errors
     ///
     /// As [`read`](Self::read).
-    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(buf, sys::net::TcpStream::peek).await
+    #[track_caller]
+    pub fn peek<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
+        let (at, fd, io) = (Location::caller(), self.as_raw_fd(), &self.io);
+        poll_fn(move |cx| {
+            let p = io.poll_read_with(cx, buf, sys::net::TcpStream::peek);
+            on_pending(p, &TCP_PEEK, at, fd)
+        })
     }
 
     /// Writes from `buf` once writable: one `write(2)`, which may write
@@ -180,8 +196,13 @@ impl TcpStream {
     ///
     /// `Cancelled` (nothing was written), or the socket's error
     /// (`BrokenPipe`, `ConnectionReset`, …).
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write(buf).await
+    #[track_caller]
+    pub fn write<'a>(
+        &'a mut self,
+        buf: &'a [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
+        let (at, fd, io) = (Location::caller(), self.as_raw_fd(), &self.io);
+        poll_fn(move |cx| on_pending(io.poll_write(cx, buf), &TCP_WRITE, at, fd))
     }
 
     /// Gather write: one `writev(2)` once writable. Errors as
