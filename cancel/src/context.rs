@@ -45,6 +45,16 @@ pub trait TaskCancel {
         self.token().cancelled_error()
     }
 
+    /// Whether [`cancelled`](Self::cancelled) would answer `Some` now: the
+    /// check every await point makes on every poll ([`observed`]), so it
+    /// should be a few loads (the scope token's flag), with no cause
+    /// cloned. Must agree with `cancelled`: `true` only once `cancelled`
+    /// answers `Some` (flags only go from clear to set, so a `true` here
+    /// stays true). Defaults to `cancelled().is_some()`.
+    fn is_cancelled(&self) -> bool {
+        self.cancelled().is_some()
+    }
+
     /// The token whose drain the task observes ([`crate::is_draining`],
     /// [`crate::draining`]): the task's real scope, also inside shields and
     /// deadline scopes (a shield hides cancellation, never a drain).
@@ -183,6 +193,13 @@ impl TaskCancel for Scoped<'_> {
             Some(Cancelled::new(outer.cause().clone(), true))
         })
     }
+    fn is_cancelled(&self) -> bool {
+        // SAFETY: as in `cancelled`.
+        self.token.is_cancelled()
+            || self
+                .outer
+                .is_some_and(|o| unsafe { o.as_ref() }.is_cancelled())
+    }
     fn drain_token(&self) -> &CancelToken {
         // SAFETY: as in `cancelled` (`real` is the enclosing scope, kept
         // alive by the enclosing `enter` until after this scope exits).
@@ -265,25 +282,35 @@ pub(crate) fn shielded<R>(f: impl FnOnce() -> R) -> R {
 /// `None` when not in a task, not cancelled, or shielded. It is the state
 /// of the task's scope token ([`TaskCancel::cancelled`]), reported with its
 /// originating cause.
+///
+/// Every await point calls this on every poll, so the common answer
+/// (`None`: in a task, not shielded, not cancelled) costs one thread-local
+/// read of the frame and one [`TaskCancel::is_cancelled`] call; the cause
+/// and [`TaskCancel::cancel_observed`] are out of line.
+#[inline]
 pub fn observed() -> Option<Cancelled> {
-    if is_shielded() {
+    let frame = CURRENT.try_with(|c| c.get()).ok()?;
+    if frame.shield > 0 {
         return None;
     }
-    let c = with_current(|task| task?.cancelled());
-    if c.is_some() {
-        note_observed();
+    let task = frame.task?;
+    // SAFETY: `task` was installed by `enter`, whose borrow outlives every
+    // read made while its closure runs (see `enter`).
+    if !unsafe { task.as_ref() }.is_cancelled() {
+        return None;
     }
-    c
+    observed_cancelled(task)
 }
 
 /// The cancelled path of [`observed`], out of line so that the common
-/// (not cancelled) path stays as it was.
+/// (not cancelled) path stays a few instructions: the cause, and telling
+/// the task it was observed.
 #[cold]
 #[inline(never)]
-fn note_observed() {
-    with_current(|task| {
-        if let Some(t) = task {
-            t.cancel_observed(t.token());
-        }
-    });
+fn observed_cancelled(task: NonNull<dyn TaskCancel>) -> Option<Cancelled> {
+    // SAFETY: as in `observed`, whose frame this is (same poll).
+    let t = unsafe { task.as_ref() };
+    let c = t.cancelled()?;
+    t.cancel_observed(t.token());
+    Some(c)
 }
