@@ -289,17 +289,26 @@ pub(crate) fn shielded<R>(f: impl FnOnce() -> R) -> R {
 /// and [`TaskCancel::cancel_observed`] are out of line.
 #[inline]
 pub fn observed() -> Option<Cancelled> {
-    let frame = CURRENT.try_with(|c| c.get()).ok()?;
-    if frame.shield > 0 {
-        return None;
+    if cancel_visible() {
+        observed_cancelled()
+    } else {
+        None
     }
-    let task = frame.task?;
-    // SAFETY: `task` was installed by `enter`, whose borrow outlives every
-    // read made while its closure runs (see `enter`).
-    if !unsafe { task.as_ref() }.is_cancelled() {
-        return None;
+}
+
+/// The fast check of [`observed`]: one thread-local read of the frame;
+/// `true` when in a task, not shielded, and [`TaskCancel::is_cancelled`].
+#[inline]
+fn cancel_visible() -> bool {
+    let Ok(frame) = CURRENT.try_with(|c| c.get()) else {
+        return false;
+    };
+    match frame.task {
+        // SAFETY: `task` was installed by `enter`, whose borrow outlives
+        // every read made while its closure runs (see `enter`).
+        Some(task) if frame.shield == 0 => unsafe { task.as_ref() }.is_cancelled(),
+        _ => false,
     }
-    observed_cancelled(task)
 }
 
 /// The cancelled path of [`observed`], out of line so that the common
@@ -307,10 +316,11 @@ pub fn observed() -> Option<Cancelled> {
 /// the task it was observed.
 #[cold]
 #[inline(never)]
-fn observed_cancelled(task: NonNull<dyn TaskCancel>) -> Option<Cancelled> {
-    // SAFETY: as in `observed`, whose frame this is (same poll).
-    let t = unsafe { task.as_ref() };
-    let c = t.cancelled()?;
-    t.cancel_observed(t.token());
-    Some(c)
+fn observed_cancelled() -> Option<Cancelled> {
+    with_current(|task| {
+        let t = task?;
+        let c = t.cancelled()?;
+        t.cancel_observed(t.token());
+        Some(c)
+    })
 }
