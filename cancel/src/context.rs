@@ -48,9 +48,10 @@ pub trait TaskCancel {
     /// Whether [`cancelled`](Self::cancelled) would answer `Some` now: the
     /// check every await point makes on every poll ([`observed`]), so it
     /// should be a few loads (the scope token's flag), with no cause
-    /// cloned. Must agree with `cancelled`: `true` only once `cancelled`
-    /// answers `Some` (flags only go from clear to set, so a `true` here
-    /// stays true). Defaults to `cancelled().is_some()`.
+    /// cloned. Must agree with `cancelled`: `true` exactly when
+    /// `cancelled` would answer `Some` (flags only go from clear to set,
+    /// so the `cancelled` call that follows a `true` answers `Some`).
+    /// Defaults to `cancelled().is_some()`.
     fn is_cancelled(&self) -> bool {
         self.cancelled().is_some()
     }
