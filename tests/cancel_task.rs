@@ -278,3 +278,42 @@ fn block_on_runs_under_the_runtime_root_token() {
     let e = rt.block_on(h).unwrap();
     assert_eq!(e.cause().kind(), &CauseKind::Shutdown);
 }
+
+/// A cancel that reaches several parked tasks queues them in the order
+/// they parked (one wake batch: the first woken runs first), rather than
+/// each wake taking the worker's LIFO slot from the previous one (which ran
+/// the last woken first). One worker, so the order is the run order.
+#[test]
+fn a_cancel_from_a_task_runs_the_tasks_it_reaches_in_wake_order() {
+    let _dog = watchdog("cancel fan-out order");
+    let rt = rt(1);
+    let token = CancelToken::new();
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (parked_tx, parked_rx) = mpsc::channel();
+    let hs: Vec<_> = (0..4)
+        .map(|i| {
+            let (order, parked_tx) = (order.clone(), parked_tx.clone());
+            SpawnBuilder::new().token(token.clone()).spawn_on(
+                async move {
+                    parked_tx.send(()).unwrap();
+                    let r = pending::<()>().cancellable().await;
+                    assert!(r.is_err(), "woken only by the cancel");
+                    order.lock().unwrap().push(i);
+                },
+                rt.handle(),
+            )
+        })
+        .collect();
+    for _ in 0..4 {
+        recv(&parked_rx);
+    }
+    // From a task on the worker (where the batch applies); the four parked
+    // in spawn order, each registering its waker in the same poll.
+    let t = token.clone();
+    rt.block_on(rt.spawn(async move { assert!(t.cancel(Cause::explicit("fan out"))) }))
+        .unwrap();
+    for h in hs {
+        rt.block_on(h).unwrap();
+    }
+    assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3]);
+}

@@ -254,6 +254,7 @@ pub fn with_current<R>(f: impl FnOnce(Option<&dyn TaskCancel>) -> R) -> R {
 }
 
 /// Whether this thread is currently inside a shielded section.
+#[inline]
 pub fn is_shielded() -> bool {
     CURRENT.try_with(|c| c.get().shield > 0).unwrap_or(false)
 }

@@ -19,5 +19,8 @@ pub use crate::context::{
 /// in the source: slab + FIFO list with generation keys; wakers are woken
 /// outside locks, their panics contained).
 pub mod waiters {
-    pub use crate::waiters::{lock, wake, wake_all, wake_by_ref, Key, Taken, WaiterList};
+    pub use crate::waiters::{
+        lock, set_batch_hook, wake, wake_all, wake_by_ref, BatchHook, Key, Taken, WaiterList,
+        WakeBatch,
+    };
 }

@@ -97,9 +97,11 @@
 //!    cause wins).
 //! 2. Store `cause` and the `inherited` flag, then set `cancelled` (Release).
 //! 3. Take the waiters and the children out of the node; unlock.
-//! 4. Wake the waiters through `waiters::wake_all`, each inside
-//!    `catch_unwind` (a panicking waker is ignored: it must not stop the
-//!    canceller).
+//! 4. Wake the waiters, each inside `catch_unwind` (a panicking waker is
+//!    ignored: it must not stop the canceller). All the wakes of one
+//!    cancel (steps 1–5) form one `waiters::WakeBatch`: from the second
+//!    wake on, the runtime queues the woken tasks in wake order and
+//!    notifies its other workers once, when the walk is over.
 //! 5. Repeat 1–4 for every taken child, with `inherited = true` and the same
 //!    `Cause` (a clone of one `Arc`), using an explicit stack (no recursion,
 //!    so deep trees can't overflow the stack). A child that was already
@@ -128,7 +130,7 @@ use std::time::Instant;
 use crate::loom::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::loom::{Mutex, MutexGuard};
 use crate::node_ref::{HandleRef, NodeRef, HANDLE};
-use crate::waiters::{self, Key, Taken, WaiterList};
+use crate::waiters::{self, Key, Taken, WaiterList, WakeBatch};
 use crate::{Cancelled, Cause, WaiterKey};
 
 /// One node of the cancellation tree.
@@ -371,6 +373,9 @@ impl Node {
                 if !linked {
                     return (garbage, None);
                 }
+                // Unlinked first, so that a moved child can take the slot we
+                // leave (most nodes have one child: the parent's inline slot).
+                garbage.2 = n.slot.take().and_then(|s| pg.children.remove(s));
                 let mut undrained = Vec::new();
                 for child in n.children.take_all() {
                     {
@@ -390,7 +395,6 @@ impl Node {
                 if let Some(cause) = pg.drain.clone().filter(|_| !undrained.is_empty()) {
                     to_drain = Some((cause, undrained));
                 }
-                garbage.2 = n.slot.take().and_then(|s| pg.children.remove(s));
             }
             None => {
                 for child in n.children.take_all() {
@@ -490,7 +494,11 @@ impl Node {
     /// Cancels `node` and its subtree (protocol steps 1–5). Returns `true`
     /// if this call cancelled `node` itself.
     pub(crate) fn cancel(node: &NodeRef, cause: Cause) -> bool {
-        let Some((children, drain, at)) = node.cancel_one(&cause, false, &cause, None) else {
+        // Every wake of the walk is one batch (closed when it drops, after
+        // the walk): the runtime queues the woken tasks and notifies once.
+        let mut batch = WakeBatch::new();
+        let Some((children, drain, at)) = node.cancel_one(&cause, false, &cause, None, &mut batch)
+        else {
             return false;
         };
         // Each child with the drain cause of the parent it is reached from
@@ -498,7 +506,7 @@ impl Node {
         let mut stack: Vec<(NodeRef, Cause)> = children.map(|c| (c, drain.clone())).collect();
         while let Some((child, parent_drain)) = stack.pop() {
             if let Some((grandchildren, drain, _)) =
-                child.cancel_one(&cause, true, &parent_drain, Some(at))
+                child.cancel_one(&cause, true, &parent_drain, Some(at), &mut batch)
             {
                 stack.extend(grandchildren.map(|c| (c, drain.clone())));
             }
@@ -518,6 +526,7 @@ impl Node {
         inherited: bool,
         drain: &Cause,
         at: Option<Instant>,
+        batch: &mut WakeBatch,
     ) -> Option<(TakenChildren, Cause, Instant)> {
         let (waiters, children, drain, at) = {
             let mut g = self.lock();
@@ -539,7 +548,7 @@ impl Node {
             (g.waiters.take_all(), g.children.take_all(), drain, at)
         };
         // Step 4: a panicking waker is ignored (contained by the helper).
-        waiters::wake_all(waiters.into_iter().map(|w| w.waker));
+        batch.wake_all(waiters.into_iter().map(|w| w.waker));
         Some((children, drain, at))
     }
 

@@ -23,8 +23,20 @@
 //! under the lock and wake or drop them only after releasing it, through
 //! [`wake`] / [`wake_all`], which contain a panic so that it can neither
 //! poison a lock nor stop the caller from waking the others.
+//!
+//! # Wake batches
+//!
+//! A cancel that reaches N parked tasks wakes N wakers back to back. A
+//! [`WakeBatch`] tells the runtime so (through the [`BatchHook`] the
+//! executor registers): the first wake goes through as any wake; from the
+//! second on, the runtime queues the woken tasks in wake order and sends
+//! one notification to its other workers when the batch ends, rather than
+//! treating each wake as a message for the task to run next (each one
+//! displacing the previous from the worker's LIFO slot, each with its own
+//! notification check). A batch of one wake never calls the hook.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
 use std::task::Waker;
 use std::{iter, option, vec};
 
@@ -322,6 +334,65 @@ pub fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
     wakers.into_iter().for_each(wake);
 }
 
+/// Called with `true` before the second wake of a [`WakeBatch`] and with
+/// `false` once the batch is over; returns (for `true`) whether the
+/// runtime opened a batch on this thread, so that only an opened batch is
+/// closed. Registered by the executor ([`set_batch_hook`]).
+pub type BatchHook = fn(bool) -> bool;
+
+/// The process's wake-batch hook, registered by the executor.
+static BATCH_HOOK: OnceLock<BatchHook> = OnceLock::new();
+
+/// Registers the executor's wake-batch hook (the first registration of the
+/// process stays; later calls are a no-op). The hook looks up the worker
+/// current on the calling thread, so one registration serves every runtime.
+pub fn set_batch_hook(hook: BatchHook) {
+    let _ = BATCH_HOOK.set(hook);
+}
+
+/// A run of wakes that one event causes (a cancel walk), woken through
+/// [`WakeBatch::wake`] with no lock held; see "Wake batches" above. Closes
+/// the batch it opened when dropped.
+#[derive(Debug, Default)]
+#[must_use = "a batch is closed when dropped"]
+pub struct WakeBatch {
+    woken: usize,
+    /// The hook opened a batch (closed on drop).
+    open: Option<BatchHook>,
+}
+
+impl WakeBatch {
+    /// An empty batch.
+    pub fn new() -> WakeBatch {
+        WakeBatch::default()
+    }
+
+    /// Wakes `waker` as [`wake`] does; before the second wake of the
+    /// batch, opens the runtime's batch.
+    pub fn wake(&mut self, waker: Waker) {
+        if self.woken == 1 {
+            if let Some(&hook) = BATCH_HOOK.get() {
+                self.open = hook(true).then_some(hook);
+            }
+        }
+        self.woken += 1;
+        wake(waker);
+    }
+
+    /// Wakes every waker of `wakers` (see [`WakeBatch::wake`]).
+    pub fn wake_all(&mut self, wakers: impl IntoIterator<Item = Waker>) {
+        wakers.into_iter().for_each(|w| self.wake(w));
+    }
+}
+
+impl Drop for WakeBatch {
+    fn drop(&mut self) {
+        if let Some(hook) = self.open.take() {
+            hook(false);
+        }
+    }
+}
+
 /// Locks `m`, ignoring poisoning. For locks whose every critical section
 /// leaves the state consistent before anything that may panic (user code
 /// runs before locking or after unlocking, per the module rule), so a
@@ -361,6 +432,47 @@ mod tests {
         assert_eq!(all.into_iter().collect::<String>(), "ae");
         assert!(l.is_empty() && l.get(a).is_none() && l.get(c).is_none());
         assert_eq!(l.iter().count(), 0);
+    }
+
+    std::thread_local! {
+        /// What this thread's batch hook and test wakers saw, in order.
+        static SEEN: std::cell::RefCell<Vec<&'static str>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    fn seen() -> Vec<&'static str> {
+        SEEN.with(|s| s.borrow_mut().drain(..).collect())
+    }
+
+    fn recording_hook(open: bool) -> bool {
+        SEEN.with(|s| s.borrow_mut().push(if open { "open" } else { "close" }));
+        true
+    }
+
+    #[test]
+    fn a_batch_opens_before_its_second_wake_and_closes_when_dropped() {
+        struct Rec;
+        impl std::task::Wake for Rec {
+            fn wake(self: std::sync::Arc<Self>) {
+                SEEN.with(|s| s.borrow_mut().push("wake"));
+            }
+        }
+        // The process's hook (other tests of this binary may run with it:
+        // it records per thread, and opens and closes in pairs).
+        set_batch_hook(recording_hook);
+        let w = Waker::from(std::sync::Arc::new(Rec));
+        seen();
+        {
+            let mut one = WakeBatch::new();
+            one.wake(w.clone());
+        }
+        assert_eq!(seen(), ["wake"], "a batch of one never calls the hook");
+        {
+            let mut b = WakeBatch::new();
+            b.wake_all([w.clone(), w.clone(), w.clone()]);
+            assert_eq!(seen(), ["wake", "open", "wake", "wake"]);
+        }
+        assert_eq!(seen(), ["close"], "closed once, when dropped");
     }
 
     #[test]

@@ -29,10 +29,17 @@
 //!    is woken, not one: with `accept(&self)` shared by several tasks, the
 //!    woken tasks race for the connections and the losers go back to
 //!    waiting through step 3.
-//! 2. Wait (task): under the waiter lock, load the word; if the direction is
-//!    ready, remove this poll's entry (if any) and return the readiness with
-//!    its tick; else keep or append this poll's waker (identity rule above,
-//!    bound in step 6); unlock; `Pending`. Because the dispatcher stores
+//! 2. Wait (task): load the word; if the direction is ready, return the
+//!    readiness with its tick, without the lock (fast path). Else, under
+//!    the waiter lock, load it again; if the direction is ready now, remove
+//!    this poll's entry (if any) and return the readiness with its tick;
+//!    else keep or append this poll's waker (identity rule above, bound in
+//!    step 6); unlock; `Pending`. The fast path leaves no entry behind for
+//!    good: an entry is appended only while its direction is not ready,
+//!    and only a dispatch sets the bits, taking the list right after its
+//!    RMW (step 1), so a waiter that finds the bits set without the lock
+//!    either has no entry or has one that the dispatch in flight takes (a
+//!    spurious wakeup). Because the dispatcher stores
 //!    before it locks and the waiter loads under the lock, either the
 //!    dispatcher finds the waker or the waiter sees the readiness: no
 //!    readiness is lost, for any of the waiters (C6).
@@ -335,6 +342,22 @@ impl ScheduledIo {
             self.remove_waiter(dir, cx.waker());
             return Poll::Ready(Err(WaitError::Cancelled(c)));
         }
+        // Step 2's fast path: already ready, answered without the lock
+        // (one load; the lock is for a wait that has to register). Relaxed:
+        // the word publishes no other data, and a stale "ready" only costs
+        // a `WouldBlock` and a clear (step 3). Our own entry, if we have
+        // one, cannot be left behind: an entry is appended only while the
+        // direction is not ready (under the lock), and the bits are set
+        // only by a dispatch, which takes the whole list under the lock
+        // after its RMW. So the bits being set means that dispatch has
+        // taken our entry or is about to (and wakes it: a spurious wakeup).
+        let cur = self.readiness.load(Relaxed);
+        if cur & SHUTDOWN == 0 && Ready(cur & READY_MASK).intersects(dir.mask()) {
+            return Poll::Ready(Ok(ReadyEvent {
+                ready: Ready(cur & dir.mask().0),
+                tick: ((cur & TICK_MASK) >> TICK_SHIFT) as u8,
+            }));
+        }
         // A clone of the waker, made only when an entry is needed and never
         // under the lock (user code: a panicking clone must not poison it).
         let mut clone = None;
@@ -369,7 +392,10 @@ impl ScheduledIo {
                     drop(w);
                     // Step 6: the evicted waiters re-register if still
                     // interested. (`clone`, if unused, drops after this.)
-                    waiters::wake_all(evicted);
+                    // Mostly there are none: skip the iterator then.
+                    if !evicted.is_empty() {
+                        waiters::wake_all(evicted);
+                    }
                     return Poll::Pending;
                 }
                 Err(NeedClone) => {

@@ -129,8 +129,15 @@ impl Handle {
         driver: SharedDriver,
         observe: Observe,
     ) -> Arc<Handle> {
+        // Wake batches of the cancel tree (one registration per process).
+        quell_cancel::rt_internal::waiters::set_batch_hook(worker::wake_batch);
         let mut remotes = Vec::with_capacity(num_workers);
         let mut cores = Vec::with_capacity(num_workers);
+        let stats = Stats::new(num_workers, observe.histograms);
+        let hooks = observe
+            .hooks
+            .has_task_hooks()
+            .then(|| Box::new(observe.hooks));
         for index in 0..num_workers {
             let (local, steal) = queue::local();
             remotes.push(CachePadded::new(Remote {
@@ -139,7 +146,13 @@ impl Handle {
                 ticks: AtomicU32::new(0),
                 unpark: OnceLock::new(),
             }));
-            cores.push(Box::new(worker::Core::new(index, local, &config)));
+            cores.push(Box::new(worker::Core::new(
+                index,
+                local,
+                &config,
+                stats.workers[index].clone(),
+                hooks.is_some(),
+            )));
         }
         Arc::new(Handle {
             remotes: remotes.into_boxed_slice(),
@@ -151,25 +164,17 @@ impl Handle {
             config,
             root: quell_cancel::CancelToken::new(),
             cores: Mutex::new(cores),
-            stats: Stats::new(num_workers, observe.histograms),
-            hooks: observe
-                .hooks
-                .has_task_hooks()
-                .then(|| Box::new(observe.hooks)),
+            stats,
+            hooks,
         })
     }
 
-    /// Stamps `task` as queued now, for the schedule-latency histogram.
-    #[inline]
-    fn stamp_queued(&self, task: &Header) {
-        if self.stats.histograms() {
-            self.stamp_queued_slow(task);
-        }
-    }
-
+    /// Stamps `task` as queued now, for the schedule-latency histogram
+    /// (histograms on: a worker checks its core's flag first, the remote
+    /// path `Stats::histograms`).
     #[cold]
     #[inline(never)]
-    fn stamp_queued_slow(&self, task: &Header) {
+    fn stamp_queued(&self, task: &Header) {
         // SAFETY: the caller holds a ref of the task (a `Notified`).
         let trailer = unsafe { Header::trailer(NonNull::from(task)) };
         // Relaxed: the queue that hands the task to its poller orders this
@@ -179,13 +184,13 @@ impl Handle {
             .store(self.stats.stamp_now(), std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Calls the spawn hook (if set) for a task just bound to the owned list.
+    /// Calls the spawn hook (if set) for a task just bound to the owned
+    /// list. (Its schedule-latency stamp is taken when it is queued.)
+    #[inline]
     pub(crate) fn task_spawned(&self, task: &Notif) {
         if let Some(h) = &self.hooks {
-            // SAFETY: the `Notified` holds a ref: the task is live.
-            h.task_spawn(&unsafe { TaskMeta::of(task.header()) });
+            spawn_hook(h, task);
         }
-        self.stamp_queued(task.header());
     }
 
     pub(crate) fn num_workers(&self) -> usize {
@@ -201,6 +206,9 @@ impl Handle {
     /// Queue a task from off-worker (or another runtime's worker).
     pub(crate) fn push_remote(&self, task: Notif) {
         self.stats.remote_scheduled();
+        if self.stats.histograms() {
+            self.stamp_queued(task.header());
+        }
         self.inject.push(task);
         // Shutdown race: if shutdown's final drain may already have run,
         // drain ourselves so the task's ref is not stranded. This fence
@@ -308,21 +316,35 @@ impl Handle {
     }
 }
 
+/// The spawn hook, out of line: a runtime without hooks pays one branch.
+#[cold]
+#[inline(never)]
+fn spawn_hook(hooks: &Hooks, task: &Notif) {
+    // SAFETY: the `Notified` holds a ref: the task is live.
+    hooks.task_spawn(&unsafe { TaskMeta::of(task.header()) });
+}
+
+/// The terminate hook, out of line like [`spawn_hook`].
+#[cold]
+#[inline(never)]
+fn terminate_hook(hooks: &Hooks, task: &Header) {
+    // SAFETY: called from the task's own completion: it is live.
+    hooks.task_terminate(&unsafe { TaskMeta::of(task) });
+}
+
 impl Schedule for Arc<Handle> {
     fn schedule(&self, task: Notified<Self>) {
-        self.stamp_queued(task.header());
         worker::schedule(self, task, false);
     }
 
     fn yield_now(&self, task: Notified<Self>) {
-        self.stamp_queued(task.header());
         worker::schedule(self, task, true);
     }
 
+    #[inline]
     fn task_terminated(&self, task: &Header) {
         if let Some(h) = &self.hooks {
-            // SAFETY: called from the task's own completion: it is live.
-            h.task_terminate(&unsafe { TaskMeta::of(task) });
+            terminate_hook(h, task);
         }
     }
 

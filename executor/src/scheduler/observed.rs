@@ -1,7 +1,7 @@
-//! One poll of a task with what observes it: the poll counter, the
-//! before/after-poll hooks and, when enabled, the poll-time and
-//! schedule-latency histograms. Kept out of the run loop (worker.rs) so
-//! that the loop reads as scheduling only.
+//! One poll of a task with what observes it: the before/after-poll hooks
+//! and, when enabled, the poll-time and schedule-latency histograms. Kept
+//! out of the run loop (worker.rs) so that the loop reads as scheduling
+//! only. (The poll counter is bumped by the core as the poll begins.)
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
@@ -10,15 +10,14 @@ use super::{Handle, Notif};
 use crate::metrics::stats::WorkerStats;
 use crate::task::header::Header;
 
-/// Polls `task` on worker `index` (the caller's own worker).
+/// Polls `task` on worker `index` (the caller's own worker); `observe`:
+/// hooks or histograms are set (the core's flag, read while in cache).
 #[inline]
-pub(super) fn run(handle: &Handle, index: usize, task: Notif) {
-    let w = &handle.stats.workers[index];
-    w.polls.inc();
-    if handle.hooks.is_none() && w.hist.is_none() {
-        task.run();
+pub(super) fn run(handle: &Handle, index: usize, observe: bool, task: Notif) {
+    if observe {
+        run_observed(handle, &handle.stats.workers[index], task);
     } else {
-        run_observed(handle, w, task);
+        task.run();
     }
 }
 

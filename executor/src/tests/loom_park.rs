@@ -212,6 +212,49 @@ fn loom_park_local_push_vs_last_searcher() {
     });
 }
 
+/// A wake batch (a cancel reaching several tasks, `worker::wake_batch`)
+/// racing the other worker, the last searcher, going to park. Inside the
+/// batch the woken task is queued locally without a notification; the
+/// batch's close must notify (pusher steps 2–3 of the idle protocol) for
+/// what it queued. The task that wakes then blocks its worker until the
+/// woken task has run, so only the other worker can run it: if the close
+/// skips the notification, or the searcher parks without seeing the task,
+/// every thread blocks. The LIFO slot is on (outside a batch the wake would
+/// be a deferred LIFO fill, which no one else takes).
+#[test]
+fn loom_park_wake_batch_vs_last_searcher() {
+    model(|| {
+        let handle = Handle::new(2, config(), SharedDriver::new(None));
+        let first = {
+            let handle = handle.clone();
+            poll_fn(move |_| {
+                let ran = Event::new();
+                let r = ran.clone();
+                let (woken, join) = bind(
+                    &handle,
+                    poll_fn(move |_| {
+                        r.set();
+                        Poll::Ready(())
+                    }),
+                );
+                assert!(worker::wake_batch(true), "a poll has its core at hand");
+                // As a waker's wake does (not a yield: LIFO outside a batch).
+                worker::schedule(&handle, woken, false);
+                assert!(worker::wake_batch(false));
+                // Block this worker until the other one has run the task.
+                ran.wait();
+                Poll::Ready(join)
+            })
+        };
+        let join = spawn_remote(&handle, first);
+        let workers = start_workers(&handle, 2);
+
+        let woken = block_on(join).unwrap();
+        block_on(woken).unwrap();
+        stop(&handle, workers);
+    });
+}
+
 /// One park racing one unpark from another thread (before, during, after):
 /// the park returns, and what the unparker wrote before unparking is
 /// visible after it. `in_driver`: the parker parks in the I/O driver

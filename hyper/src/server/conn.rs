@@ -100,7 +100,6 @@ where
     let scope = quell_cancel::current();
     let service = RequestScoped {
         inner: service,
-        scope: scope.clone(),
         timeout: shared.request_timeout,
     };
     let mut conn = pin!(shared

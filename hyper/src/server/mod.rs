@@ -12,10 +12,12 @@
 //!                                 └─ connection task ..
 //! ```
 //!
-//! * **Request.** Each service future runs in a fresh child of its
-//!   connection's scope (entered as by [`with_token`](quell_cancel::with_token)):
-//!   `quell_cancel::current()` is that scope, and tasks the handler spawns
-//!   inherit it. When hyper drops a service future
+//! * **Request.** Each service future runs in a fresh child of the scope
+//!   of the task polling it (the connection task; for HTTP/2 the stream
+//!   task): `quell_cancel::current()` is that scope, and tasks the handler
+//!   spawns inherit it. (Its token node is created the first time it is
+//!   asked for as a token, so a handler that never asks costs no node.)
+//!   When hyper drops a service future
 //!   before it finished (the client went away, the connection failed),
 //!   the scope is cancelled and those sub-tasks stop. With
 //!   [`Builder::request_timeout`] the scope also has a deadline: the

@@ -51,6 +51,9 @@ struct Slot<T> {
 struct Member<T> {
     handle: JoinHandle<T>,
     waker: Arc<MemberWaker>,
+    /// `waker` as a `Waker`, made once: polling the handle borrows it
+    /// (no refcount traffic per join).
+    as_waker: Waker,
 }
 
 /// What member wakers share with the set.
@@ -137,6 +140,7 @@ impl<T> Set<T> {
         });
         slot.member = Some(Member {
             handle,
+            as_waker: Waker::from(waker.clone()),
             waker: waker.clone(),
         });
         self.len += 1;
@@ -150,7 +154,7 @@ impl<T> Set<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<T, JoinError>>> {
         for _ in 0..POLLS_PER_CALL {
-            let (index, waker) = {
+            let index = {
                 let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
                 let Some((index, generation)) = q.ready.pop_front() else {
                     if self.len == 0 {
@@ -167,14 +171,14 @@ impl<T> Set<T> {
                     Some(m) if slot.generation == generation => {
                         // Invariant 3: cleared before the poll, under the lock.
                         m.waker.queued.store(false, Relaxed);
-                        (index, Waker::from(m.waker.clone()))
+                        index
                     }
                     _ => continue,
                 }
             };
             let slot = &mut self.slots[index as usize];
             let member = slot.member.as_mut().expect("checked under the lock");
-            let mut mcx = Context::from_waker(&waker);
+            let mut mcx = Context::from_waker(&member.as_waker);
             if let Poll::Ready(out) = member.handle.poll_completion(&mut mcx) {
                 slot.member = None;
                 slot.generation = slot.generation.wrapping_add(1);
