@@ -124,6 +124,14 @@ impl TaskScope {
         }
     }
 
+    /// Whether [`cancelled`](Self::cancelled) answers `Some`: the scope
+    /// token's flag, one load (two when the own node exists), nothing
+    /// cloned. The check of every await point's poll.
+    #[inline]
+    pub(crate) fn observes_cancel(&self, root: Option<&CancelToken>) -> bool {
+        self.token(root).is_some_and(CancelToken::is_cancelled)
+    }
+
     /// `true` the first time it is called: the task's first observation
     /// of its cancel (cancel-latency metrics).
     pub(crate) fn first_cancel_observation(&self) -> bool {
