@@ -73,6 +73,46 @@ fn a_parked_task_is_woken_by_its_cancel_and_sees_the_cause() {
     assert!(sticky);
 }
 
+/// The await-point check reads the scope as it stands on every poll: a
+/// handle-cancel made while the task is in the middle of a poll (which
+/// creates the task's own node then) is seen by the next await point of
+/// that same poll, as is a cancel of `current()` made by the task itself.
+#[test]
+fn a_cancel_made_during_a_poll_is_seen_by_that_polls_next_await_point() {
+    let _dog = watchdog("cancel during a poll");
+    let rt = rt(2);
+    let (running_tx, running_rx) = mpsc::channel();
+    let (gate_tx, gate_rx) = mpsc::channel::<()>();
+    let h = rt.spawn(async move {
+        let before = cancel::checkpoint().await.is_ok();
+        running_tx.send(()).unwrap();
+        // Blocks the worker inside this poll until the handle-cancel is
+        // done: no await point in between, so the checkpoint below runs in
+        // the poll that was running when the cancel came.
+        gate_rx.recv_timeout(HANG).unwrap();
+        let after = cancel::checkpoint().await;
+        (before, after.map_err(|c| c.cause().clone()))
+    });
+    recv(&running_rx);
+    assert!(h.cancel(Cause::explicit("mid-poll")));
+    gate_tx.send(()).unwrap();
+    let (before, after) = rt.block_on(h).unwrap();
+    assert!(before);
+    assert_eq!(after.unwrap_err().message(), Some("mid-poll"));
+
+    let own = rt.block_on(rt.spawn(async {
+        let before = cancel::checkpoint().await.is_ok();
+        cancel::current().cancel(Cause::explicit("self"));
+        (
+            before,
+            cancel::checkpoint().await.map_err(|c| c.cause().clone()),
+        )
+    }));
+    let (before, after) = own.unwrap();
+    assert!(before);
+    assert_eq!(after.unwrap_err().message(), Some("self"));
+}
+
 #[test]
 fn grandchild_sees_a_root_cancel_with_the_root_cause() {
     let _dog = watchdog("grandchild");

@@ -35,6 +35,7 @@ pub struct Checkpoint(());
 impl Future for Checkpoint {
     type Output = Result<(), Cancelled>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
         Poll::Ready(match context::observed() {
             Some(c) => Err(c),

@@ -45,6 +45,17 @@ pub trait TaskCancel {
         self.token().cancelled_error()
     }
 
+    /// Whether [`cancelled`](Self::cancelled) would answer `Some` now: the
+    /// check every await point makes on every poll ([`observed`]), so it
+    /// should be a few loads (the scope token's flag), with no cause
+    /// cloned. Must agree with `cancelled`: `true` exactly when
+    /// `cancelled` would answer `Some` (flags only go from clear to set,
+    /// so the `cancelled` call that follows a `true` answers `Some`).
+    /// Defaults to `cancelled().is_some()`.
+    fn is_cancelled(&self) -> bool {
+        self.cancelled().is_some()
+    }
+
     /// The token whose drain the task observes ([`crate::is_draining`],
     /// [`crate::draining`]): the task's real scope, also inside shields and
     /// deadline scopes (a shield hides cancellation, never a drain).
@@ -110,6 +121,8 @@ loom::thread_local! {
 struct Restore(Frame);
 
 impl Drop for Restore {
+    // Inlined into the task harness (two stores per poll, not a call).
+    #[inline]
     fn drop(&mut self) {
         let prev = self.0;
         let _ = CURRENT.try_with(|c| c.set(prev));
@@ -188,6 +201,13 @@ impl TaskCancel for Scoped<'_> {
             let outer = self.outer.and_then(|o| unsafe { o.as_ref() }.cancelled())?;
             Some(Cancelled::new(outer.cause().clone(), true))
         })
+    }
+    fn is_cancelled(&self) -> bool {
+        // SAFETY: as in `cancelled`.
+        self.token.is_cancelled()
+            || self
+                .outer
+                .is_some_and(|o| unsafe { o.as_ref() }.is_cancelled())
     }
     fn drain_token(&self) -> &CancelToken {
         // SAFETY: as in `cancelled` (`real` is the enclosing scope, kept
@@ -277,27 +297,45 @@ pub(crate) fn shielded<R>(f: impl FnOnce() -> R) -> R {
 /// `None` when not in a task, not cancelled, or shielded. It is the state
 /// of the task's scope token ([`TaskCancel::cancelled`]), reported with its
 /// originating cause.
+///
+/// Every await point calls this on every poll, so the common answer
+/// (`None`: in a task, not shielded, not cancelled) costs one thread-local
+/// read of the frame and one [`TaskCancel::is_cancelled`] call; the cause
+/// and [`TaskCancel::cancel_observed`] are out of line.
 #[inline]
 pub fn observed() -> Option<Cancelled> {
-    if is_shielded() {
-        return None;
+    if cancel_visible() {
+        observed_cancelled()
+    } else {
+        None
     }
-    // `?` rather than `is_some()` on the answer: the common `None` then
-    // returns a constant, and inlined into the await point (`#[inline]`)
-    // the answer is not copied out of a temporary either.
-    let c = with_current(|task| task?.cancelled())?;
-    note_observed();
-    Some(c)
+}
+
+/// The fast check of [`observed`]: one thread-local read of the frame;
+/// `true` when in a task, not shielded, and [`TaskCancel::is_cancelled`].
+#[inline]
+fn cancel_visible() -> bool {
+    let Ok(frame) = CURRENT.try_with(|c| c.get()) else {
+        return false;
+    };
+    match frame.task {
+        // SAFETY: `task` was installed by `enter`, whose borrow outlives
+        // every read made while its closure runs (see `enter`).
+        Some(task) if frame.shield == 0 => unsafe { task.as_ref() }.is_cancelled(),
+        _ => false,
+    }
 }
 
 /// The cancelled path of [`observed`], out of line so that the common
-/// (not cancelled) path stays as it was.
+/// (not cancelled) path stays a few instructions: the cause, and telling
+/// the task it was observed.
 #[cold]
 #[inline(never)]
-fn note_observed() {
+fn observed_cancelled() -> Option<Cancelled> {
     with_current(|task| {
-        if let Some(t) = task {
-            t.cancel_observed(t.token());
-        }
-    });
+        let t = task?;
+        let c = t.cancelled()?;
+        t.cancel_observed(t.token());
+        Some(c)
+    })
 }

@@ -51,6 +51,7 @@ impl NodeRef {
 impl Deref for NodeRef {
     type Target = Node;
 
+    #[inline]
     fn deref(&self) -> &Node {
         // SAFETY: our ref keeps the word above zero, so the node is not
         // freed while we exist (count word, 3.).
@@ -114,6 +115,7 @@ impl HandleRef {
     }
 
     /// The node, as a ref to clone into the tree.
+    #[inline]
     pub(crate) fn node(&self) -> &NodeRef {
         &self.node
     }

@@ -46,6 +46,7 @@ impl CancelToken {
         CancelToken(node)
     }
 
+    #[inline]
     pub(crate) fn node(&self) -> &NodeRef {
         self.0.node()
     }
@@ -149,6 +150,7 @@ impl CancelToken {
 
     /// Whether the token (or an ancestor, once the cancel reached it) is
     /// cancelled. One `Acquire` load.
+    #[inline]
     pub fn is_cancelled(&self) -> bool {
         self.node().is_cancelled()
     }

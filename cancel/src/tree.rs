@@ -332,6 +332,7 @@ impl Node {
     /// before cancelling (its own writes, and the cause). With `Relaxed`, a
     /// task that saw the flag could read state its canceller set up before
     /// cancelling and find it stale.
+    #[inline]
     pub(crate) fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Acquire)
     }

@@ -220,17 +220,25 @@ impl<T> WaiterList<T> {
 
     /// Removes every entry for which `pred` holds (`pred` may update the
     /// entries it keeps); returns the removed ones, oldest first.
-    pub fn extract_if(&mut self, mut pred: impl FnMut(&mut T) -> bool) -> Taken<T> {
+    pub fn extract_if(&mut self, pred: impl FnMut(&mut T) -> bool) -> Taken<T> {
         let mut out = Taken::default();
+        self.extract_each(pred, |v| out.push(v));
+        out
+    }
+
+    /// [`extract_if`](Self::extract_if) handing each removed entry to `f`
+    /// as it goes (oldest first) instead of collecting them: a caller that
+    /// keeps only part of each entry (a waker) fills its own collection,
+    /// sized once. The list is consistent between calls of `pred` and `f`.
+    pub fn extract_each(&mut self, mut pred: impl FnMut(&mut T) -> bool, mut f: impl FnMut(T)) {
         let mut i = self.head;
         while i != NIL {
             let next = self.slots[i].next;
             if self.slots[i].value.as_mut().is_some_and(&mut pred) {
-                out.push(self.unlink(i));
+                f(self.unlink(i));
             }
             i = next;
         }
-        out
     }
 
     /// Removes every entry; returns them, oldest first. Capacity is kept, and
@@ -465,6 +473,26 @@ mod tests {
             assert_eq!(seen(), ["wake", "open", "wake", "wake"]);
         }
         assert_eq!(seen(), ["close"], "closed once, when dropped");
+    }
+
+    #[test]
+    fn extract_each_hands_over_oldest_first_and_keeps_the_rest_linked() {
+        let mut l = WaiterList::new();
+        let keys: Vec<Key> = (1..=6).map(|v| l.push_back(v)).collect();
+        let mut out = Vec::new();
+        l.extract_each(|v| *v % 2 == 0, |v| out.push(v));
+        assert_eq!(out, [2, 4, 6]);
+        assert_eq!(l.iter().copied().collect::<Vec<_>>(), [1, 3, 5]);
+        assert_eq!(l.len(), 3);
+        assert_eq!(l.get(keys[1]), None, "a handed-over entry's key is gone");
+        assert_eq!(l.get(keys[2]), Some(&3));
+        // Taking the rest empties the list; it is usable afterwards.
+        l.extract_each(|_| true, |v| out.push(v));
+        assert_eq!(out, [2, 4, 6, 1, 3, 5]);
+        assert!(l.is_empty() && l.iter().next().is_none());
+        let k = l.push_back(7);
+        assert_eq!(l.iter().copied().collect::<Vec<_>>(), [7]);
+        assert_eq!(l.remove(k), Some(7));
     }
 
     #[test]

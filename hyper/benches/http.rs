@@ -18,6 +18,7 @@
 //! bash ci/bench_http.sh            # installs wrk if missing, then this
 //! cargo bench -p quell-hyper --bench http
 //! QH_SECS=10 QH_ROUNDS=5 cargo bench -p quell-hyper --bench http
+//! QH_SPIN=1 cargo bench -p quell-hyper --bench http   # quell's spin_before_park
 //! ```
 
 use std::convert::Infallible;
@@ -97,10 +98,14 @@ impl Server {
     fn start(which: Rt) -> (Server, SocketAddr) {
         match which {
             Rt::Quell => {
-                let rt = quell_executor::runtime::Builder::new()
-                    .worker_threads(WORKERS)
-                    .build()
-                    .expect("quell runtime");
+                let mut b = quell_executor::runtime::Builder::new();
+                b.worker_threads(WORKERS);
+                // QH_SPIN=N: the quell runtime's `spin_before_park` (to
+                // see what the searching spin costs under wrk).
+                if let Ok(v) = std::env::var("QH_SPIN") {
+                    b.spin_before_park(v.parse().expect("QH_SPIN: a number"));
+                }
+                let rt = b.build().expect("quell runtime");
                 let stop = CancelToken::new();
                 let addr = rt.block_on(async {
                     let l = quell_io_driver::net::TcpListener::bind("127.0.0.1:0")

@@ -50,6 +50,8 @@ loom::thread_local! {
 pub fn budget<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(u32);
     impl Drop for Restore {
+        // Inlined into the task harness (a store per poll, not a call).
+        #[inline]
         fn drop(&mut self) {
             let prev = self.0;
             let _ = REMAINING.try_with(|c| c.set(prev));

@@ -60,6 +60,9 @@ impl cancel_cx::TaskCancel for Root<'_> {
     fn token(&self) -> &CancelToken {
         self.token
     }
+    fn is_cancelled(&self) -> bool {
+        self.token.is_cancelled()
+    }
 }
 
 pub(crate) fn block_on<F: Future>(handle: &Handle, fut: F) -> Result<F::Output, BlockOnError> {

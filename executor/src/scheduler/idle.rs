@@ -39,15 +39,6 @@ use crate::loom::Mutex;
 const UNPARK_SHIFT: usize = 16;
 const SEARCH_MASK: usize = (1 << UNPARK_SHIFT) - 1;
 
-/// What a pusher's check (steps 2–3) found.
-pub(crate) enum Notify {
-    /// No worker parked, or one searching: no one to wake.
-    NoOne,
-    /// Workers were parked and none searched; `Some`: the one to unpark
-    /// (`None`: another pusher woke one meanwhile).
-    Sleepers(Option<usize>),
-}
-
 pub(crate) struct Idle {
     state: AtomicUsize,
     sleepers: Mutex<Vec<usize>>,
@@ -63,39 +54,38 @@ impl Idle {
         }
     }
 
-    /// Pusher, steps 2–3: whether a sleeper could be woken, and the one
-    /// to unpark. Among the sleepers, one for which `prefer` holds is
-    /// chosen if any.
-    pub(crate) fn worker_to_notify(&self, prefer: impl Fn(usize) -> bool) -> Notify {
-        if !self.notify_should_wakeup() {
-            return Notify::NoOne;
-        }
-        let mut sleepers = self.sleepers.lock().unwrap();
-        // Re-check under the lock: another pusher may have woken one.
-        if !self.notify_should_wakeup() {
-            return Notify::Sleepers(None);
-        }
-        let Some(pos) = sleepers
-            .iter()
-            .rposition(|&w| prefer(w))
-            .or_else(|| sleepers.len().checked_sub(1))
-        else {
-            return Notify::Sleepers(None);
-        };
-        let worker = sleepers.swap_remove(pos);
-        // SeqCst: part of the total order with the fences (see the module
-        // docs); the woken worker counts as searching from now on, so other
-        // pushers do not wake a second worker for the same task.
-        self.state.fetch_add((1 << UNPARK_SHIFT) | 1, SeqCst);
-        Notify::Sleepers(Some(worker))
-    }
-
-    fn notify_should_wakeup(&self) -> bool {
+    /// Pusher, step 2: whether a sleeper could be woken (no one searching,
+    /// some worker parked). Inlined: on the common answer (no) a push pays
+    /// only the fence and the load; [`Idle::sleeper_to_notify`] does step 3.
+    #[inline]
+    pub(crate) fn notify_should_wakeup(&self) -> bool {
         // Pairs with the fence in `fence_before_recheck` (parker, step 2):
         // orders our queue push before this state load.
         fence(SeqCst);
         let s = self.state.load(SeqCst);
         self.wakeup_needed(s)
+    }
+
+    /// Pusher, step 3, after [`Idle::notify_should_wakeup`] said yes: the
+    /// sleeper to unpark, now counted as unparked and searching (`None`:
+    /// another pusher woke one meanwhile). Among the sleepers, one for
+    /// which `prefer` holds is chosen if any.
+    pub(crate) fn sleeper_to_notify(&self, prefer: impl Fn(usize) -> bool) -> Option<usize> {
+        let mut sleepers = self.sleepers.lock().unwrap();
+        // Re-check under the lock: another pusher may have woken one.
+        if !self.notify_should_wakeup() {
+            return None;
+        }
+        let pos = sleepers
+            .iter()
+            .rposition(|&w| prefer(w))
+            .or_else(|| sleepers.len().checked_sub(1))?;
+        let worker = sleepers.swap_remove(pos);
+        // SeqCst: part of the total order with the fences (see the module
+        // docs); the woken worker counts as searching from now on, so other
+        // pushers do not wake a second worker for the same task.
+        self.state.fetch_add((1 << UNPARK_SHIFT) | 1, SeqCst);
+        Some(worker)
     }
 
     /// Some worker parked and none searching: a pusher would wake one.

@@ -17,7 +17,8 @@
 //! 1. unless each of this worker's last [`OFFER_HOLD`] fills was followed
 //!    by a short poll ([`WakePredictor`]; a fresh worker has no such
 //!    history), the fill is **offered**: the slot pointer carries
-//!    [`OFFERED`];
+//!    [`OFFERED`]. The only worker of a one-worker runtime never offers
+//!    (no one else could take the task);
 //! 2. put the pointer in the slot (a Release store if the slot is empty —
 //!    only the owner fills it, so it stays empty until then — else a swap,
 //!    which races a stealer for the previous task); a displaced previous
@@ -176,18 +177,22 @@ enum Fill {
 }
 
 impl WakePredictor {
-    /// A fresh worker offers (no evidence that its polls end soon).
+    /// A fresh worker offers (no evidence that its polls end soon), unless
+    /// it is the runtime's only worker (`sole`): then no one else could
+    /// take an offered task, and its fills are never timed (no worker is
+    /// parked while it polls), so it would offer — a fence per fill — for
+    /// ever.
     #[cfg(not(loom))]
-    pub(crate) fn new(config: &super::Config) -> WakePredictor {
+    pub(crate) fn new(config: &super::Config, sole: bool) -> WakePredictor {
         WakePredictor {
-            offer_next: OFFER_HOLD,
+            offer_next: if sole { 0 } else { OFFER_HOLD },
             fill: Fill::None,
             long: stamp::units(config.lifo_steal_after),
         }
     }
 
     #[cfg(loom)]
-    pub(crate) fn new(config: &super::Config) -> WakePredictor {
+    pub(crate) fn new(config: &super::Config, _sole: bool) -> WakePredictor {
         WakePredictor {
             offer_next: if config.lifo_offer { u8::MAX } else { 0 },
         }
@@ -282,5 +287,39 @@ mod stamp {
     #[cfg(not(target_arch = "x86_64"))]
     pub(super) fn units(d: Duration) -> u64 {
         d.as_nanos() as u64
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use super::WakePredictor;
+    use crate::scheduler::Config;
+
+    fn config() -> Config {
+        Config {
+            global_queue_interval: 61,
+            lifo_slot: true,
+            max_lifo_polls: 3,
+            spin_before_park: 64,
+            lifo_steal_after: Duration::from_micros(5),
+            event_interval: 61,
+        }
+    }
+
+    /// Step 1: a fresh worker offers, unless it is the only worker; the
+    /// only worker's fills (never made while another worker could be
+    /// woken, never taken) keep it deferring.
+    #[test]
+    fn only_worker_never_offers() {
+        assert!(WakePredictor::new(&config(), false).offer());
+        let mut p = WakePredictor::new(&config(), true);
+        for _ in 0..10 {
+            assert!(!p.offer());
+            p.filled(false);
+            p.poll_ended(false);
+        }
+        assert!(!p.offer());
     }
 }

@@ -46,7 +46,7 @@ use crate::task::header::Header;
 use crate::task::list::OwnedTasks;
 use crate::task::{Notified, RawTask, Schedule, Task};
 
-use idle::{Idle, Notify};
+use idle::Idle;
 use park::{SharedDriver, Unparker};
 use queue::{Inject, Steal};
 
@@ -150,6 +150,7 @@ impl Handle {
                 index,
                 local,
                 &config,
+                num_workers,
                 stats.workers[index].clone(),
                 hooks.is_some(),
             )));
@@ -231,7 +232,18 @@ impl Handle {
     /// Wake a parked worker if no one is searching (pusher steps 2–3 of
     /// the idle protocol). Returns whether workers were parked with none
     /// searching (whether or not this call woke one).
+    #[inline]
     pub(crate) fn notify_parked(&self) -> bool {
+        if !self.idle.notify_should_wakeup() {
+            return false;
+        }
+        self.notify_sleeper();
+        true
+    }
+
+    /// Pusher step 3 (out of line: most pushes stop at step 2).
+    #[inline(never)]
+    fn notify_sleeper(&self) {
         // Prefer a worker asleep on its thread (one futex wake) over the one
         // watching the driver, which keeps watching I/O and timers.
         let on_thread = |i: usize| {
@@ -240,14 +252,8 @@ impl Handle {
                 .get()
                 .is_some_and(|u| u.is_in_driver())
         };
-        match self.idle.worker_to_notify(on_thread) {
-            Notify::NoOne => false,
-            Notify::Sleepers(w) => {
-                if let Some(index) = w {
-                    self.unpark_worker(index);
-                }
-                true
-            }
+        if let Some(index) = self.idle.sleeper_to_notify(on_thread) {
+            self.unpark_worker(index);
         }
     }
 
@@ -333,6 +339,7 @@ fn terminate_hook(hooks: &Hooks, task: &Header) {
 }
 
 impl Schedule for Arc<Handle> {
+    #[inline]
     fn schedule(&self, task: Notified<Self>) {
         worker::schedule(self, task, false);
     }

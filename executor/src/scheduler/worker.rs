@@ -34,7 +34,7 @@ use super::lifo::{self, WakePredictor};
 use super::observed;
 use super::park::Parker;
 use super::queue::Local;
-use super::{Config, Handle, Notif};
+use super::{Config, Handle, Notif, Remote};
 use crate::loom::atomic::Ordering::*;
 use crate::loom::{Arc, FastRand};
 use crate::metrics::stats::WorkerStatsRef;
@@ -69,11 +69,13 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    /// `observe_polls`: the runtime has poll hooks or histograms.
+    /// `workers`: the runtime's worker count; `observe_polls`: the runtime
+    /// has poll hooks or histograms.
     pub(crate) fn new(
         index: usize,
         run_queue: Local<Notif>,
         config: &Config,
+        workers: usize,
         stats: WorkerStatsRef,
         observe_polls: bool,
     ) -> Core {
@@ -85,7 +87,7 @@ impl Core {
             rand: FastRand::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
             parker: None,
             lifo_watch: None,
-            predictor: WakePredictor::new(config),
+            predictor: WakePredictor::new(config, workers == 1),
             in_driver: false,
             batch_depth: 0,
             batch_queued: false,
@@ -153,12 +155,14 @@ impl Core {
         self.predictor.poll_ended(slot_was_empty);
     }
 
-    fn begin_poll(&mut self, handle: &Handle) {
+    /// `remote`: this worker's own (`handle.remotes[self.index]`, looked
+    /// up once per `run_task`).
+    fn begin_poll(&mut self, remote: &Remote) {
         self.stats.polls.inc();
         self.tick = self.tick.wrapping_add(1);
         // Relaxed: a hint for LIFO rescue (steal.rs); the slot's swap is
         // what transfers the task.
-        handle.remotes[self.index].ticks.store(self.tick, Relaxed);
+        remote.ticks.store(self.tick, Relaxed);
     }
 }
 
@@ -274,34 +278,40 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
         }
     }
     let (index, observe) = (core.index, core.observe_polls);
-    core.begin_poll(handle);
+    let remote = &handle.remotes[index];
+    core.begin_poll(remote);
     *ctx.core.borrow_mut() = Some(core);
     observed::run(handle, index, observe, task);
 
+    // The core stays in the context between the LIFO polls below (only
+    // borrowed for the slot), and is taken back once, at the end.
     let mut lifo_polls = 0;
     loop {
-        let mut core = ctx
-            .core
-            .borrow_mut()
-            .take()
-            .expect("worker core lost during poll");
-        // Lifo.rs step 4: the slot comes first; learn from the poll (an
-        // empty slot after a fill means someone else took the task).
-        let task = core.take_lifo(handle);
-        core.poll_ended(task.is_none());
-        let Some(task) = task else {
-            return core;
+        let task = {
+            let mut slot = ctx.core.borrow_mut();
+            let core = slot.as_mut().expect("worker core lost during poll");
+            // Lifo.rs step 4: the slot comes first; learn from the poll (an
+            // empty slot after a fill means someone else took the task).
+            let task = core.take_lifo(handle);
+            core.poll_ended(task.is_none());
+            let Some(task) = task else {
+                break;
+            };
+            if lifo_polls >= handle.config.max_lifo_polls {
+                // Bound reached: the LIFO task waits its turn in the queue.
+                core.run_queue.push(task);
+                break;
+            }
+            lifo_polls += 1;
+            core.begin_poll(remote);
+            task
         };
-        if lifo_polls >= handle.config.max_lifo_polls {
-            // Bound reached: the LIFO task waits its turn in the queue.
-            core.run_queue.push(task);
-            return core;
-        }
-        lifo_polls += 1;
-        core.begin_poll(handle);
-        *ctx.core.borrow_mut() = Some(core);
         observed::run(handle, index, observe, task);
     }
+    ctx.core
+        .borrow_mut()
+        .take()
+        .expect("worker core lost during poll")
 }
 
 /// A non-blocking turn of the I/O driver with the core in the context, so
@@ -450,29 +460,23 @@ pub(crate) fn wake_batch(open: bool) -> bool {
 /// injector. `is_yield`: the task woke itself or is new (back of the
 /// queue), not woken by another task (LIFO).
 pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, is_yield: bool) {
-    let task = CURRENT.with(|c| {
-        let p = c.get();
-        if p.is_null() {
-            return Some(task);
-        }
+    // Only the pointer is read inside `with` (a small closure, inlined):
+    // the rest runs outside it, without the closure's argument spills.
+    let p = CURRENT.with(Cell::get);
+    if !p.is_null() {
         // SAFETY: a non-null CURRENT points at the WorkerCtx on the worker
         // thread's stack, valid while `run` runs (it resets CURRENT on exit).
         let ctx = unsafe { &*p };
-        if !Arc::ptr_eq(&ctx.handle, handle) {
-            return Some(task);
+        if Arc::ptr_eq(&ctx.handle, handle) {
+            if let Ok(mut slot) = ctx.core.try_borrow_mut() {
+                if let Some(core) = slot.as_mut() {
+                    schedule_local(handle, core, task, is_yield);
+                    return;
+                }
+            }
         }
-        let Ok(mut slot) = ctx.core.try_borrow_mut() else {
-            return Some(task);
-        };
-        let Some(core) = slot.as_mut() else {
-            return Some(task);
-        };
-        schedule_local(handle, core, task, is_yield);
-        None
-    });
-    if let Some(task) = task {
-        handle.push_remote(task);
     }
+    handle.push_remote(task);
 }
 
 fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool) {

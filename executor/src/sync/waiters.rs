@@ -133,12 +133,20 @@ impl WaiterList {
     /// Removes every entry that is not notified and returns their wakers.
     /// Notified entries stay: they still owe a hand-over if they go away.
     pub(crate) fn take_unnotified(&mut self) -> Wakers {
-        let taken = self.entries.extract_if(|e| !e.notified);
         let mut ws = Wakers::default();
         // One allocation for a fan-out (a watch or broadcast send wakes
-        // every receiver), none for a single waiter.
-        ws.rest.reserve_exact(taken.len().saturating_sub(1));
-        ws.extend(taken.into_iter().filter_map(|e| e.waker));
+        // every receiver; sized for the whole list, notified entries
+        // included), none for a single waiter; the entries are not
+        // collected on the way.
+        ws.rest.reserve_exact(self.entries.len().saturating_sub(1));
+        self.entries.extract_each(
+            |e| !e.notified,
+            |e| {
+                if let Some(w) = e.waker {
+                    ws.push(w);
+                }
+            },
+        );
         ws
     }
 

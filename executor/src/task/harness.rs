@@ -264,6 +264,10 @@ impl context::TaskCancel for TaskCtx<'_> {
         self.0.scope.cancelled(self.0.root)
     }
 
+    fn is_cancelled(&self) -> bool {
+        self.0.scope.observes_cancel(self.0.root)
+    }
+
     fn note_cancelled_scope(&self, token: &CancelToken, inside: bool) {
         self.0.scope.note_cancelled_scope(token, inside);
     }

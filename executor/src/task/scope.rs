@@ -124,6 +124,14 @@ impl TaskScope {
         }
     }
 
+    /// Whether [`cancelled`](Self::cancelled) answers `Some`: the scope
+    /// token's flag, one load (two when the own node exists), nothing
+    /// cloned. The check of every await point's poll.
+    #[inline]
+    pub(crate) fn observes_cancel(&self, root: Option<&CancelToken>) -> bool {
+        self.token(root).is_some_and(CancelToken::is_cancelled)
+    }
+
     /// `true` the first time it is called: the task's first observation
     /// of its cancel (cancel-latency metrics).
     pub(crate) fn first_cancel_observation(&self) -> bool {
@@ -191,21 +199,36 @@ impl TaskScope {
     /// # Safety
     ///
     /// The caller holds RUNNING (exclusive access to `bind`).
+    #[inline]
     pub(crate) unsafe fn bind(&self, root: Option<&CancelToken>, waker: &Waker) -> bool {
         // SAFETY: RUNNING gives this thread exclusive access (contract).
         let bind = self.bind.with(|p| unsafe { *p });
-        let own = self.own.get();
+        // The common case, inlined into the harness: already bound, and no
+        // own node appeared since (a registration to move).
         match bind {
             Bind::Done | Bind::Registered { on_own: true, .. } => return false,
-            Bind::Registered { on_own: false, .. } if own.is_none() => return false,
-            Bind::Registered { key, on_own: false } => {
-                // The own node appeared since we registered: move there.
-                if let Some(t) = self.inherited(root) {
-                    t.deregister_waker(key);
-                }
-            }
-            Bind::Unbound => {}
+            Bind::Registered { on_own: false, .. } if self.own.get().is_none() => return false,
+            _ => {}
         }
+        // SAFETY: forwarded (the caller holds RUNNING).
+        unsafe { self.bind_slow(root, waker, bind) }
+    }
+
+    /// [`TaskScope::bind`] when there is something to register or move.
+    ///
+    /// # Safety
+    ///
+    /// As for [`TaskScope::bind`]; `bind` is the current binding state.
+    #[inline(never)]
+    unsafe fn bind_slow(&self, root: Option<&CancelToken>, waker: &Waker, bind: Bind) -> bool {
+        // `bind` is `Unbound`, or registered with the inherited token while
+        // the own node has appeared since: move there.
+        if let Bind::Registered { key, on_own: false } = bind {
+            if let Some(t) = self.inherited(root) {
+                t.deregister_waker(key);
+            }
+        }
+        let own = self.own.get();
         let (next, cancelled) = match self.token(root) {
             None => (Bind::Done, false),
             Some(t) => match t.register_waker(waker) {
@@ -219,7 +242,7 @@ impl TaskScope {
                 None => (Bind::Done, true),
             },
         };
-        // SAFETY: as above.
+        // SAFETY: the caller holds RUNNING (exclusive access, contract).
         self.bind.with_mut(|p| unsafe { *p = next });
         cancelled
     }

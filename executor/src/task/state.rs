@@ -140,6 +140,7 @@ impl State {
         }
     }
 
+    #[inline]
     pub(crate) fn load(&self) -> Snapshot {
         // Acquire pairs with the AcqRel RMWs below: a reader that sees
         // COMPLETE also sees the output written before it, one that sees
@@ -180,6 +181,7 @@ impl State {
     }
 
     /// A worker dequeued a `Notified` and wants to poll.
+    #[inline]
     pub(crate) fn transition_to_running(&self) -> TransitionToRunning {
         self.fetch_update_action(|mut s| {
             debug_assert!(s.is_notified());
@@ -207,30 +209,40 @@ impl State {
 
     /// After a poll returned `Pending`: the one RMW that re-checks
     /// NOTIFIED/ABORTED (Acquire, via the CAS) while clearing RUNNING.
+    #[inline]
     pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
-        self.fetch_update_action(|mut s| {
-            debug_assert!(s.is_running());
-            if s.is_aborted() {
-                return (TransitionToIdle::Aborted, None);
+        // A plain CAS loop (not `fetch_update_action`): this runs after
+        // every `Pending` poll, and the closure's `(T, Option<Snapshot>)`
+        // went through the stack.
+        let mut curr = self.load();
+        loop {
+            debug_assert!(curr.is_running());
+            if curr.is_aborted() {
+                return TransitionToIdle::Aborted;
             }
+            let mut s = curr;
             s.0 &= !RUNNING;
-            if s.is_notified() {
+            let r = if s.is_notified() {
                 // Woken or cancelled while running: keep NOTIFIED and
                 // reserve a ref for the new Notified. The worker keeps its
                 // own ref until the push returned (it drops it then), so
                 // nothing it borrows from the task can be freed under it.
                 s.ref_inc();
-                (TransitionToIdle::OkNotified, Some(s))
+                TransitionToIdle::OkNotified
             } else {
                 s.ref_dec();
-                let r = if s.ref_count() == 0 {
+                if s.ref_count() == 0 {
                     TransitionToIdle::OkDealloc
                 } else {
                     TransitionToIdle::Ok
-                };
-                (r, Some(s))
+                }
+            };
+            // Orderings as in `fetch_update_action` (which they pair with).
+            match self.val.compare_exchange(curr.0, s.0, AcqRel, Acquire) {
+                Ok(_) => return r,
+                Err(actual) => curr = Snapshot(actual),
             }
-        })
+        }
     }
 
     /// RUNNING -> COMPLETE. Release publishes the output to the join handle
