@@ -7,7 +7,9 @@
 //! * `group first error → siblings`: 8 siblings parked on a channel
 //!   receive and one member parked on a oneshot; the bench thread fires the
 //!   oneshot (`t0`), the member returns `Err`, and the sample ends when the
-//!   last sibling has observed the cancellation (`max t1 − t0`). quell: the
+//!   last sibling has observed the cancellation (`max t1 − t0`; the
+//!   siblings' `t1`s reach the bench thread in one message, sent by the
+//!   last of them, so a sample wakes the bench thread once). quell: the
 //!   siblings' receive answers `Cancelled` (the group cancelled them); tokio:
 //!   the failing member calls `token.cancel()`, each sibling `select!`s on
 //!   `token.cancelled()`. p50 and p99; quell's own cancel latency (the
@@ -91,20 +93,50 @@ fn check(n: usize) -> Result<(), Failed> {
     }
 }
 
+/// Where the siblings of one sample report their `t1`: each one's report
+/// is kept, and the last of the `SIBLINGS` sends them all to the bench
+/// thread at once. So a sample wakes the bench thread once, as a cancel
+/// latency sample does, rather than once per sibling: on 2 cores each of
+/// those wakes took a core from the workers while siblings were still
+/// running, which measured the bench thread, not the fan-out.
+#[derive(Clone)]
+struct Done {
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Result<Instant, String>>>>,
+    tx: mpsc::Sender<Vec<Result<Instant, String>>>,
+}
+
+impl Done {
+    fn new(tx: mpsc::Sender<Vec<Result<Instant, String>>>) -> Done {
+        Done {
+            seen: Default::default(),
+            tx,
+        }
+    }
+
+    /// One sibling's report; the last one's sends all of them.
+    fn send(&self, r: Result<Instant, String>) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.push(r);
+        if seen.len() == SIBLINGS {
+            let _ = self.tx.send(std::mem::take(&mut *seen));
+        }
+    }
+}
+
 /// One first-error sample loop. `start(armed, done, trigger)` starts the
 /// group (returning what must live until the sample ends); `fire` fires
-/// the failing member; each sibling sends its `t1` on `done`.
+/// the failing member; each sibling reports its `t1` to the `Done` it is given.
 fn samples<H>(
     what: &str,
     n: usize,
-    mut start: impl FnMut(mpsc::Sender<()>, mpsc::Sender<Result<Instant, String>>) -> H,
+    mut start: impl FnMut(mpsc::Sender<()>, Done) -> H,
     mut fire: impl FnMut(&mut H),
 ) -> Result<Vec<Duration>, Failed> {
     let mut lat = Vec::with_capacity(n);
     for i in 0..n {
         let (atx, arx) = mpsc::channel();
         let (dtx, drx) = mpsc::channel();
-        let mut h = start(atx, dtx);
+        let mut h = start(atx, Done::new(dtx));
         for _ in 0..=SIBLINGS {
             arx.recv_timeout(TIMEOUT)
                 .map_err(|_| Failed(format!("{what}: sample {i}: members never parked")))?;
@@ -113,11 +145,11 @@ fn samples<H>(
         let t0 = Instant::now();
         fire(&mut h);
         let mut last = t0;
-        for _ in 0..SIBLINGS {
-            let t1 = drx
-                .recv_timeout(TIMEOUT)
-                .map_err(|_| Failed(format!("{what}: sample {i}: a sibling never saw it")))?
-                .map_err(|e| Failed(format!("{what}: sample {i}: {e}")))?;
+        let all = drx
+            .recv_timeout(TIMEOUT)
+            .map_err(|_| Failed(format!("{what}: sample {i}: a sibling never saw it")))?;
+        for t1 in all {
+            let t1 = t1.map_err(|e| Failed(format!("{what}: sample {i}: {e}")))?;
             last = last.max(t1);
         }
         lat.push(last.saturating_duration_since(t0));
@@ -146,7 +178,7 @@ fn quell_first_error(rt: &Quell, n: usize) -> Result<Vec<Duration>, Failed> {
                     g.spawn(async move {
                         let r = armed(rx.recv(), atx).await;
                         let t1 = Instant::now();
-                        let _ = dtx.send(match r {
+                        dtx.send(match r {
                             Err(e) if e.cancelled().is_some() => Ok(t1),
                             other => Err(format!("recv returned {other:?}, not Cancelled")),
                         });
@@ -189,7 +221,7 @@ fn quell_token_fanout(rt: &Quell, n: usize) -> Result<Vec<Duration>, Failed> {
                     hs.push(SpawnBuilder::new().token(token.clone()).spawn(async move {
                         let r = armed(rx.recv(), atx).await;
                         let t1 = Instant::now();
-                        let _ = dtx.send(match r {
+                        dtx.send(match r {
                             Err(e) if e.cancelled().is_some() => Ok(t1),
                             other => Err(format!("recv returned {other:?}, not Cancelled")),
                         });
@@ -239,7 +271,7 @@ fn tokio_first_error(rt: &Tokio, n: usize) -> Result<Vec<Duration>, Failed> {
                             atx,
                         )
                         .await;
-                        let _ = dtx.send(r);
+                        dtx.send(r);
                         Ok::<(), io::Error>(())
                     });
                 }
