@@ -1,9 +1,11 @@
 //! Collecting a [`Dump`]: the owned-task lists are walked in chunks (a
 //! shard's lock is held only while refs of the next chunk are taken), each
 //! task is read through the ref the walk holds, and the scopes its tasks
-//! run under are read once each, walking up to their roots.
+//! run under are read once each, walking up to their roots: a task's
+//! cancel state and deadline are its scope's as read then (one node lock
+//! per scope per dump, not one per task).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Instant;
 
 use quell_cancel::rt_internal::dump as cdump;
@@ -25,9 +27,9 @@ pub(crate) fn collect(handle: &Handle) -> Dump {
     let inner = &handle.inner;
     let mut c = Collector {
         now: taken_at,
-        tasks: Vec::new(),
+        tasks: Vec::with_capacity(inner.sched.num_tasks()),
         scopes: Vec::new(),
-        seen: HashSet::new(),
+        seen: HashMap::new(),
     };
     match &inner.sched {
         Scheduler::MultiThread(s) => s.owned.for_each_chunked(CHUNK, |t| c.task(t, None)),
@@ -56,7 +58,8 @@ struct Collector {
     now: Instant,
     tasks: Vec<TaskDump>,
     scopes: Vec<ScopeDump>,
-    seen: HashSet<usize>,
+    /// Scope id → its index in `scopes`.
+    seen: HashMap<usize, usize>,
 }
 
 impl Collector {
@@ -106,15 +109,19 @@ impl Collector {
             }
         };
         let scope = token.as_ref().map(|t| self.scope(t));
+        let (mut cancel, deadline) = match scope {
+            Some(s) => {
+                let s = &self.scopes[self.seen[&s.0]];
+                (s.cancel.clone(), s.deadline)
+            }
+            None => (CancelState::NotCancelled, None),
+        };
         // A cancelled deadline scope the task is still inside counts as
         // the task's cancel when its own scope is not cancelled.
-        let mut cancel = token.as_ref().map_or(CancelState::NotCancelled, |t| {
-            self.cancel_state(&cdump::info(t))
-        });
         if !cancel.is_cancelled() {
             if let Some(n) = noted.as_ref().filter(|n| n.is_cancelled()) {
-                self.scope(n);
-                cancel = self.cancel_state(&cdump::info(n));
+                let n = self.scope(n);
+                cancel = self.scopes[self.seen[&n.0]].cancel.clone();
             }
         }
         self.tasks.push(TaskDump {
@@ -139,7 +146,7 @@ impl Collector {
                 _ => None,
             },
             cancel,
-            deadline: token.as_ref().and_then(CancelToken::deadline),
+            deadline,
             scope,
             aborted_by: trailer.aborted_by(),
             taken_at: self.now,
@@ -149,13 +156,14 @@ impl Collector {
     /// Records `token`'s node and its unseen ancestors; returns its id.
     fn scope(&mut self, token: &CancelToken) -> ScopeId {
         let mut emitted = Vec::new();
-        let seen = &mut self.seen;
-        cdump::walk_up(token, &mut |id| !seen.insert(id), &mut |info| {
+        let seen = &self.seen;
+        cdump::walk_up(token, &mut |id| seen.contains_key(&id), &mut |info| {
             emitted.push(info)
         });
         // Emitted nearest first; pushed root-most first, so every parent
         // precedes its children in the list.
         for info in emitted.into_iter().rev() {
+            self.seen.insert(info.id, self.scopes.len());
             let cancel = self.cancel_state(&info);
             self.scopes.push(ScopeDump {
                 id: ScopeId(info.id),
