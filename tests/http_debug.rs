@@ -20,15 +20,7 @@ use support::HANG;
 
 /// The example's binary, next to this test's (`target/<profile>/examples`).
 fn example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let bin = dir.join("examples").join("http_server");
-    assert!(
-        bin.exists(),
-        "{} is missing: `cargo test` builds it, or run `cargo build --release --example http_server`",
-        bin.display()
-    );
-    bin
+    support::child::example("http_server")
 }
 
 /// `GET path` on a fresh connection: the status code and the body.

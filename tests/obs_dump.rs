@@ -1,28 +1,17 @@
 //! The task dump (`Handle::dump`): what each task waits on, its cancel
 //! state, the cancel tree and its DOT form, on both runtime flavours.
 
+mod support;
+use support::dump_until;
+
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use quell::cancel::{shield, CancelToken, Cause, CauseKind};
 use quell::net::{TcpListener, TcpStream};
 use quell::runtime::{Builder, CancelState, Dump, Handle, TaskDump, TaskKind, TaskState, Wait};
 use quell::task::{Id, SpawnBuilder};
-
-/// Dumps until `ok` holds for the dump; panics after a generous bound
-/// (a hang catcher, not a timing claim).
-fn dump_until(h: &Handle, mut ok: impl FnMut(&Dump) -> bool) -> Dump {
-    let give_up = Instant::now() + Duration::from_secs(30);
-    loop {
-        let d = h.dump();
-        if ok(&d) {
-            return d;
-        }
-        assert!(Instant::now() < give_up, "dump never matched; last:\n{d}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
 
 fn entry(d: &Dump, id: Id) -> &TaskDump {
     d.task(id)

@@ -2,29 +2,18 @@
 //! on each, and each entry's wait says which call it is parked in and
 //! where in this file that call is.
 
+mod support;
+use support::dump_until;
+
 use std::time::{Duration, Instant};
 
 use quell::cancel::{with_deadline, with_timeout};
 use quell::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
-use quell::runtime::{Builder, Dump, TaskState};
+use quell::runtime::{Builder, TaskState};
 use quell::sync::{broadcast, mpsc, oneshot, watch, Barrier, Notify, RwLock, Semaphore};
 use quell::task::{SpawnBuilder, TaskGroup};
 use quell::time::{interval, timeout};
 use quell::JoinHandle;
-
-/// Dumps until `ok` holds for the dump; panics after a generous bound
-/// (a hang catcher, not a timing claim).
-fn dump_until(h: &quell::Handle, mut ok: impl FnMut(&Dump) -> bool) -> Dump {
-    let give_up = Instant::now() + Duration::from_secs(30);
-    loop {
-        let d = h.dump();
-        if ok(&d) {
-            return d;
-        }
-        assert!(Instant::now() < give_up, "dump never matched; last:\n{d}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
 
 /// One parked task: the await point it must show, the line of the call
 /// (None: an `.await` on the value itself, which has no caller location).

@@ -177,3 +177,17 @@ impl Child {
         (status, out, err)
     }
 }
+
+/// The example `name`'s binary, next to the test's own
+/// (`target/<profile>/examples`); `cargo test` builds it.
+pub fn example(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let bin = dir.join("examples").join(name);
+    assert!(
+        bin.exists(),
+        "{} is missing: `cargo test` builds it, or run `cargo build --release --example {name}`",
+        bin.display()
+    );
+    bin
+}

@@ -91,3 +91,23 @@ impl Drop for Watchdog {
         }
     }
 }
+
+/// Dumps `h`'s runtime until `ok` holds for the dump; panics after
+/// [`HANG`] (a hang catcher, not a timing claim).
+pub fn dump_until(
+    h: &quell::Handle,
+    mut ok: impl FnMut(&quell::runtime::Dump) -> bool,
+) -> quell::runtime::Dump {
+    let give_up = std::time::Instant::now() + HANG;
+    loop {
+        let d = h.dump();
+        if ok(&d) {
+            return d;
+        }
+        assert!(
+            std::time::Instant::now() < give_up,
+            "dump never matched; last:\n{d}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
