@@ -148,6 +148,21 @@ fn every_await_point_names_itself_in_the_dump() {
         rx.await.map(drop)
     });
 
+    // Poll methods reached through a trait (hyper's adapter, futures-io):
+    // recorded on the socket, with no caller location.
+    park!("AsyncRead::poll_read", None, async {
+        let (mut s, _peer, _l) = tcp_pair().await;
+        let mut buf = [0u8; 8];
+        std::future::poll_fn(|cx| {
+            futures_util::io::AsyncRead::poll_read(std::pin::Pin::new(&mut s), cx, &mut buf)
+        })
+        .await
+        .map(drop)
+    });
+    park!("TcpListener::accept", None, async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        std::future::poll_fn(|cx| l.poll_accept(cx)).await.map(drop)
+    });
     park!("TcpStream::readable", Some(line!() + 2), async {
         let (s, _peer, _l) = tcp_pair().await;
         s.readable().await

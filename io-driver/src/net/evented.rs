@@ -155,8 +155,13 @@ impl<E: sys::Source> Evented<E> {
 }
 
 /// The byte-stream operations of `TcpStream`, its halves and `UnixStream`:
-/// each is one syscall after the cancel check.
-impl<E: sys::Source> Evented<E>
+/// each is one syscall after the cancel check. A poll that returns
+/// `Pending` records itself for task dumps as `AsyncRead::poll_read` /
+/// `AsyncWrite::poll_write` on the socket (what a poll-based caller, such
+/// as hyper through quell-hyper or a tokio-io adapter, parks on); the
+/// inherent `read`/`write` futures then record themselves over it with the
+/// caller's location.
+impl<E: sys::Source + AsRawFd> Evented<E>
 where
     for<'a> &'a E: Read + Write,
 {
@@ -172,8 +177,10 @@ where
             return Poll::Ready(Ok(0));
         }
         let len = buf.len();
-        self.reg
-            .poll_read_io(cx, len, || (&self.io).read(&mut *buf))
+        let p = self
+            .reg
+            .poll_read_io(cx, len, || (&self.io).read(&mut *buf));
+        pending_read(p, self.io.as_raw_fd())
     }
 
     /// One `readv(2)` once readable.
@@ -183,8 +190,10 @@ where
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
         let len = bufs.iter().map(|b| b.len()).sum();
-        self.reg
-            .poll_read_io(cx, len, || (&self.io).read_vectored(bufs))
+        let p = self
+            .reg
+            .poll_read_io(cx, len, || (&self.io).read_vectored(bufs));
+        pending_read(p, self.io.as_raw_fd())
     }
 
     /// One `write(2)` once writable: `n` bytes written, an error, or
@@ -193,8 +202,10 @@ where
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        self.reg
-            .poll_io(cx, Direction::Write, || (&self.io).write(buf))
+        let p = self
+            .reg
+            .poll_io(cx, Direction::Write, || (&self.io).write(buf));
+        pending_write(p, self.io.as_raw_fd())
     }
 
     /// One `writev(2)` once writable.
@@ -203,8 +214,10 @@ where
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.reg
-            .poll_io(cx, Direction::Write, || (&self.io).write_vectored(bufs))
+        let p = self
+            .reg
+            .poll_io(cx, Direction::Write, || (&self.io).write_vectored(bufs));
+        pending_write(p, self.io.as_raw_fd())
     }
 
     /// `poll_read` as an async fn.
@@ -299,8 +312,10 @@ where
         }
         let fd = self.io.as_raw_fd();
         let len = buf.len();
-        self.reg
-            .poll_read_io(cx, len, || read_uninit(fd, &mut *buf))
+        let p = self
+            .reg
+            .poll_read_io(cx, len, || read_uninit(fd, &mut *buf));
+        pending_read(p, fd)
     }
 
     /// `poll_read_uninit` as an async fn, returning the initialised part.
@@ -396,4 +411,22 @@ pub fn is_resource_exhaustion(e: &io::Error) -> bool {
         e.raw_os_error(),
         Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM)
     )
+}
+
+/// `p`, recorded as a pending `AsyncRead::poll_read` on `fd` if pending.
+#[inline]
+fn pending_read<T>(p: Poll<T>, fd: RawFd) -> Poll<T> {
+    if p.is_pending() {
+        crate::net::waiting::record_poll(&crate::net::waiting::POLL_READ, fd);
+    }
+    p
+}
+
+/// `p`, recorded as a pending `AsyncWrite::poll_write` on `fd` if pending.
+#[inline]
+fn pending_write<T>(p: Poll<T>, fd: RawFd) -> Poll<T> {
+    if p.is_pending() {
+        crate::net::waiting::record_poll(&crate::net::waiting::POLL_WRITE, fd);
+    }
+    p
 }

@@ -65,6 +65,16 @@ plain_points! {
 
 socket_points! {
     TCP_SOCKET_CONNECT = "TcpSocket::connect";
+    POLL_READ = "AsyncRead::poll_read";
+    POLL_WRITE = "AsyncWrite::poll_write";
+}
+
+/// Records `point` on socket `fd` with no caller location: a poll method
+/// reached through a trait (`AsyncRead`, hyper's `Read`), whose caller is
+/// an adapter rather than the user's code.
+#[cold]
+pub(crate) fn record_poll(point: &'static AwaitPoint, fd: RawFd) {
+    wait::record(point, None, fd as u32 as u64);
 }
 
 /// `fut`, recording `point` (at `at`, with no detail) each time it is

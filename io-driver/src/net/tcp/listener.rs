@@ -146,9 +146,16 @@ impl TcpListener {
     /// Polls for a connection; the poll form of [`accept`](Self::accept),
     /// with the same errors. Only the waker of the last call is kept.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (s, addr) = std::task::ready!(self.io.reg().poll_io(cx, Direction::Read, || {
+        let p = self.io.reg().poll_io(cx, Direction::Read, || {
             accept_retrying(|| self.io.get_ref().accept())
-        }))?;
+        });
+        if p.is_pending() {
+            // For a dump (no caller location: `accept` records its own).
+            use std::os::fd::AsRawFd;
+            let fd = self.as_raw_fd();
+            crate::net::waiting::record_poll(&crate::net::waiting::TCP_ACCEPT, fd);
+        }
+        let (s, addr) = std::task::ready!(p)?;
         Poll::Ready(TcpStream::from_mio(s).map(|s| (s, addr)))
     }
 
