@@ -24,112 +24,16 @@
 //! `QH_SPIN=N` sets the quell runtime's `spin_before_park` (to see what
 //! the searching workers' spin costs); docs/benchmarks.md has the figures.
 
-use std::convert::Infallible;
+#[path = "common/servers.rs"]
+mod servers;
+
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::time::Duration;
 
-use http::{Request, Response};
-use http_body_util::{Either, Full};
-use hyper::body::{Bytes, Incoming};
-use quell_cancel::{CancelToken, Cause};
-use quell_executor::task::SpawnBuilder;
+use servers::{Rt, Server};
 
-const WORKERS: usize = 2;
 const CONNS: usize = 50;
-
-type AppBody = Either<Full<Bytes>, Incoming>;
-
-/// The service both runtimes run (as in `benches/http.rs`).
-async fn app(req: Request<Incoming>) -> Result<Response<AppBody>, Infallible> {
-    Ok(match req.uri().path() {
-        "/echo" => Response::new(Either::Right(req.into_body())),
-        _ => Response::new(Either::Left(Full::new(Bytes::from_static(
-            b"Hello, world!",
-        )))),
-    })
-}
-
-/// A server on one runtime, stopped on drop.
-enum Server {
-    Quell {
-        _rt: quell_executor::Runtime,
-        stop: CancelToken,
-    },
-    Tokio {
-        _rt: tokio::runtime::Runtime,
-    },
-}
-
-fn start(side: &str) -> (Server, SocketAddr) {
-    match side {
-        "quell" => {
-            let mut b = quell_executor::runtime::Builder::new();
-            b.worker_threads(WORKERS);
-            if let Ok(v) = std::env::var("QH_SPIN") {
-                b.spin_before_park(v.parse().unwrap());
-            }
-            let rt = b.build().expect("quell runtime");
-            let stop = CancelToken::new();
-            let addr = rt.block_on(async {
-                let l = quell_io_driver::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                let addr = l.local_addr().unwrap();
-                drop(
-                    SpawnBuilder::new()
-                        .token(stop.clone())
-                        .spawn(quell_hyper::serve(l, hyper::service::service_fn(app))),
-                );
-                addr
-            });
-            (Server::Quell { _rt: rt, stop }, addr)
-        }
-        "tokio" => {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(WORKERS)
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            let std_l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-            std_l.set_nonblocking(true).unwrap();
-            let addr = std_l.local_addr().unwrap();
-            rt.spawn(async move {
-                use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-                let l = tokio::net::TcpListener::from_std(std_l).unwrap();
-                let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                http.http1().timer(TokioTimer::new());
-                http.http2().timer(TokioTimer::new());
-                let http = std::sync::Arc::new(http);
-                loop {
-                    let Ok((s, _)) = l.accept().await else {
-                        continue;
-                    };
-                    let _ = s.set_nodelay(true);
-                    let http = http.clone();
-                    tokio::spawn(async move {
-                        let _ = http
-                            .serve_connection_with_upgrades(
-                                TokioIo::new(s),
-                                hyper::service::service_fn(app),
-                            )
-                            .await;
-                    });
-                }
-            });
-            (Server::Tokio { _rt: rt }, addr)
-        }
-        other => panic!("side {other:?}: quell or tokio"),
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Server::Quell { stop, .. } = self {
-            stop.cancel(Cause::explicit("count run over"));
-        }
-    }
-}
 
 /// One keep-alive connection of the client.
 struct Conn {
@@ -202,7 +106,8 @@ fn main() {
             }
             other => panic!("route {other:?}: hello or echo"),
         };
-        let (server, addr) = start(&side);
+        let which = Rt::parse(&side).unwrap_or_else(|| panic!("side {side:?}: quell or tokio"));
+        let (server, addr) = Server::start(which);
         let mut conns: Vec<Conn> = (0..CONNS)
             .map(|_| {
                 let s = TcpStream::connect(addr).expect("connect");
