@@ -29,16 +29,38 @@
 //! thread of the process, at a point of its program order that is either
 //! after the pusher's push, which the re-check then sees, or before its
 //! state load, which then sees the parker's write; with fences on both
-//! sides it is the single total order of `SeqCst` fences): either the
-//! pusher sees the last searcher gone (and wakes a sleeper), or the last
-//! searcher sees the pushed task (and wakes someone). A pusher
-//! that sees a searcher skips waking: that searcher, before it parks, is a
-//! "last searcher" of step 2 or hands off to another searcher, so the
-//! argument applies to it.
+//! sides it is the single total order of `SeqCst` fences). Stated for the
+//! modification order of `state` (every write to it is an RMW):
+//!
+//! * L: if a pusher's load read the value `v`, a worker whose state write
+//!   comes after `v` and which then re-checks after the heavy barrier sees
+//!   the push (barrier.rs, step 4 cannot hold: the barrier's point in the
+//!   pusher cannot precede the push, for the load, after it, would then
+//!   read that write or a later value; so step 3 holds).
+//!
+//! So either the pusher sees no searcher and a sleeper (and wakes it), or
+//! some worker was searching or awake at `v`. Such a worker, before it
+//! sleeps, writes `state` (after `v`): a last searcher re-checks (L); a
+//! searcher that is not the last, or a worker refused a search (which saw
+//! a searcher in the same order), parks relying on another searcher, which
+//! later writes `state` in turn. The workers are finite, so the chain ends
+//! with a last searcher's re-check (L) or with a worker still awake, which
+//! searches every queue before it parks.
+//!
+//! # Leaving the search
 //!
 //! A worker that finds work while searching leaves the searching state; if
-//! it was the last searcher it wakes another worker (there may be more
-//! work), which keeps at least one searcher while work keeps arriving.
+//! it was the last searcher, pushers that saw it searching did not wake
+//! anyone, so it looks at every queue once more and wakes a sleeper if
+//! work is visible (there may be more work), which keeps at least one
+//! searcher while work keeps arriving. That look has *no* barrier: the
+//! heavy one would put a syscall (and IPIs) on the path of the task just
+//! found, at every wake of a parked worker. It misses only a push whose
+//! store is still in flight (still in the pusher's store buffer): that
+//! task is not stranded (the worker is awake, and the chain above still
+//! ends in a re-check after the heavy barrier) but waits for this worker's
+//! current poll, or for another worker's search.
+//!
 //! At most about half the workers search at once.
 
 use super::barrier;
@@ -159,9 +181,10 @@ impl Idle {
 
     /// A searcher found work. True if it was the last searcher.
     pub(crate) fn transition_worker_from_searching(&self) -> bool {
-        // SeqCst: like the parker's decrement: a state write followed (for
-        // the last searcher) by `fence_before_recheck` and the queue loads,
-        // pairing with the pushers' barrier-then-load.
+        // SeqCst: in the one total order of `state` accesses that the
+        // module docs' argument uses (a refused searcher's load must see
+        // this decrement in order; "Leaving the search": the last
+        // searcher's look that follows has no barrier).
         let prev = self.state.fetch_sub(1, SeqCst);
         debug_assert!(prev & SEARCH_MASK > 0);
         prev & SEARCH_MASK == 1

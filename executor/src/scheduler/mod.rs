@@ -274,16 +274,17 @@ impl Handle {
 
     /// Any queue non-empty, or any LIFO slot holding an *offered* task
     /// (the last searcher's re-check, idle.rs parker step 2, lifo.rs step
-    /// 7). A deferred LIFO task is not work for a searcher: its owner is
+    /// 7, and its look when it leaves the search). A deferred LIFO task is not work for a searcher: its owner is
     /// awake and runs it (lifo.rs, "Why C5 holds"); counting it would keep
     /// an idle worker spinning while its neighbour ping-pongs.
     pub(crate) fn has_work_anywhere(&self) -> bool {
         !self.inject.is_empty()
             || self.remotes.iter().any(|r| {
-                // Relaxed: ordered by the caller's barrier (the heavy side,
-                // `Idle::fence_before_recheck`), which pairs with the light
+                // Relaxed: after the heavy barrier of the caller
+                // (`Idle::fence_before_recheck`), which pairs with the light
                 // side of the pusher that offered it
-                // (`Idle::notify_should_wakeup`); the CAS in `rescue_lifo`
+                // (`Idle::notify_should_wakeup`), or a look without one
+                // (idle.rs, "Leaving the search"); the CAS in `rescue_lifo`
                 // is what takes the task.
                 let p = r.lifo.load(Relaxed);
                 !r.steal.is_empty() || (!p.is_null() && lifo::is_offered(p))

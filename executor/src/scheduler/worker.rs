@@ -267,11 +267,15 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
         core.is_searching = false;
         if handle.idle.transition_worker_from_searching() {
             // We were the last searcher. A pusher that saw us searching did
-            // not wake anyone, so look again (after the fence pairing with
-            // the pushers', idle.rs) and wake a sleeper only if work is
-            // visible. Waking unconditionally would put a wake syscall on
-            // the path of every task that ends a search (wake latency).
-            handle.idle.fence_before_recheck();
+            // not wake anyone, so look again and wake a sleeper only if work
+            // is visible. Waking unconditionally would put a wake syscall on
+            // the path of every task that ends a search (wake latency), and
+            // so would the heavy barrier (a membarrier, with IPIs: µs on the
+            // path of the task we found), so this look has no barrier: it
+            // misses only a push whose store is still in flight, and that
+            // task is not stranded, only later: we stay awake, and before
+            // any worker sleeps a last searcher re-checks after the heavy
+            // barrier (idle.rs, "Leaving the search").
             if handle.has_work_anywhere() {
                 handle.notify_parked();
             }
