@@ -201,3 +201,121 @@ mod imp {
 }
 
 pub(crate) use imp::*;
+
+/// Push-versus-park stress on real threads, with the barrier in the mode
+/// this process decided (asserted to be the membarrier on Linux). A lost
+/// wakeup leaves a task queued with every worker parked: the waiting side
+/// then reaches [`tests::HANG`], a bound far above any wake latency that
+/// only turns that hang into a failure.
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::future::poll_fn;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::{mpsc, Arc, Mutex};
+    use std::task::{Poll, Waker};
+    use std::time::{Duration, Instant};
+
+    const HANG: Duration = Duration::from_secs(20);
+
+    fn runtime() -> crate::Runtime {
+        let rt = crate::runtime::Builder::new()
+            .worker_threads(2)
+            // Park as soon as the queues are empty: every round below then
+            // races a push against a worker going to sleep.
+            .spin_before_park(0)
+            .build()
+            .expect("build runtime");
+        if cfg!(target_os = "linux") {
+            assert!(super::is_asymmetric(), "membarrier unavailable: fence mode");
+        }
+        rt
+    }
+
+    /// A task waits for generation `g`; another thread fires it.
+    #[derive(Default)]
+    struct Gate {
+        waker: Mutex<Option<Waker>>,
+        fired: AtomicU64,
+    }
+
+    impl Gate {
+        async fn wait(&self, g: u64) {
+            poll_fn(|cx| {
+                *self.waker.lock().unwrap() = Some(cx.waker().clone());
+                // Acquire: pairs with the Release store in `fire`; checked
+                // after storing the waker (under the same lock as `fire`'s
+                // take), so a fire is either seen here or wakes us.
+                if self.fired.load(Ordering::Acquire) >= g {
+                    return Poll::Ready(());
+                }
+                Poll::Pending
+            })
+            .await
+        }
+
+        fn fire(&self, g: u64) {
+            // Release: pairs with the Acquire load in `wait`.
+            self.fired.store(g, Ordering::Release);
+            if let Some(w) = self.waker.lock().unwrap().take() {
+                w.wake();
+            }
+        }
+    }
+
+    /// Remote pushes (the injector, `Handle::push_remote`) against the
+    /// workers' parks: the test thread wakes a task, which answers at once;
+    /// the next wake comes while the worker that ran it goes back to sleep.
+    #[test]
+    fn remote_push_vs_park() {
+        const ROUNDS: u64 = 200_000;
+        let rt = runtime();
+        let gate = Arc::new(Gate::default());
+        let (tx, rx) = mpsc::channel();
+        let g = gate.clone();
+        drop(rt.spawn(async move {
+            for i in 1..=ROUNDS {
+                g.wait(i).await;
+                tx.send(i).unwrap();
+            }
+        }));
+        for i in 1..=ROUNDS {
+            gate.fire(i);
+            assert_eq!(rx.recv_timeout(HANG), Ok(i), "round {i}: wake lost");
+        }
+    }
+
+    /// Local pushes (a spawn from a worker: its local queue, whose push is
+    /// a plain store, then the pusher's light barrier) against the other
+    /// worker's park. One task A spawns B and spins until B has run, over
+    /// and over, in one poll: only the other worker can run each B, and
+    /// it goes back to sleep right after running the previous one, so
+    /// each spawn races its park (its state write, heavy barrier and
+    /// re-check).
+    #[test]
+    fn local_push_vs_park() {
+        const ROUNDS: u64 = 200_000;
+        let rt = runtime();
+        let (tx, rx) = mpsc::channel();
+        drop(rt.spawn(async move {
+            for i in 1..=ROUNDS {
+                let ran = Arc::new(AtomicBool::new(false));
+                let r = ran.clone();
+                // Release: pairs with the Acquire load of the spin below.
+                drop(crate::spawn(
+                    async move { r.store(true, Ordering::Release) },
+                ));
+                let start = Instant::now();
+                while !ran.load(Ordering::Acquire) {
+                    if start.elapsed() > HANG {
+                        tx.send(Err(i)).unwrap();
+                        return;
+                    }
+                    std::hint::spin_loop();
+                }
+            }
+            tx.send(Ok(ROUNDS)).unwrap();
+        }));
+        let r = rx.recv_timeout(HANG + HANG);
+        assert_eq!(r, Ok(Ok(ROUNDS)), "spawned task stranded (Err: its round)");
+    }
+}
