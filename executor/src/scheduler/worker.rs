@@ -205,8 +205,8 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
     // A worker that starts with nothing to do parks without searching:
     // workers starting together would otherwise each spin
     // `spin_before_park` rounds over every queue (start-up quadratic in the
-    // worker count). It still re-checks every queue after the fence before
-    // it sleeps (parker step 2), so a task pushed meanwhile is not stranded.
+    // worker count). It still re-checks every queue after the heavy barrier
+    // before it sleeps (parker step 2), so a task pushed meanwhile is not stranded.
     let mut fresh = true;
     while !handle.is_shutdown() {
         if core.tick % handle.config.event_interval == 0 {
@@ -354,7 +354,8 @@ fn park(ctx: &WorkerCtx, mut core: Box<Core>, recheck: bool) -> Box<Core> {
         .transition_worker_to_parked(core.index, core.is_searching);
     core.is_searching = false;
     if last || recheck {
-        // Parker step 2 (idle.rs): re-check every queue after the fence.
+        // Parker step 2 (idle.rs): re-check every queue after the heavy
+        // barrier (a membarrier: once per park, never in the loop below).
         handle.idle.fence_before_recheck();
         if handle.has_work_anywhere() {
             handle.notify_parked();
@@ -425,8 +426,9 @@ fn park(ctx: &WorkerCtx, mut core: Box<Core>, recheck: bool) -> Box<Core> {
 /// LIFO slot nor its notification: a burst of wakes is not a message for
 /// one task to run next). Closing the last open batch that queued
 /// anything runs the pusher steps 2–3 of the idle protocol once
-/// (`notify_parked`: fence, load, wake a sleeper if no one searches), for
-/// every task it queued: each push came before that fence, so the usual
+/// (`notify_parked`: light barrier, load, wake a sleeper if no one
+/// searches), for every task it queued: each push came before that
+/// barrier, so the usual
 /// pairing with the last searcher's re-check (idle.rs) covers them all,
 /// and until then this worker is awake (it is running the batch).
 pub(crate) fn wake_batch(open: bool) -> bool {
