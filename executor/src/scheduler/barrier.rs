@@ -205,7 +205,7 @@ pub(crate) use imp::*;
 /// Push-versus-park stress on real threads, with the barrier in the mode
 /// this process decided (asserted to be the membarrier on Linux). A lost
 /// wakeup leaves a task queued with every worker parked: the waiting side
-/// then reaches [`tests::HANG`], a bound far above any wake latency that
+/// then reaches `HANG`, a bound far above any wake latency that
 /// only turns that hang into a failure.
 #[cfg(all(test, not(loom)))]
 mod tests {
