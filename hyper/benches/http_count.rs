@@ -22,7 +22,9 @@
 //! Take the difference of two round counts (e.g. 40 and 120) over the
 //! requests between them, so start-up and shutdown cancel out.
 //! `QH_SPIN=N` sets the quell runtime's `spin_before_park` (to see what
-//! the searching workers' spin costs); docs/benchmarks.md has the figures.
+//! the searching workers' spin costs); `QH_METRICS=1` prints the quell
+//! runtime's polls, parks, steals and driver turns per request;
+//! docs/benchmarks.md has the figures.
 
 #[path = "common/servers.rs"]
 mod servers;
