@@ -35,7 +35,9 @@
 //!    passed a context switch (a full barrier) after its last instruction
 //!    and passes another before its next. Call P's point `b`. The kernel
 //!    also runs `smp_mb()` on Q's CPU at the call's entry (after `Wq`)
-//!    and before its return (before `Rq`).
+//!    and before its return (before `Rq`). (With one thread in the
+//!    process, or one CPU online, it returns at once: there is then no
+//!    other CPU whose stores could be out of order for Q.)
 //! 3. If `b` comes after `Wp` in P's program order: `Wp` was made visible
 //!    at `b`, before the call returned, so `Rq` (after the return) sees it.
 //! 4. If `b` comes before `Wp`, it comes before `Rp` too (step 1): `Rp`
