@@ -114,7 +114,7 @@ impl Idle {
             .rposition(|&w| prefer(w))
             .or_else(|| sleepers.len().checked_sub(1))?;
         let worker = sleepers.swap_remove(pos);
-        // SeqCst: in the total order of `state` accesses (see the module
+        // SeqCst: part of the total order with the fences (see the module
         // docs); the woken worker counts as searching from now on, so other
         // pushers do not wake a second worker for the same task.
         self.state.fetch_add((1 << UNPARK_SHIFT) | 1, SeqCst);
