@@ -31,7 +31,7 @@
 use std::task::Waker;
 
 pub(crate) use quell_cancel::rt_internal::waiters::lock;
-use quell_cancel::rt_internal::waiters::{Key, WaiterList as List, WakeBatch};
+use quell_cancel::rt_internal::waiters::{wake, Key, WaiterList as List, WakeBatch};
 
 /// Wakes every waker of `wakers` after the primitive's lock is released,
 /// containing each one's panic, as one wake batch (`quell_cancel`'s
@@ -40,10 +40,21 @@ use quell_cancel::rt_internal::waiters::{Key, WaiterList as List, WakeBatch};
 /// wake order, the first in the LIFO slot, and notifies the other workers
 /// once when the batch ends (`worker::wake_batch`) rather than once per
 /// wake (a fence each, each wake displacing the previous one from the LIFO
-/// slot). One waker is woken as by a plain wake (a batch of one never
-/// calls the hook).
+/// slot). None or one waker (most calls: a lock or permit handed on, a
+/// broadcast value for the one receiver parked) skips the batch.
 pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
-    WakeBatch::new().wake_all(wakers);
+    let mut wakers = wakers.into_iter();
+    let Some(first) = wakers.next() else {
+        return;
+    };
+    let Some(second) = wakers.next() else {
+        wake(first);
+        return;
+    };
+    let mut batch = WakeBatch::new();
+    batch.wake(first);
+    batch.wake(second);
+    batch.wake_all(wakers);
 }
 
 /// Wakers taken under a primitive's lock, to be woken after it (with
