@@ -51,11 +51,12 @@ fn spawn_lent(
     spawn_bound(sched, child, binding)
 }
 
-/// A parent (under the scheduler's root) that spawns one lent child into
-/// `slot`, then awaits `rest`.
+/// A parent (under `binding`) that spawns one lent child into `slot`,
+/// then awaits `rest`.
 fn parent(
     sched: &Arc<TestSched>,
     root: &CancelToken,
+    binding: Binding,
     slot: &Slot,
     rest: impl Future<Output = Option<String>> + Send + 'static,
 ) -> JoinHandle<Option<String>> {
@@ -66,7 +67,7 @@ fn parent(
             *slot2.lock().unwrap() = Some(spawn_lent(&s2, &r2, until_cancelled()));
             rest.await
         },
-        Binding::Root,
+        binding,
     )
 }
 
@@ -83,7 +84,7 @@ fn loom_lend_parent_cancel_vs_child_resolution() {
         let root = CancelToken::new();
         let sched = TestSched::with_root(root.clone());
         let slot: Slot = Arc::new(StdMutex::new(None));
-        let mut parent = parent(&sched, &root, &slot, until_cancelled());
+        let parent = parent(&sched, &root, Binding::Root, &slot, until_cancelled());
         // The parent's first poll lends its scope to the child.
         assert!(sched.run_one());
         let canceller = thread::spawn(move || {
@@ -106,7 +107,7 @@ fn loom_lend_parent_completion_vs_parent_cancel() {
         let root = CancelToken::new();
         let sched = TestSched::with_root(root.clone());
         let slot: Slot = Arc::new(StdMutex::new(None));
-        let parent = parent(&sched, &root, &slot, async { None });
+        let parent = parent(&sched, &root, Binding::Root, &slot, async { None });
         let canceller = thread::spawn(move || parent.cancel(Cause::explicit("h")));
         // The parent lends and completes (sealing), racing the cancel.
         assert!(sched.run_one());
@@ -127,7 +128,10 @@ fn loom_lend_child_cancel_vs_child_resolution() {
         let root = CancelToken::new();
         let sched = TestSched::with_root(root.clone());
         let slot: Slot = Arc::new(StdMutex::new(None));
-        let mut parent = parent(&sched, &root, &slot, async { None });
+        // Under a token of its own: the child resolves to that token (a
+        // clone published with the resolution), not to the root.
+        let own = Binding::Token(CancelToken::new());
+        let mut parent = parent(&sched, &root, own, &slot, async { None });
         // The parent lends and completes.
         assert!(sched.run_one());
         let child = slot.lock().unwrap().take().expect("child spawned");
