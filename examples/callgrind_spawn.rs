@@ -7,11 +7,11 @@
 //! ```
 //!
 //! Arguments: `bound` or `unbound` (`cancel_binding(false)`), the shape,
-//! and the repetitions. `chain`: the `chained_spawn` row, a task spawns a
+//! the repetitions, and optionally the worker count (default 1). `chain`: the `chained_spawn` row, a task spawns a
 //! task that spawns a task … 1 000 deep and ends; the last one signals.
 //! `fanout`: the `spawn_many_local` row, one task spawns 10 000 tasks that
-//! each count down; the last one signals. One worker, so the count does not
-//! depend on which worker ran what. Two runs with different repetition
+//! each count down; the last one signals. With one worker the count does
+//! not depend on which worker ran what. Two runs with different repetition
 //! counts give the per-task count as the slope (start-up and shutdown
 //! cancel out).
 
@@ -45,7 +45,7 @@ fn fan_out(done: mpsc::Sender<()>) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: callgrind_spawn <bound|unbound> <chain|fanout> <repetitions>";
+    let usage = "usage: callgrind_spawn <bound|unbound> <chain|fanout> <repetitions> [workers]";
     let (Some(binding), Some(shape), Some(reps)) = (
         args.get(1),
         args.get(2),
@@ -63,8 +63,9 @@ fn main() {
         "fanout" => fan_out,
         _ => panic!("{usage}"),
     };
+    let workers = args.get(4).map_or(1, |s| s.parse().expect("workers"));
     let rt = quell::runtime::Builder::new()
-        .worker_threads(1)
+        .worker_threads(workers)
         .cancel_binding(bound)
         .build()
         .expect("build quell runtime");

@@ -123,10 +123,6 @@ where
     fn poll(self) {
         match self.header().state.transition_to_running() {
             TransitionToRunning::Success => {
-                // A child of a task that lent its scope lets go of the
-                // spawner before its first poll (`lend.rs`).
-                let s = self.scope();
-                s.scope.resolve(s.root);
                 let waker = ManuallyDrop::new(waker::waker_ref::<S>(self.header_ptr()));
                 let mut cx = Context::from_waker(&waker);
                 match self.poll_future(&mut cx) {
@@ -195,8 +191,12 @@ where
 
     fn complete(self, output: Result<F::Output, JoinError>) {
         self.unbind();
+        let s = self.scope();
+        // A task inheriting through its spawner lets go of it now at the
+        // latest (its first park resolved it already, `lend.rs`).
+        s.scope.resolve(s.root);
         // SAFETY: we hold RUNNING (or own the future at shutdown).
-        unsafe { self.trailer().scope.seal_if_lent() };
+        unsafe { s.scope.seal_if_lent() };
         // Drop the future (if still there) and store the output.
         let output = match self.set_stage(Stage::Consumed) {
             Ok(()) => output,
@@ -259,6 +259,7 @@ struct TaskCtx<'a>(ScopeRef<'a>, u64, NonNull<Header>);
 ///
 /// `frame` is what the current frame answered to
 /// `TaskCancel::runtime_task`, on this thread, while that frame is current.
+#[inline]
 pub(crate) unsafe fn inherit_from(
     frame: NonNull<()>,
     root: &CancelToken,

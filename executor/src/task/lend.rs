@@ -5,13 +5,14 @@
 //! and a splice under three locks when the node's holders are gone. A chain
 //! of tasks each spawning the next and ending paid all of that per hop
 //! (docs/benchmarks.md, "chained_spawn"). Now the child holds a ref of the
-//! spawner *task* ([`Deferred`]) and resolves its scope at its first poll
-//! (or earlier, if something asks before):
+//! spawner *task* ([`Deferred`]) and resolves its scope when it first
+//! needs it (a cancel check, its first park) or completes, so within its
+//! first poll, or earlier if something asks (a handle-cancel, a dump):
 //!
 //! ```text
 //!   spawner T                     child C (Binding::Spawner)
 //!   spawn ── ref T, T.lent ──────▶ Deferred { spawner: T }
-//!   complete: seal T.own if lent   first poll (or a handle-cancel, a dump):
+//!   complete: seal T.own if lent   first need (or a handle-cancel, a dump):
 //!                                    T.own has a node  → inherit it
 //!                                    T.own empty       → make it, inherit it
 //!                                    T.own sealed      → inherit T's inherited
@@ -39,10 +40,13 @@
 //!    (Release, a resolved tag), and only then drops the ref. Anyone else
 //!    waits for the tag: a bounded step (at most one node made under one
 //!    lock, no user code).
-//! 4. A spawner is always resolved itself (it was polled to spawn), so a
-//!    resolution never waits on another resolution, and a child holds the
-//!    spawner's allocation only until its own first poll (no chain of
-//!    retained tasks).
+//! 4. A task resolves before it seals (both in its completion), so a
+//!    sealed spawner's inherited token is there to read. Resolving a child
+//!    of a live spawner that is itself unresolved (still in its first
+//!    poll) resolves the spawner first, up the spawn ancestry: older
+//!    tasks only, so no wait cycle. A child holds its spawner's allocation
+//!    only until the end of its own first poll (no chain of retained
+//!    tasks).
 //! 5. A task lends its scope only to a child whose scheduler has the same
 //!    root token (so the child's root resolves the spawner's root binding),
 //!    and only once: from its second spawn on, the node pays for itself
@@ -187,27 +191,35 @@ impl Deferred {
     pub(crate) fn get<'a>(&'a self, root: Option<&'a CancelToken>) -> Option<&'a CancelToken> {
         // Acquire: pairs with the Release store in `resolve_slow`: `token`
         // is written before a resolved tag is seen.
-        let mut state = self.state.load(Ordering::Acquire).addr();
-        if state > NONE || state == TAKEN {
-            state = self.resolve_slow(root);
-        }
+        let state = self.state.load(Ordering::Acquire).addr();
         match state {
-            ROOT => root,
             // SAFETY: `token` was written once, before the tag was stored
-            // (seen above, or stored by us), and is never written again.
+            // (seen above, or stored by `resolve_slow`), and is never
+            // written again.
             TOKEN => self.token.with(|p| unsafe { (*p).as_ref() }),
+            ROOT => root,
+            NONE => None,
+            _ => self.get_slow(root),
+        }
+    }
+
+    #[inline(never)]
+    fn get_slow<'a>(&'a self, root: Option<&'a CancelToken>) -> Option<&'a CancelToken> {
+        match self.resolve_slow(root) {
+            // SAFETY: as in `get`.
+            TOKEN => self.token.with(|p| unsafe { (*p).as_ref() }),
+            ROOT => root,
             _ => None,
         }
     }
 
-    /// Resolves now if nobody did (the child's first poll).
+    /// Resolves now if nobody did (the child's completion, at the latest).
     #[inline]
     pub(crate) fn resolve(&self, root: Option<&CancelToken>) {
         let _ = self.get(root);
     }
 
     /// Resolves, or waits for the resolver at work; returns the tag.
-    #[inline(never)]
     fn resolve_slow(&self, root: Option<&CancelToken>) -> usize {
         // Acquire (also on failure): as in `get`, for a tag stored since.
         // Success takes the spawner's ref (the RMW's modification order
@@ -259,8 +271,8 @@ impl Deferred {
 
 impl Drop for Deferred {
     fn drop(&mut self) {
-        // Never resolved (the task was aborted or shut down before its
-        // first poll): let go of the spawner. Relaxed: `&mut self`.
+        // Never resolved (dropped before it completed: a runtime shut down
+        // with the task queued): let go of the spawner. Relaxed: `&mut self`.
         let state = self.state.load(Ordering::Relaxed);
         if state.addr() > NONE {
             // SAFETY: not a tag, so the spawner whose ref this binding

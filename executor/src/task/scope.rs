@@ -16,7 +16,7 @@
 //! scope, or is cancelled through its `JoinHandle`, or a child it spawned
 //! resolves its scope while the task is still running. A spawn itself
 //! makes no node: the child inherits the scope through the spawner task
-//! and resolves it at its first poll (`lend.rs`), so a task that spawned
+//! and resolves it within its first poll (`lend.rs`), so a task that spawned
 //! and completed before its children ran (a chain of spawns, a fan-out on
 //! one worker) never has a node, and its children inherit what it
 //! inherited. A task that needs none of these (most tasks) costs no node:
@@ -66,7 +66,7 @@ pub(crate) enum Binding {
     Inherit(CancelToken),
     /// This token (given explicitly, or a fresh root): the task's own.
     Token(CancelToken),
-    /// The spawner's scope, resolved at the first poll (`lend.rs`):
+    /// The spawner's scope, resolved within the first poll (`lend.rs`):
     /// inherited, like [`Binding::Inherit`].
     Spawner(Deferred),
 }
@@ -129,8 +129,8 @@ impl TaskScope {
         }
     }
 
-    /// Resolves a [`Binding::Spawner`] now if nothing did yet (the first
-    /// poll, so that the child lets go of its spawner early, `lend.rs`
+    /// Resolves a [`Binding::Spawner`] now if nothing did yet (the
+    /// task's completion, so that it lets go of its spawner, `lend.rs`
     /// invariant 4).
     #[inline]
     pub(crate) fn resolve(&self, root: Option<&CancelToken>) {
@@ -229,6 +229,7 @@ impl TaskScope {
     ///
     /// The caller holds RUNNING (exclusive access to `lent`), and `me` is
     /// the task whose scope this is.
+    #[inline]
     pub(crate) unsafe fn lend(&self, root: Option<&CancelToken>, me: RawTask) -> Binding {
         // SAFETY: RUNNING gives this thread exclusive access (contract).
         let lent = self
