@@ -121,22 +121,34 @@ impl Driver {
     /// tasks whose sources became ready and whose timers expired.
     pub fn park(&mut self, limit: Option<Duration>) {
         let inner = &self.handle.inner;
-        let now = Instant::now();
-        let timeout = match (inner.time.next_deadline(), limit) {
-            (Some(t), Some(l)) => Some(t.saturating_duration_since(now).min(l)),
-            (Some(t), None) => Some(t.saturating_duration_since(now)),
-            (None, l) => l,
+        // A non-blocking turn skips the wheel's park protocol (wheel.rs):
+        // the protocol exists so that a timer inserted meanwhile, due
+        // before the wait would end, unparks the wait; a wait that ends at
+        // once can miss nothing (with the protocol such an insert would
+        // not unpark either: it is never due before now). The wheel stays
+        // `Idle`, so no insert sends an unpark for it.
+        let blocking = limit != Some(Duration::ZERO);
+        let timeout = if blocking {
+            let now = Instant::now();
+            let timeout = match (inner.time.next_deadline(), limit) {
+                (Some(t), Some(l)) => Some(t.saturating_duration_since(now).min(l)),
+                (Some(t), None) => Some(t.saturating_duration_since(now)),
+                (None, l) => l,
+            };
+            // Round a sub-millisecond timer wait up, so we don't spin on
+            // epoll's millisecond granularity before the timer is due.
+            let timeout = timeout.map(|t| {
+                if t > Duration::ZERO && t < Duration::from_millis(1) {
+                    Duration::from_millis(1)
+                } else {
+                    t
+                }
+            });
+            inner.time.set_parked_until(timeout.map(|t| now + t));
+            timeout
+        } else {
+            limit
         };
-        // Round a sub-millisecond timer wait up, so we don't spin on
-        // epoll's millisecond granularity before the timer is due.
-        let timeout = timeout.map(|t| {
-            if t > Duration::ZERO && t < Duration::from_millis(1) {
-                Duration::from_millis(1)
-            } else {
-                t
-            }
-        });
-        inner.time.set_parked_until(timeout.map(|t| now + t));
         if let Err(e) = self.poll.poll(&mut self.events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 // epoll_wait fails only on programming errors (EBADF,
@@ -144,7 +156,9 @@ impl Driver {
                 debug_assert!(false, "epoll_wait failed: {e}");
             }
         }
-        inner.time.set_parked_until(None);
+        if blocking {
+            inner.time.set_parked_until(None);
+        }
         let mut wake = std::mem::take(&mut self.wake);
         let mut events = 0;
         {
