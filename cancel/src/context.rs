@@ -88,6 +88,16 @@ pub trait TaskCancel {
         0
     }
 
+    /// The runtime's own pointer to the task, when this frame is the task's
+    /// own scope (not a scope inside it): a runtime may then let a spawn
+    /// inherit the task's scope through the task itself, resolving it
+    /// later, instead of asking for [`scope_token`](Self::scope_token) now.
+    /// Only the runtime that entered the frame knows what it points to.
+    /// Defaults to `None` (and a scope inside the task answers `None`).
+    fn runtime_task(&self) -> Option<NonNull<()>> {
+        None
+    }
+
     /// The runtime's cooperative budget (quell-io-driver's `coop::poll_proceed`) just answered `Pending` because the task used up
     /// its cooperative budget in this poll: a forced yield, which a runtime
     /// may count. Called on that path only. Defaults to doing nothing.

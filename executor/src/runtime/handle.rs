@@ -111,7 +111,7 @@ impl Handle {
         R: Send + 'static,
     {
         // Blocking tasks have no scheduler root to reach: hold the token.
-        let (binding, parent) = self.binding_for(token);
+        let (binding, parent) = self.binding_for(token, false);
         let binding = match binding {
             Binding::Root => Binding::Inherit(self.inner.root.clone()),
             b => b,
@@ -243,7 +243,9 @@ impl Handle {
 
     /// What a new task inherits (contract C10): the spawner's scope, so a
     /// cancel of the spawner (its handle, its token, a deadline scope it is
-    /// in) reaches the new task; inside a shield a fresh root (the shield's
+    /// in) reaches the new task — through the spawner task itself when
+    /// spawned from the task's own frame, resolved by the new task at its
+    /// first poll (`task/lend.rs`); inside a shield a fresh root (the shield's
     /// view: the spawner's cancellation does not reach it, and a task
     /// spawned by cleanup code is not born cancelled); outside any task the
     /// runtime root, bound without a ref so that spawning under the root
@@ -252,18 +254,33 @@ impl Handle {
     /// Also returns the id of the task being polled on this thread (0:
     /// none), the new task's parent in task dumps, read in the same visit
     /// of the current-task context as the spawner's scope.
-    pub(crate) fn binding_for(&self, choice: TokenChoice) -> (Binding, u64) {
+    ///
+    /// `lend`: whether the new task is one of this runtime's scheduler
+    /// (whose root token resolves the spawner's), which may inherit
+    /// through the spawner task; blocking and local tasks (whose scheduler
+    /// has no root token) inherit the scope token itself.
+    pub(crate) fn binding_for(&self, choice: TokenChoice, lend: bool) -> (Binding, u64) {
         let root = &self.inner.root;
         match choice {
             TokenChoice::Inherit if self.inner.cancel_binding && !cancel_cx::is_shielded() => {
-                let (token, parent) = cancel_cx::with_current(|t| match t {
-                    Some(t) => (Some(t.scope_token()), t.task_id()),
-                    None => (None, 0),
-                });
-                match token {
-                    Some(t) if !t.same(root) => (Binding::Inherit(t), parent),
-                    _ => (Binding::Root, parent),
-                }
+                cancel_cx::with_current(|t| match t {
+                    Some(t) => {
+                        // The task's own frame: inherit through the task,
+                        // so that no node is made until one is needed
+                        // (`task/lend.rs`).
+                        let lent = t
+                            .runtime_task()
+                            .filter(|_| lend)
+                            // SAFETY: the frame's own answer, on this
+                            // thread, while it is current.
+                            .and_then(|f| unsafe { task::inherit_from(f, root) });
+                        lent.unwrap_or_else(|| match t.scope_token() {
+                            tok if tok.same(root) => (Binding::Root, t.task_id()),
+                            tok => (Binding::Inherit(tok), t.task_id()),
+                        })
+                    }
+                    None => (Binding::Root, 0),
+                })
             }
             choice => {
                 let parent = wait::current_task().unwrap_or(0);
@@ -291,7 +308,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (binding, parent) = self.binding_for(token);
+        let (binding, parent) = self.binding_for(token, true);
         let meta = task::Meta {
             binding,
             name: name.map(Into::into),

@@ -16,7 +16,7 @@ use super::error::JoinError;
 use super::header::{Cell, Header, ScopeRef, Stage, Trailer};
 use super::raw::{Notified, RawTask, Task};
 use super::state::{TransitionToIdle, TransitionToNotified, TransitionToRunning, CANCELLED};
-use super::{waker, Schedule};
+use super::{waker, Binding, Schedule};
 
 struct Harness<F: Future, S: 'static> {
     cell: NonNull<Cell<F, S>>,
@@ -67,7 +67,7 @@ where
     /// The future's poll, with the cancel context entered, a fresh
     /// cooperative budget, and panics caught. Caller holds RUNNING.
     fn poll_future(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
-        let ctx = TaskCtx(self.scope(), self.header().id.0);
+        let ctx = TaskCtx(self.scope(), self.header().id.0, self.header_ptr());
         wait::begin(&self.trailer().wait);
         let res = context::enter(&ctx, || {
             coop::budget(|| {
@@ -191,6 +191,12 @@ where
 
     fn complete(self, output: Result<F::Output, JoinError>) {
         self.unbind();
+        let s = self.scope();
+        // A task inheriting through its spawner lets go of it now at the
+        // latest (its first park resolved it already, `lend.rs`).
+        s.scope.resolve(s.root);
+        // SAFETY: we hold RUNNING (or own the future at shutdown).
+        unsafe { s.scope.seal_if_lent() };
         // Drop the future (if still there) and store the output.
         let output = match self.set_stage(Stage::Consumed) {
             Ok(()) => output,
@@ -239,10 +245,36 @@ where
     }
 }
 
-/// What the cancel context sees of the task being polled: its scope.
-/// The task being polled, as the cancel context sees it: its scope and
-/// its id.
-struct TaskCtx<'a>(ScopeRef<'a>, u64);
+/// The task being polled, as the cancel context sees it: its scope, its
+/// id and its header (what a spawn inherits through, `lend.rs`).
+struct TaskCtx<'a>(ScopeRef<'a>, u64, NonNull<Header>);
+
+/// What a spawn made while the frame `frame` is current inherits, for a
+/// child on a scheduler whose root token is `root`: the task's own node,
+/// or the task itself (`lend.rs`); with the task's id (the child's parent
+/// in dumps). `None` if the task's root is another one (the caller then
+/// inherits the scope token).
+///
+/// # Safety
+///
+/// `frame` is what the current frame answered to
+/// `TaskCancel::runtime_task`, on this thread, while that frame is current.
+#[inline]
+pub(crate) unsafe fn inherit_from(
+    frame: NonNull<()>,
+    root: &CancelToken,
+) -> Option<(Binding, u64)> {
+    // SAFETY: only `TaskCtx` answers `runtime_task`, with itself; the frame
+    // is current, so the poll that made it is still running.
+    let ctx = unsafe { frame.cast::<TaskCtx<'_>>().as_ref() };
+    if !ctx.0.root.is_some_and(|r| r.same(root)) {
+        return None;
+    }
+    // SAFETY: the task is being polled on this thread (RUNNING), and the
+    // header is its own.
+    let binding = unsafe { ctx.0.scope.lend(ctx.0.root, RawTask::from_raw(ctx.2)) };
+    Some((binding, ctx.1))
+}
 
 fn detached() -> &'static CancelToken {
     static DETACHED: OnceLock<CancelToken> = OnceLock::new();
@@ -257,7 +289,13 @@ impl context::TaskCancel for TaskCtx<'_> {
     }
 
     fn scope_token(&self) -> CancelToken {
-        self.0.own().clone()
+        // A task being polled is not complete, so its own slot is not
+        // sealed: the own node (made now if needed) is always there.
+        self.0.scope_token().unwrap_or_else(|| detached()).clone()
+    }
+
+    fn runtime_task(&self) -> Option<NonNull<()>> {
+        Some(NonNull::from(self).cast())
     }
 
     fn cancelled(&self) -> Option<Cancelled> {
@@ -541,8 +579,10 @@ pub(crate) fn cancel(raw: RawTask, cause: Cause) -> bool {
     let mut cause = Some(cause);
     let mut first = false;
     raw.with_scope(&mut |s| {
-        if let Some(c) = cause.take() {
-            first = s.own().cancel_from(c, by);
+        // No own slot: the task completed having lent its scope (its
+        // children inherit what it inherited), after the check above.
+        if let (Some(c), Some(own)) = (cause.take(), s.own()) {
+            first = own.cancel_from(c, by);
         }
     });
     if first {

@@ -67,9 +67,15 @@ impl<'a> ScopeRef<'a> {
         self.scope.token(self.root)
     }
 
-    /// The task's own node, created on first call.
-    pub(crate) fn own(self) -> &'a quell_cancel::CancelToken {
+    /// The task's own node, created on first call; `None` once sealed
+    /// (see [`TaskScope::own`]).
+    pub(crate) fn own(self) -> Option<&'a quell_cancel::CancelToken> {
         self.scope.own(self.root)
+    }
+
+    /// The scope's token to hand out (see [`TaskScope::scope_token`]).
+    pub(crate) fn scope_token(self) -> Option<&'a quell_cancel::CancelToken> {
+        self.scope.scope_token(self.root)
     }
 }
 
@@ -161,14 +167,21 @@ impl<F: Future, S> Cell<F, S> {
             location,
             parent,
         } = meta;
-        let cell = Box::new(Cell {
-            header: Header {
+        // Written in place: the cell is a few hundred bytes, and building
+        // it on the stack first cost a `memcpy` per spawn.
+        let mut cell = Box::<Cell<F, S>>::new_uninit();
+        let p = cell.as_mut_ptr();
+        // SAFETY: `p` points to the uninitialised allocation; each field is
+        // written exactly once below, so the cell is initialised when
+        // `assume_init` runs.
+        let cell = unsafe {
+            std::ptr::addr_of_mut!((*p).header).write(Header {
                 state: State::new(),
                 vtable,
                 id,
                 owned_slot: UnsafeCell::new(usize::MAX),
-            },
-            trailer: Trailer {
+            });
+            std::ptr::addr_of_mut!((*p).trailer).write(Trailer {
                 waker: UnsafeCell::new(None),
                 scope: TaskScope::new(binding),
                 name,
@@ -177,10 +190,11 @@ impl<F: Future, S> Cell<F, S> {
                 wait: quell_cancel::rt_internal::wait::WaitSlot::new(),
                 parent,
                 aborted_by: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
-            },
-            scheduler,
-            stage: UnsafeCell::new(Stage::Running(future)),
-        });
+            });
+            std::ptr::addr_of_mut!((*p).scheduler).write(scheduler);
+            std::ptr::addr_of_mut!((*p).stage).write(UnsafeCell::new(Stage::Running(future)));
+            cell.assume_init()
+        };
         debug_assert_eq!(
             std::ptr::addr_of!(cell.trailer) as usize - std::ptr::addr_of!(cell.header) as usize,
             trailer_offset()

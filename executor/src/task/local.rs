@@ -230,7 +230,7 @@ where
 /// set has no root of its own to resolve `Binding::Root`).
 fn binding() -> Binding {
     let from_runtime = context::with_current(|h| {
-        h.map(|h| match h.binding_for(TokenChoice::Inherit).0 {
+        h.map(|h| match h.binding_for(TokenChoice::Inherit, false).0 {
             Binding::Root => Binding::Inherit(h.root_token().clone()),
             b => b,
         })

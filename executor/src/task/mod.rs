@@ -6,6 +6,7 @@
 //! raw.rs     type-erased pointers and ref-owning handles (Task, Notified)
 //! harness.rs poll / complete / abort / shutdown / join, per (F, S)
 //! waker.rs   the waker vtable (a waker is a ref)
+//! scope.rs   a task's cancel scope; lend.rs a spawn inheriting it lazily
 //! join.rs    JoinHandle, AbortHandle
 //! grace.rs   abort after a grace, on the task's scheduler's timer
 //! group/     task groups: TaskGroup, TryTaskGroup, scope
@@ -28,6 +29,7 @@ mod harness;
 pub(crate) mod header;
 mod id;
 mod join;
+mod lend;
 pub(crate) mod list;
 #[cfg(not(loom))]
 mod local;
@@ -50,6 +52,7 @@ pub use cancel_on_drop::CancelOnDrop;
 pub use error::JoinError;
 #[cfg(not(loom))]
 pub use group::{scope, GroupError, Scope, TaskGroup, TryTaskGroup, DEFAULT_DROP_GRACE};
+pub(crate) use harness::inherit_from;
 pub(crate) use header::Header;
 pub use id::Id;
 pub use join::{AbortHandle, JoinHandle};

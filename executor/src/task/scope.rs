@@ -12,17 +12,24 @@
 //! A task's scope is *one* token: its own node once that exists, the
 //! inherited token until then. The own node is a child of the inherited
 //! token, created only when something needs a token that is this task's
-//! alone: the task spawns a child (which must inherit the task's scope),
-//! calls [`quell_cancel::current`], opens a deadline scope, or is cancelled
-//! through its `JoinHandle`. A task that does none of these (most tasks)
-//! costs no node: spawning under the runtime root touches no shared
-//! refcount, and the binding-cost budget holds.
+//! alone: the task calls [`quell_cancel::current`], opens a deadline
+//! scope, or is cancelled through its `JoinHandle`, or a child it spawned
+//! resolves its scope while the task is still running. A spawn itself
+//! makes no node: the child inherits the scope through the spawner task
+//! and resolves it within its first poll (`lend.rs`), so a task that spawned
+//! and completed before its children ran (a chain of spawns, a fan-out on
+//! one worker) never has a node, and its children inherit what it
+//! inherited. A task that needs none of these (most tasks) costs no node:
+//! spawning under the runtime root touches no shared refcount, and the
+//! binding-cost budget holds.
 //!
 //! # Invariants
 //!
-//! 1. `own` is set at most once (a race between the task and a canceller
-//!    creating it is settled by `OnceLock::set`; the loser's node is dropped
-//!    and leaves the tree). Once set, the scope's token is `own` for good.
+//! 1. `own` is set at most once, or sealed (`lend.rs`, invariant 1: only
+//!    by the completion of a task that lent its scope); a race between
+//!    creators is settled by one compare-and-swap, the loser's node is
+//!    dropped and leaves the tree. Once set, the scope's token is `own`
+//!    for good; once sealed, it is the inherited token for good.
 //! 2. Before `own` exists nothing can have cancelled the task alone: a
 //!    handle-cancel creates `own` first. So reading the inherited token
 //!    until then gives the same answer as the own node would.
@@ -41,8 +48,10 @@ use std::task::Waker;
 
 use quell_cancel::{CancelToken, Cancelled, WaiterKey};
 
+use super::lend::{Deferred, OwnSlot};
+use super::RawTask;
 use crate::loom::atomic::{AtomicBool, Ordering::Relaxed};
-use crate::loom::{Mutex, OnceLock, UnsafeCell};
+use crate::loom::{Mutex, UnsafeCell};
 
 /// What a new task inherits.
 pub(crate) enum Binding {
@@ -57,6 +66,9 @@ pub(crate) enum Binding {
     Inherit(CancelToken),
     /// This token (given explicitly, or a fresh root): the task's own.
     Token(CancelToken),
+    /// The spawner's scope, resolved within the first poll (`lend.rs`):
+    /// inherited, like [`Binding::Inherit`].
+    Spawner(Deferred),
 }
 
 /// Where the task is in its registration with its scope's token.
@@ -74,8 +86,12 @@ enum Bind {
 /// A task's cancel scope (see the module docs).
 pub(crate) struct TaskScope {
     binding: Binding,
-    own: OnceLock<CancelToken>,
+    own: OwnSlot,
     bind: UnsafeCell<Bind>,
+    /// Whether a spawn inherited the scope through the task itself
+    /// (`lend.rs`): its completion then seals `own`. Touched only by the
+    /// thread that holds RUNNING.
+    lent: UnsafeCell<bool>,
     /// A cancelled scope the task is still inside (a deadline scope whose
     /// inner future has not finished yet), noted by that scope so that the
     /// task listing shows the task as cancelled. Touched only on that slow
@@ -95,8 +111,9 @@ impl TaskScope {
         };
         TaskScope {
             binding,
-            own: OnceLock::new(),
+            own: OwnSlot::new(),
             bind: UnsafeCell::new(bind),
+            lent: UnsafeCell::new(false),
             noted: Mutex::new(None),
             cancel_seen: AtomicBool::new(false),
         }
@@ -108,6 +125,17 @@ impl TaskScope {
             Binding::Off => None,
             Binding::Root => root,
             Binding::Inherit(t) | Binding::Token(t) => Some(t),
+            Binding::Spawner(d) => d.get(root),
+        }
+    }
+
+    /// Resolves a [`Binding::Spawner`] now if nothing did yet (the
+    /// task's completion, so that it lets go of its spawner, `lend.rs`
+    /// invariant 4).
+    #[inline]
+    pub(crate) fn resolve(&self, root: Option<&CancelToken>) {
+        if let Binding::Spawner(d) = &self.binding {
+            d.resolve(root);
         }
     }
 
@@ -119,7 +147,9 @@ impl TaskScope {
         }
         let c = self.inherited(root)?.cancelled_error()?;
         match self.binding {
-            Binding::Inherit(_) => Some(Cancelled::new(c.cause().clone(), true)),
+            Binding::Inherit(_) | Binding::Spawner(_) => {
+                Some(Cancelled::new(c.cause().clone(), true))
+            }
             _ => Some(c),
         }
     }
@@ -164,19 +194,70 @@ impl TaskScope {
         self.own.get().or_else(|| self.inherited(root))
     }
 
-    /// The task's own node, created on first call (invariant 1).
-    pub(crate) fn own(&self, root: Option<&CancelToken>) -> &CancelToken {
+    /// The task's own node, created on first call (invariant 1); `None`
+    /// once the task completed having lent its scope (`lend.rs`,
+    /// invariant 1): nothing can cancel it alone any more.
+    pub(crate) fn own(&self, root: Option<&CancelToken>) -> Option<&CancelToken> {
         if let Some(t) = self.own.get() {
-            return t;
+            return Some(t);
         }
-        let node = match self.inherited(root) {
+        // A racing creator may win: its node is the one; ours drops and
+        // unlinks itself from the parent.
+        self.own.get_or_make(|| match self.inherited(root) {
             Some(parent) => parent.child(),
             None => CancelToken::new(),
-        };
-        // A racing creator may have won: its node is the one; ours drops
-        // here and unlinks itself from the parent.
-        let _ = self.own.set(node);
-        self.own.get().expect("own node was just set")
+        })
+    }
+
+    /// The scope's token to hand out (what `current()` returns, what a
+    /// spawn inherits): the own node, created now if needed, or the
+    /// inherited token once the own slot is sealed. `None` only for a
+    /// sealed task with binding off.
+    pub(crate) fn scope_token<'a>(
+        &'a self,
+        root: Option<&'a CancelToken>,
+    ) -> Option<&'a CancelToken> {
+        self.own(root).or_else(|| self.inherited(root))
+    }
+
+    /// What a task spawned from this one's poll, on a scheduler whose root
+    /// token is `root` (this task's too), inherits: the own node if it
+    /// exists; else this task itself, resolved later (`lend.rs`), the first
+    /// time; else the own node, made now (`lend.rs`, invariant 5).
+    ///
+    /// # Safety
+    ///
+    /// The caller holds RUNNING (exclusive access to `lent`), and `me` is
+    /// the task whose scope this is.
+    #[inline]
+    pub(crate) unsafe fn lend(&self, root: Option<&CancelToken>, me: RawTask) -> Binding {
+        // SAFETY: RUNNING gives this thread exclusive access (contract).
+        let lent = self
+            .lent
+            .with_mut(|p| unsafe { std::mem::replace(&mut *p, true) });
+        match self.own.get() {
+            Some(t) => Binding::Inherit(t.clone()),
+            None if !lent => Binding::Spawner(Deferred::new(me)),
+            // Running, so not sealed: the node is made or found.
+            None => match self.own(root) {
+                Some(t) => Binding::Inherit(t.clone()),
+                None => unreachable!("a running task's own slot is not sealed"),
+            },
+        }
+    }
+
+    /// The task completed: if it lent its scope, seal the own slot, so
+    /// that its children resolve to what it inherited (`lend.rs`).
+    ///
+    /// # Safety
+    ///
+    /// The caller holds RUNNING (exclusive access to `lent`).
+    #[inline]
+    pub(crate) unsafe fn seal_if_lent(&self) {
+        // SAFETY: RUNNING gives this thread exclusive access (contract).
+        if self.lent.with(|p| unsafe { *p }) {
+            self.own.seal();
+        }
     }
 
     /// Whether the scope is cancelled (by any ancestor, a deadline, or the

@@ -30,6 +30,8 @@ pub(super) type TestNotified = Notified<Arc<TestSched>>;
 pub(super) struct TestSched {
     queue: Mutex<VecDeque<TestNotified>>,
     owned: OwnedTasks<Arc<TestSched>>,
+    /// The root token that resolves `Binding::Root` (`with_root`).
+    root: Option<CancelToken>,
 }
 
 impl Schedule for Arc<TestSched> {
@@ -45,11 +47,25 @@ impl Schedule for Arc<TestSched> {
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         self.owned.remove(task)
     }
+
+    fn root_token(&self) -> Option<&CancelToken> {
+        self.root.as_ref()
+    }
 }
 
 impl TestSched {
     pub(super) fn new() -> Arc<TestSched> {
+        TestSched::build(None)
+    }
+
+    /// A scheduler whose root token is `root` (as a runtime's).
+    pub(super) fn with_root(root: CancelToken) -> Arc<TestSched> {
+        TestSched::build(Some(root))
+    }
+
+    fn build(root: Option<CancelToken>) -> Arc<TestSched> {
         Arc::new(TestSched {
+            root,
             queue: Mutex::new(VecDeque::new()),
             owned: OwnedTasks::new(),
         })

@@ -180,6 +180,8 @@ impl Schedule for BlockingSchedule {
 /// thread to register the interrupt waker with.
 pub(super) fn scope_token(task: &Notified<BlockingSchedule>) -> quell_cancel::CancelToken {
     let mut token = None;
-    RawTask::from_header(task.header()).with_scope(&mut |s| token = Some(s.own().clone()));
-    token.expect("with_scope calls its visitor")
+    RawTask::from_header(task.header()).with_scope(&mut |s| token = s.scope_token().cloned());
+    // About to run, so not complete: the own slot is not sealed, and the
+    // scope token (the own node, made if needed) exists.
+    token.expect("a task that has not run has its scope token")
 }
