@@ -91,15 +91,15 @@
 //!    instead of running between each (and pulling the next sibling's
 //!    wake-up behind its own poll);
 //! 10. while quiet, every push to the owner's local queue (step 9, a yield,
-//!    a spawn) skips the notification too, and the end of each `run_task`
-//!    (a poll and the LIFO polls that followed it) checks the time: if the
-//!    polls since the stamp ran for `lifo_steal_after` or longer (a
-//!    misprediction), the quiet ends with the pusher steps 2–3 (a sleeper
-//!    is woken for what is left) and teaches the predictor as a long poll
-//!    (step 4b); otherwise it is stamped again. The quiet ends too when the
-//!    owner's local queue is empty at such an end, and when the run loop
-//!    finds no local work (a thief took the rest: a later push must not be
-//!    quiet, `loom_lifo_quiet_batch_then_busy_spawner`).
+//!     a spawn) skips the notification too, and the end of each `run_task`
+//!     (a poll and the LIFO polls that followed it) checks the time: if the
+//!     polls since the stamp ran for `lifo_steal_after` or longer (a
+//!     misprediction), the quiet ends with the pusher steps 2–3 (a sleeper
+//!     is woken for what is left) and teaches the predictor as a long poll
+//!     (step 4b); otherwise it is stamped again. The quiet ends too when the
+//!     owner's local queue is empty at such an end, and when the run loop
+//!     finds no local work (a thief took the rest: a later push must not be
+//!     quiet, `loom_lifo_quiet_batch_then_busy_spawner`).
 //!
 //! # Invariants
 //!
