@@ -278,6 +278,10 @@ fn main() {
                 runs.push((which, run));
             }
         }
+        // One side only (QH_ONLY): no pairs to tabulate.
+        if only.is_some() {
+            continue;
+        }
         let pick = |rt: Rt, f: fn(&Run) -> f64| {
             median(
                 runs.iter()
@@ -300,7 +304,7 @@ fn main() {
     }
     let _ = std::fs::remove_file(&lua);
 
-    if !table.is_empty() && only.is_none() {
+    if !table.is_empty() {
         println!();
         println!("| route | quell req/s | tokio req/s | ratio | quell p50 / p99 (µs) | tokio p50 / p99 (µs) | CPU µs/req quell / tokio |");
         println!("|---|---:|---:|---:|---:|---:|---:|");

@@ -22,7 +22,9 @@
 //! Take the difference of two round counts (e.g. 40 and 120) over the
 //! requests between them, so start-up and shutdown cancel out.
 //! `QH_SPIN=N` sets the quell runtime's `spin_before_park` (to see what
-//! the searching workers' spin costs); docs/benchmarks.md has the figures.
+//! the searching workers' spin costs); `QH_METRICS=1` prints the quell
+//! runtime's polls, parks, steals and driver turns per request;
+//! docs/benchmarks.md has the figures.
 
 #[path = "common/servers.rs"]
 mod servers;
@@ -124,6 +126,24 @@ fn main() {
             }
             for c in &mut conns {
                 c.read_response(&mut calls);
+            }
+        }
+        // QH_METRICS=1: the quell runtime's scheduler counters per request
+        // (how often a worker ran dry and parked; how many driver turns).
+        if std::env::var_os("QH_METRICS").is_some() {
+            if let Some(m) = server.quell_metrics() {
+                let per = |n: u64| n as f64 / (rounds * CONNS) as f64;
+                let sum = |f: fn(&quell_executor::metrics::WorkerMetrics) -> u64| {
+                    m.worker.iter().map(f).sum::<u64>()
+                };
+                println!(
+                    "quell per request: polls {:.3}, parks {:.3}, steals {:.3}, driver turns {:.3}, events {:.3}",
+                    per(sum(|w| w.polls)),
+                    per(sum(|w| w.parks)),
+                    per(sum(|w| w.steals)),
+                    per(m.io_driver_turns),
+                    per(m.io_events)
+                );
             }
         }
         drop(conns);

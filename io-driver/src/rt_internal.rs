@@ -11,6 +11,8 @@
 //!   lives in this crate).
 //! * [`signal`]: the listening thread behind `cancel_on`, with any action
 //!   (the executor's dump on a signal).
+//! * [`time`]: a sleep's timer polled alone, for quell-hyper's timers
+//!   (no cancel check, budget or await-point record).
 
 pub use crate::driver::{Driver, Handle};
 
@@ -24,6 +26,11 @@ pub mod context {
 /// The cooperative budget.
 pub mod coop {
     pub use crate::coop::{budget, poll_proceed, BUDGET};
+}
+
+/// A sleep's timer alone (quell-hyper's `QuellSleep`).
+pub mod time {
+    pub use crate::time::sleep::poll_elapsed;
 }
 
 /// The signal-listening thread of `cancel_on` with a caller's action.

@@ -40,7 +40,8 @@ pub struct RuntimeMetrics {
     pub blocking_queue_depth: usize,
     /// I/O sources registered with the driver.
     pub io_sources: usize,
-    /// Turns of the I/O driver (waits for events, blocking or not).
+    /// Turns of the I/O driver (waits for events, blocking or not; a
+    /// non-blocking turn with no source registered only fires timers).
     pub io_driver_turns: u64,
     /// I/O readiness events those turns dispatched (so events per turn is
     /// `io_events / io_driver_turns`).

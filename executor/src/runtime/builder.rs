@@ -58,7 +58,7 @@ impl Default for Builder {
 impl Builder {
     /// Defaults: one worker per available CPU, names `quell-worker-N`, no
     /// pinning, global queue checked first every 61 ticks, LIFO slot on
-    /// with at most 3 consecutive LIFO polls, 64 search rounds before
+    /// with at most 3 consecutive LIFO polls, 16 search rounds before
     /// parking, up to 512 blocking threads retiring after 10 s idle.
     pub fn new() -> Builder {
         Builder {
@@ -70,7 +70,7 @@ impl Builder {
             global_queue_interval: 61,
             lifo_slot: true,
             max_lifo_polls: 3,
-            spin_before_park: 64,
+            spin_before_park: 16,
             lifo_steal_after: Duration::from_micros(5),
             max_blocking_threads: 512,
             blocking_keep_alive: Duration::from_secs(10),
@@ -144,6 +144,12 @@ impl Builder {
     }
 
     /// Search rounds a worker spins before parking (0: park at once).
+    ///
+    /// Default 16: a round costs a few hundred instructions
+    /// over every queue, and each round past the first few mostly finds
+    /// nothing (docs/benchmarks.md, "spin frontier"). Wake latencies from
+    /// parked workers do not depend on it; a larger budget catches more
+    /// work that arrives just after a worker ran dry, at that price.
     pub fn spin_before_park(&mut self, rounds: u32) -> &mut Self {
         self.spin_before_park = rounds;
         self

@@ -30,8 +30,32 @@
 
 use std::task::Waker;
 
-pub(crate) use quell_cancel::rt_internal::waiters::{lock, wake_all};
-use quell_cancel::rt_internal::waiters::{Key, WaiterList as List};
+pub(crate) use quell_cancel::rt_internal::waiters::lock;
+use quell_cancel::rt_internal::waiters::{wake, Key, WaiterList as List, WakeBatch};
+
+/// Wakes every waker of `wakers` after the primitive's lock is released,
+/// containing each one's panic, as one wake batch (`quell_cancel`'s
+/// `WakeBatch`): a fan-out (a `watch` send, a `broadcast` value, a
+/// `notify_waiters`) from a task queues the woken tasks on its worker in
+/// wake order, the first in the LIFO slot, and notifies the other workers
+/// once when the batch ends (`worker::wake_batch`) rather than once per
+/// wake (a fence each, each wake displacing the previous one from the LIFO
+/// slot). None or one waker (most calls: a lock or permit handed on, a
+/// broadcast value for the one receiver parked) skips the batch.
+pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
+    let mut wakers = wakers.into_iter();
+    let Some(first) = wakers.next() else {
+        return;
+    };
+    let Some(second) = wakers.next() else {
+        wake(first);
+        return;
+    };
+    let mut batch = WakeBatch::new();
+    batch.wake(first);
+    batch.wake(second);
+    batch.wake_all(wakers);
+}
 
 /// Wakers taken under a primitive's lock, to be woken after it (with
 /// [`wake_all`]). The first is stored inline: handing a lock or a permit to

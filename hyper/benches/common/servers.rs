@@ -128,6 +128,17 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The quell runtime's metrics (`None` for tokio).
+    #[allow(dead_code)] // used by http_count only
+    pub fn quell_metrics(&self) -> Option<quell_executor::metrics::RuntimeMetrics> {
+        match self {
+            Server::Quell { rt: Some(rt), .. } => Some(rt.handle().metrics()),
+            _ => None,
+        }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         match self {

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use quell_cancel::shield;
+use quell_io_driver::rt_internal::time::poll_elapsed;
 use quell_io_driver::time;
 
 /// hyper's timers (HTTP/1 header-read timeout, HTTP/2 keep-alive pings,
@@ -15,9 +15,9 @@ use quell_io_driver::time;
 /// `Err(Cancelled)` at once. hyper has no way to hear "cancelled", only
 /// "elapsed", so a plain sleep would make every hyper timeout fire the
 /// moment its connection is cancelled. hyper's timers are hyper's own
-/// business, so [`QuellSleep`] polls its sleep inside a
-/// [`shield`](quell_cancel::shield): it completes at its deadline and at
-/// no other time. Stopping a connection is the server driver's job
+/// business, so [`QuellSleep`] polls only its sleep's timer, as a
+/// [`shield`](quell_cancel::shield)ed sleep would answer: it completes at
+/// its deadline and at no other time. Stopping a connection is the server driver's job
 /// (graceful shutdown on drain, dropping it after the cancel grace).
 ///
 /// When the runtime's timer wheel has shut down (the runtime is being
@@ -44,7 +44,8 @@ use quell_io_driver::time;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct QuellTimer;
 
-/// The [`hyper::rt::Sleep`] of [`QuellTimer`]: a quell sleep, shielded.
+/// The [`hyper::rt::Sleep`] of [`QuellTimer`]: a quell sleep's timer, which
+/// never observes cancellation.
 #[derive(Debug)]
 pub struct QuellSleep {
     inner: time::Sleep,
@@ -61,11 +62,14 @@ impl Future for QuellSleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // Shielded, the sleep answers `Err` only when the timer wheel shut
-        // down: the deadline did not pass, so do not say it did.
-        match Pin::new(&mut shield(&mut self.inner)).poll(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(()),
-            Poll::Ready(Err(_)) | Poll::Pending => Poll::Pending,
+        // The timer alone, as a shielded sleep answers: no cancel check.
+        // It also records no await point (the connection task's is the
+        // socket read hyper polls beside it) and charges no budget (the
+        // reads do). `false`: the timer wheel shut down, the deadline did
+        // not pass, so do not say it did.
+        match poll_elapsed(&mut self.inner, cx) {
+            Poll::Ready(true) => Poll::Ready(()),
+            Poll::Ready(false) | Poll::Pending => Poll::Pending,
         }
     }
 }

@@ -83,7 +83,7 @@ mod deadline;
 mod entry;
 mod interval;
 mod levels;
-mod sleep;
+pub(crate) mod sleep;
 mod timeout;
 mod wheel;
 

@@ -189,6 +189,17 @@ impl Sleep {
     }
 }
 
+/// The timer of `sleep` alone (through `rt_internal::time`): `Ready(true)`
+/// once the deadline passed, `Ready(false)` if it never will (the driver
+/// shut down first). No cancellation check, no cooperative budget, no
+/// await-point record: what a shielded `Sleep` answers, for an adapter
+/// whose timers are its own business and never observe cancellation
+/// (quell-hyper's hyper timers, polled beside the socket reads that
+/// record the task's await point).
+pub fn poll_elapsed(sleep: &mut Sleep, cx: &mut Context<'_>) -> Poll<bool> {
+    sleep.poll_timer(cx).map(|r| r.is_ok())
+}
+
 /// The `Cancelled` a timer answers after the driver shut down.
 pub(crate) fn shutdown_cancelled() -> Cancelled {
     Cancelled::new(Cause::shutdown(), false)

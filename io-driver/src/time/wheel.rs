@@ -14,7 +14,10 @@
 //!    then `fire_expired(now)`.
 //!
 //! (`set_parked_until(None)` means "unbounded wait" right after step 1 and
-//! "not parked" otherwise: the state machine tells them apart.)
+//! "not parked" otherwise: the state machine tells them apart.) A
+//! non-blocking turn (limit zero) skips steps 1, 2 and 4: its wait ends at
+//! once, so no insert needs to unpark it, and the state stays
+//! [`Park::Idle`].
 //!
 //! An `insert` answers "needs unpark" when the new timer is due before the
 //! instant the driver will return by: the limit of step 2, or the limit
