@@ -12,9 +12,11 @@
 //! every hand-over is coordinated through the atomics below.
 //!
 //! The second test checks what the predictor learns from fills made while
-//! no other worker could be woken (nothing: lifo.rs, step 4).
+//! no other worker could be woken (nothing: lifo.rs, step 4). The third is
+//! the first one for a cancel that wakes several tasks (a wake batch,
+//! lifo.rs steps 8–10).
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
@@ -242,4 +244,99 @@ fn fills_while_no_one_could_be_woken_do_not_teach_deferring() {
     rt.block_on(q_task).unwrap();
     rt.block_on(s_task).unwrap();
     rt.block_on(b_task).unwrap();
+}
+
+/// The same for a cancel that wakes several tasks at once (a wake batch,
+/// lifo.rs steps 8–10): task A cancels a token that `PARKED` tasks wait
+/// on, then spins until every one of them has run. Only the other worker
+/// can run them while A spins: if the batch stayed in A's queue (and the
+/// first wake in A's slot) until A's poll ended, A would spin forever.
+/// A's batches are announced (its polls run long, so it offers), and the
+/// other worker, woken, takes them. Each round has its own token.
+#[test]
+fn busy_canceller_does_not_strand_its_wake_batch() {
+    const PARKED: usize = 3;
+    let rt = quell::runtime::Builder::new()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let tokens: Arc<Vec<quell::cancel::CancelToken>> = Arc::new(
+        (0..=ROUNDS)
+            .map(|_| quell::cancel::CancelToken::new())
+            .collect(),
+    );
+    let kick = Arc::new(Gate::default());
+    // Per parked task: the round it waits in (armed), the round it saw.
+    let armed: Arc<Vec<AtomicU64>> = Arc::new((0..PARKED).map(|_| AtomicU64::new(0)).collect());
+    let ran: Arc<Vec<AtomicU64>> = Arc::new((0..PARKED).map(|_| AtomicU64::new(0)).collect());
+    let stranded = Arc::new(AtomicBool::new(false));
+
+    let parked: Vec<_> = (0..PARKED)
+        .map(|i| {
+            let (tokens, armed, ran) = (tokens.clone(), armed.clone(), ran.clone());
+            rt.spawn(async move {
+                for g in 1..=ROUNDS {
+                    let mut wait = std::pin::pin!(tokens[g as usize].cancelled());
+                    poll_fn(|cx| {
+                        let p = wait.as_mut().poll(cx);
+                        if p.is_pending() {
+                            // Release: pairs with the test thread's Acquire
+                            // load (the waker is registered).
+                            armed[i].store(g, Ordering::Release);
+                        }
+                        p
+                    })
+                    .await;
+                    // Release: A's Acquire load sees that this task ran.
+                    ran[i].store(g, Ordering::Release);
+                }
+            })
+        })
+        .collect();
+    let a_task = {
+        let (kick, tokens, ran, stranded) =
+            (kick.clone(), tokens.clone(), ran.clone(), stranded.clone());
+        rt.spawn(async move {
+            for g in 1..=ROUNDS {
+                kick.wait(g).await;
+                tokens[g as usize].cancel(quell::cancel::Cause::explicit("round"));
+                // Busy: no await until every parked task has run.
+                let start = Instant::now();
+                // Acquire: pairs with the parked tasks' Release stores.
+                while ran.iter().any(|r| r.load(Ordering::Acquire) < g) {
+                    if start.elapsed() > HANG {
+                        stranded.store(true, Ordering::Relaxed);
+                        return g;
+                    }
+                    std::hint::spin_loop();
+                }
+            }
+            0
+        })
+    };
+    for g in 1..=ROUNDS {
+        let deadline = Instant::now() + HANG;
+        // Acquire: pairs with the Release stores of `armed`.
+        while !(kick.is_armed(g) && armed.iter().all(|a| a.load(Ordering::Acquire) >= g)) {
+            assert!(
+                Instant::now() < deadline,
+                "round {g}: tasks did not park (or stayed stranded on A's worker)"
+            );
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        // Let the workers park (see the module docs).
+        std::thread::sleep(Duration::from_millis(1));
+        kick.fire(g);
+        if stranded.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    let round = rt.block_on(a_task).unwrap();
+    assert_eq!(
+        round, 0,
+        "round {round}: the cancelled tasks did not run while A spun (stranded on A's worker)"
+    );
+    for t in parked {
+        rt.block_on(t).unwrap();
+    }
 }

@@ -66,6 +66,42 @@
 //! 7. after the heavy barrier, the re-check counts queues and **offered**
 //!    slots as work (`Handle::has_work_anywhere`), not deferred slots.
 //!
+//! # Wake batches
+//!
+//! A cancel that reaches several parked tasks (a group's first error and
+//! its siblings) wakes them as one batch (quell-cancel
+//! `waiters::WakeBatch`; the first wake is an ordinary one, a LIFO fill).
+//! While a batch is open (`worker::wake_batch`), the woken tasks go to the
+//! owner's local queue in wake order, without a notification. Then
+//! ([`Batches`]):
+//!
+//! 8. when the last open batch closes having queued tasks, the owner
+//!    decides as at step 1: if it would offer a fill, it **announces** the
+//!    batch (pusher steps 2–3 once, for every task it queued: each push
+//!    came before that barrier); otherwise the batch is **quiet**: no one is
+//!    told, the owner reaches its tasks within a few short polls, sooner
+//!    than a woken worker would (about one wake latency, plus a futex or
+//!    eventfd write on the owner's path), and the time is stamped. The
+//!    polls to go before the batch's last task runs (this one, the LIFO
+//!    slot's, the local queue's) are recorded. The only worker of a
+//!    runtime never announces (no one to tell);
+//! 9. for those polls, a task woken on the owner goes to the back of the
+//!    local queue, behind the batch, instead of the LIFO slot (with steps
+//!    2–3 unless quiet): a group's waiter, woken by the first sibling's
+//!    completion, runs once after all of them and joins them in one poll
+//!    instead of running between each (and pulling the next sibling's
+//!    wake-up behind its own poll);
+//! 10. while quiet, every push to the owner's local queue (step 9, a yield,
+//!     a spawn) skips the notification too, and the end of each `run_task`
+//!     (a poll and the LIFO polls that followed it) checks the time: if the
+//!     polls since the stamp ran for `lifo_steal_after` or longer (a
+//!     misprediction), the quiet ends with the pusher steps 2–3 (a sleeper
+//!     is woken for what is left) and teaches the predictor as a long poll
+//!     (step 4b); otherwise it is stamped again. The quiet ends too when the
+//!     owner's local queue is empty at such an end, and when the run loop
+//!     finds no local work (a thief took the rest: a later push must not be
+//!     quiet, `loom_lifo_quiet_batch_then_busy_spawner`).
+//!
 //! # Invariants
 //!
 //! * I1: only the owner fills its slot, and only while it holds its core
@@ -93,6 +129,12 @@
 //!   of the owner; that poll is running on the owner's thread, and when it
 //!   returns the owner takes the slot (step 4) and cannot park before it is
 //!   empty (I2).
+//! * a quiet batch's tasks, and what was pushed while quiet (step 10): in
+//!   the owner's local queue, pushed during a poll of the owner, which is
+//!   awake; it runs its queue before it parks (`run` parks only after
+//!   `next_task` found nothing, and `park` checks `has_local_work`). They
+//!   are stealable at once (a queue, not a slot), and a last searcher's
+//!   re-check counts them. An announced batch is a queue push (step 8).
 //!
 //! The exact latency claim (C13) for a task B filled into the slot by a
 //! poll of A: B is polled by the time A's poll returns plus the polls of
@@ -118,6 +160,12 @@
 //!   and counting fills made while no notification could wake anyone as
 //!   short stranded a busy waker's task in `tests/rt_lifo_busy_waker.rs`,
 //!   as did counting a quickly rescued fill as short.)
+//! * **a quiet batch** (step 8), every other worker parked: the same
+//!   budgeted exception. The batch's tasks wait for the owner's polls,
+//!   which were predicted short; a poll that runs long strands what is
+//!   left for that poll (and the LIFO polls of its `run_task`), then step
+//!   10 wakes a sleeper for it. A poll that never returns strands the rest
+//!   of the queue, as for a deferred fill.
 //!
 //! An idle runtime stays idle: nothing here wakes a worker on a timer; a
 //! deferred fill wakes no one, and a searcher parks after its spin budget
@@ -245,6 +293,157 @@ impl WakePredictor {
 
     #[cfg(loom)]
     pub(crate) fn poll_ended(&mut self, _taken: bool) {}
+}
+
+/// This worker's wake batches (steps 8–10): how deep the open ones are
+/// nested and whether they queued anything; then, once they closed, for
+/// how many polls a task woken here goes behind them (step 9) and whether
+/// they are quiet (queued without a notification, their polls timed, step
+/// 10).
+pub(crate) struct Batches {
+    /// [`QUIET`], the open batches' depth ([`DEPTH`]), [`QUEUED`] and
+    /// the polls to go before the last closed batch's last task has run,
+    /// at most ([`AHEAD`]). One word: every local wake checks it (zero:
+    /// none of this applies), and so does the end of every `run_task`.
+    state: u32,
+    /// The only worker of its runtime: no one to announce a batch to.
+    sole: bool,
+    /// When the polls being timed (step 10) were stamped.
+    #[cfg(not(loom))]
+    since: u64,
+}
+
+/// [`Batches::state`]: polls to go (step 9).
+const AHEAD: u32 = (1 << 23) - 1;
+/// [`Batches::state`]: a task was queued while a batch was open.
+const QUEUED: u32 = 1 << 23;
+/// [`Batches::state`]: the depth of the open batches (one unit, all bits).
+const DEPTH_ONE: u32 = 1 << 24;
+const DEPTH: u32 = 0x7f << 24;
+/// [`Batches::state`]: the closed batches are quiet (step 10).
+const QUIET: u32 = 1 << 31;
+
+impl Batches {
+    pub(crate) fn new(sole: bool) -> Batches {
+        Batches {
+            state: 0,
+            sole,
+            #[cfg(not(loom))]
+            since: 0,
+        }
+    }
+
+    /// Opens a (nested) batch; `false` if too deeply nested (the wakes
+    /// then go through one by one, as outside a batch).
+    pub(crate) fn open(&mut self) -> bool {
+        if self.state & DEPTH == DEPTH {
+            return false;
+        }
+        self.state += DEPTH_ONE;
+        true
+    }
+
+    /// A batch is open: woken tasks go to the local queue, in wake order,
+    /// without a notification.
+    #[inline]
+    pub(crate) fn is_open(&self) -> bool {
+        self.state & DEPTH != 0
+    }
+
+    /// A task was queued while a batch is open.
+    #[inline]
+    pub(crate) fn queued(&mut self) {
+        self.state |= QUEUED;
+    }
+
+    /// Closes the innermost open batch. Step 8 if it was the last and a
+    /// task was queued: `ahead()` polls to go before its last task has run
+    /// (the current poll, the LIFO slot and the local queue). Returns
+    /// whether to announce the batch now (the pusher steps 2–3, once for
+    /// every task queued so far).
+    pub(crate) fn close(&mut self, predictor: &WakePredictor, ahead: impl FnOnce() -> u32) -> bool {
+        debug_assert!(self.is_open(), "closing a batch never opened");
+        self.state -= DEPTH_ONE;
+        if self.state & (DEPTH | QUEUED) != QUEUED {
+            return false;
+        }
+        let was_quiet = self.state & QUIET != 0;
+        let ahead = (self.state & AHEAD).max(ahead().min(AHEAD));
+        if self.sole {
+            self.state = ahead;
+            return false;
+        }
+        if predictor.offer() {
+            // This notification covers an earlier quiet batch's tasks too.
+            self.state = ahead;
+            return true;
+        }
+        #[cfg(not(loom))]
+        if !was_quiet {
+            self.since = stamp::now();
+        }
+        let _ = was_quiet;
+        self.state = QUIET | ahead;
+        false
+    }
+
+    /// A batch is open or steps 9–10 apply (one check per local wake and
+    /// per `run_task`).
+    #[inline]
+    pub(crate) fn active(&self) -> bool {
+        self.state != 0
+    }
+
+    /// Step 9: a task woken here is queued behind the batch.
+    #[inline]
+    pub(crate) fn behind(&self) -> bool {
+        self.state & AHEAD != 0
+    }
+
+    /// Step 10: pushes to the local queue skip the notification.
+    #[inline]
+    pub(crate) fn quiet(&self) -> bool {
+        self.state & QUIET != 0
+    }
+
+    /// Step 10: `polls` polls ended (one and the LIFO polls that followed
+    /// it, `worker::run_task`); `queued`: the local queue is not empty.
+    /// Returns whether to run the pusher steps 2–3 now (quiet polls ran
+    /// long: wake a sleeper for what is left).
+    pub(crate) fn polls_ended(
+        &mut self,
+        predictor: &mut WakePredictor,
+        queued: bool,
+        polls: u32,
+    ) -> bool {
+        debug_assert!(!self.is_open(), "a batch closes within its poll");
+        let ahead = (self.state & AHEAD).saturating_sub(polls);
+        if self.state & QUIET == 0 || !queued {
+            self.state = ahead;
+            return false;
+        }
+        #[cfg(not(loom))]
+        {
+            let now = stamp::now();
+            if now.wrapping_sub(self.since) >= predictor.long {
+                // A misprediction: the next fills and batches are offered.
+                predictor.offer_next = OFFER_HOLD;
+                self.state = ahead;
+                return true;
+            }
+            self.since = now;
+        }
+        #[cfg(loom)]
+        let _ = predictor;
+        self.state = QUIET | ahead;
+        false
+    }
+
+    /// Step 10: the run loop found no local work (what the batches queued
+    /// has run or was stolen).
+    pub(crate) fn run_dry(&mut self) {
+        self.state &= DEPTH | QUEUED;
+    }
 }
 
 /// The predictor's clock: a fill and the end of its poll are timed on

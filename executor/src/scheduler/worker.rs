@@ -30,7 +30,7 @@
 use std::cell::{Cell, RefCell};
 use std::ptr::{self, NonNull};
 
-use super::lifo::{self, WakePredictor};
+use super::lifo::{self, Batches, WakePredictor};
 use super::observed;
 use super::park::Parker;
 use super::queue::Local;
@@ -61,11 +61,10 @@ pub(crate) struct Core {
     observe_polls: bool,
     /// Queued tasks get a schedule-latency stamp (histograms on).
     stamp_queued: bool,
-    /// Open wake batches (`wake_batch`, nested): while non-zero, woken
-    /// tasks go to the local queue without a notification.
-    batch_depth: u32,
-    /// A task was queued during the open batches: notify when they close.
-    batch_queued: bool,
+    /// Wake batches (`wake_batch`, lifo.rs steps 8–10): while one is
+    /// open, woken tasks go to the local queue without a notification;
+    /// once closed, what they queued still holds the queue for a while.
+    batches: Batches,
 }
 
 impl Core {
@@ -89,8 +88,7 @@ impl Core {
             lifo_watch: None,
             predictor: WakePredictor::new(config, workers == 1),
             in_driver: false,
-            batch_depth: 0,
-            batch_queued: false,
+            batches: Batches::new(workers == 1),
             stamp_queued: stats.hist.is_some(),
             observe_polls: observe_polls || stats.hist.is_some(),
             stats,
@@ -218,6 +216,8 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
             core = run_task(&ctx, core, task);
             continue;
         }
+        // Lifo.rs step 10: whatever a batch held has run or was stolen.
+        core.batches.run_dry();
         // Out of local work: give the I/O driver a non-blocking turn first
         // (if no one is parked in it), so I/O that is ready now runs before
         // we spin and park; then look again before searching. Skipped when
@@ -299,11 +299,17 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
             let task = core.take_lifo(handle);
             core.poll_ended(task.is_none());
             let Some(task) = task else {
+                if core.batches.active() {
+                    batch_polls_ended(handle, core, 1 + lifo_polls);
+                }
                 break;
             };
             if lifo_polls >= handle.config.max_lifo_polls {
                 // Bound reached: the LIFO task waits its turn in the queue.
                 core.run_queue.push(task);
+                if core.batches.active() {
+                    batch_polls_ended(handle, core, 1 + lifo_polls);
+                }
                 break;
             }
             lifo_polls += 1;
@@ -316,6 +322,17 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
         .borrow_mut()
         .take()
         .expect("worker core lost during poll")
+}
+
+/// Lifo.rs step 10: `polls` polls (one and its LIFO successors) ended
+/// while a wake batch holds the queue.
+#[cold]
+#[inline(never)]
+fn batch_polls_ended(handle: &Handle, core: &mut Core, polls: u32) {
+    let queued = !core.run_queue.is_empty();
+    if core.batches.polls_ended(&mut core.predictor, queued, polls) {
+        handle.notify_parked();
+    }
 }
 
 /// A non-blocking turn of the I/O driver with the core in the context, so
@@ -425,12 +442,13 @@ fn park(ctx: &WorkerCtx, mut core: Box<Core>, recheck: bool) -> Box<Core> {
 /// queued locally, in wake order, without a notification (neither the
 /// LIFO slot nor its notification: a burst of wakes is not a message for
 /// one task to run next). Closing the last open batch that queued
-/// anything runs the pusher steps 2–3 of the idle protocol once
-/// (`notify_parked`: light barrier, load, wake a sleeper if no one
-/// searches), for every task it queued: each push came before that
-/// barrier, so the usual
-/// pairing with the last searcher's re-check (idle.rs) covers them all,
-/// and until then this worker is awake (it is running the batch).
+/// anything is lifo.rs step 8: an announced batch runs the pusher steps
+/// 2–3 of the idle protocol once (`notify_parked`: light barrier, load,
+/// wake a sleeper if no one searches), for every task it queued: each push
+/// came before that barrier, so the usual pairing with the last searcher's
+/// re-check (idle.rs) covers them all, and until then this worker is awake
+/// (it is running the batch). A quiet one notifies no one (steps 9–10
+/// follow, in `schedule_held` and `batch_polls_ended`).
 pub(crate) fn wake_batch(open: bool) -> bool {
     CURRENT.with(|c| {
         let p = c.get();
@@ -447,14 +465,21 @@ pub(crate) fn wake_batch(open: bool) -> bool {
             return false;
         };
         if open {
-            core.batch_depth += 1;
-            return true;
+            return core.batches.open();
         }
         // Only a batch this hook opened is closed, and the core cannot
         // leave the context in between (the wakes run synchronously).
-        debug_assert!(core.batch_depth > 0, "closing a batch never opened");
-        core.batch_depth = core.batch_depth.saturating_sub(1);
-        if core.batch_depth == 0 && std::mem::take(&mut core.batch_queued) {
+        let ahead = || {
+            // Lifo.rs step 8: the polls before the batch's last task runs
+            // are this one, the LIFO slot's and the local queue's.
+            let slot = &ctx.handle.remotes[core.index].lifo;
+            // Relaxed: only this thread fills its own slot (lifo.rs, I1);
+            // a count, not a transfer.
+            let lifo = u32::from(!slot.load(Relaxed).is_null());
+            let queued = u32::try_from(core.run_queue.len()).unwrap_or(u32::MAX);
+            queued.saturating_add(1 + lifo)
+        };
+        if core.batches.close(&core.predictor, ahead) {
             ctx.handle.notify_parked();
         }
         true
@@ -490,14 +515,20 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool)
     if core.stamp_queued {
         handle.stamp_queued(task.header());
     }
-    if core.in_driver || core.batch_depth > 0 {
+    if core.in_driver || core.batches.active() {
+        if !core.in_driver && !core.batches.is_open() {
+            schedule_held(handle, core, task, is_yield);
+            return;
+        }
         // Woken by our own driver turn: queue it; `notify_after_turn`
         // decides once, after the turn, whether anyone else is needed. Or
         // one of a burst of wakes (a cancel reaching several tasks): queue
         // it in wake order; `wake_batch` notifies once when the batch ends.
         // (One push site for both: a second one changes how the queue's
         // push is inlined, +12 instructions per spawn.)
-        core.batch_queued |= !core.in_driver;
+        if !core.in_driver {
+            core.batches.queued();
+        }
         core.run_queue.push(task);
         return;
     }
@@ -508,6 +539,28 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool)
         handle.notify_parked();
         return;
     }
+    fill_lifo(handle, core, task);
+}
+
+/// `schedule_local` while a closed wake batch holds the queue (lifo.rs
+/// steps 9–10): behind the batch, with no notification while it is quiet.
+#[cold]
+#[inline(never)]
+fn schedule_held(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool) {
+    if core.batches.behind() || is_yield || !handle.config.lifo_slot {
+        core.run_queue.push(task);
+        if !core.batches.quiet() {
+            // Pusher steps 2–3 of the idle protocol (C5).
+            handle.notify_parked();
+        }
+        return;
+    }
+    fill_lifo(handle, core, task);
+}
+
+/// Lifo.rs steps 1–3, 4a: `task` into this worker's LIFO slot.
+#[inline(always)]
+fn fill_lifo(handle: &Handle, core: &mut Core, task: Notif) {
     // Lifo.rs steps 1–3.
     let offer = core.predictor.offer();
     let p = lifo::tagged(task.into_raw().header_ptr().as_ptr(), offer);

@@ -18,16 +18,25 @@
 //!   notified; B runs on A's worker when A's poll ends (I2), or a searcher
 //!   takes it (step 6; under loom a watched task is ripe at once), never
 //!   both (I1: the owner's swap and the stealer's CAS race for one ref).
+//!
+//! And a quiet wake batch (lifo.rs steps 8–10), in
+//! `loom_lifo_quiet_batch_then_busy_spawner`: a task T1 wakes W1 in a
+//! batch and returns; the batch is quiet (the worker defers), so nobody is
+//! notified: W1 runs on T1's worker or a searcher steals it, never both.
+//! Then a task T2 spawns W2 and blocks its worker until W2 has run, so the
+//! spawn must notify: a worker whose quiet batch's tasks were all stolen
+//! must not still be quiet when it runs T2. It deadlocks when the run
+//! loop does not end the quiet once it finds no local work (`run_dry`).
 
 use std::future::poll_fn;
 use std::task::{Poll, Waker};
 
-use super::loom_park::{config, spawn_from_worker, spawn_remote, start_workers, stop, Event};
+use super::loom_park::{bind, config, spawn_from_worker, spawn_remote, start_workers, stop, Event};
 use super::model;
 use super::util::block_on;
 use crate::loom::{Arc, Mutex};
 use crate::scheduler::park::SharedDriver;
-use crate::scheduler::{Config, Handle};
+use crate::scheduler::{worker, Config, Handle};
 
 /// What A does after waking B.
 #[derive(Clone, Copy)]
@@ -103,4 +112,50 @@ fn loom_lifo_deferred_runs_on_owner() {
         },
         After::Return,
     );
+}
+
+#[test]
+fn loom_lifo_quiet_batch_then_busy_spawner() {
+    model(|| {
+        let cfg = Config {
+            lifo_offer: false,
+            ..config()
+        };
+        let handle = Handle::new(2, cfg, SharedDriver::new(None));
+        let t1 = {
+            let handle = handle.clone();
+            poll_fn(move |_| {
+                let (woken, join) = bind(&handle, poll_fn(|_| Poll::Ready(())));
+                assert!(worker::wake_batch(true), "a poll has its core at hand");
+                worker::schedule(&handle, woken, false);
+                assert!(worker::wake_batch(false));
+                Poll::Ready(join)
+            })
+        };
+        let join_t1 = spawn_remote(&handle, t1);
+        let workers = start_workers(&handle, 2);
+        let join_w1 = block_on(join_t1).unwrap();
+        block_on(join_w1).unwrap();
+
+        let t2 = {
+            let handle = handle.clone();
+            poll_fn(move |_| {
+                let ran = Event::new();
+                let r = ran.clone();
+                let join = spawn_from_worker(
+                    &handle,
+                    poll_fn(move |_| {
+                        r.set();
+                        Poll::Ready(())
+                    }),
+                );
+                // Block this worker until the other one has run W2.
+                ran.wait();
+                Poll::Ready(join)
+            })
+        };
+        let join_w2 = block_on(spawn_remote(&handle, t2)).unwrap();
+        block_on(join_w2).unwrap();
+        stop(&handle, workers);
+    });
 }

@@ -85,7 +85,7 @@ where
 }
 
 #[track_caller]
-fn bind<F>(handle: &Arc<Handle>, future: F) -> (Notif, JoinHandle<F::Output>)
+pub(super) fn bind<F>(handle: &Arc<Handle>, future: F) -> (Notif, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -215,17 +215,24 @@ fn loom_park_local_push_vs_last_searcher() {
 
 /// A wake batch (a cancel reaching several tasks, `worker::wake_batch`)
 /// racing the other worker, the last searcher, going to park. Inside the
-/// batch the woken task is queued locally without a notification; the
-/// batch's close must notify (pusher steps 2–3 of the idle protocol) for
-/// what it queued. The task that wakes then blocks its worker until the
-/// woken task has run, so only the other worker can run it: if the close
-/// skips the notification, or the searcher parks without seeing the task,
-/// every thread blocks. The LIFO slot is on (outside a batch the wake would
-/// be a deferred LIFO fill, which no one else takes).
+/// batch the woken task is queued locally without a notification; an
+/// announced batch's close (lifo.rs step 8: the worker offers, as it does
+/// when its polls ran long) must notify (pusher steps 2–3 of the idle
+/// protocol) for what it queued. The task that wakes then blocks its
+/// worker until the woken task has run, so only the other worker can run
+/// it: if the close skips the notification, or the searcher parks without
+/// seeing the task, every thread blocks (it does with the close's
+/// notification removed). The LIFO slot is on (outside a batch the wake
+/// would be a LIFO fill). A quiet batch (the worker defers) is
+/// `loom_lifo_quiet_batch_then_busy_spawner`.
 #[test]
 fn loom_park_wake_batch_vs_last_searcher() {
     model(|| {
-        let handle = Handle::new(2, config(), SharedDriver::new(None));
+        let cfg = Config {
+            lifo_offer: true,
+            ..config()
+        };
+        let handle = Handle::new(2, cfg, SharedDriver::new(None));
         let first = {
             let handle = handle.clone();
             poll_fn(move |_| {

@@ -9,7 +9,7 @@
 //! loom_park.rs           C5: a push racing a worker going to park; Parker/Unparker
 //! loom_scope.rs          C10, C11: handle-cancel vs a child spawn; join cancel vs completion
 //! loom_lend.rs           C10: a child inheriting through its spawner, resolving against cancels
-//! loom_lifo.rs           C5, C13: LIFO fills, offered or deferred, racing searchers and parkers
+//! loom_lifo.rs           C5, C13: LIFO fills, offered or deferred, and a quiet wake batch, racing searchers and parkers
 //! util.rs                a test scheduler, observable futures, drop counters, wakers
 //! ```
 //!

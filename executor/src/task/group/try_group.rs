@@ -173,7 +173,9 @@ where
                         // Let the siblings just cancelled run first: this
                         // member's completion wakes the group's waiter,
                         // which would take the worker's LIFO slot ahead of
-                        // them (compare row "group first error").
+                        // a sibling the cancel put there (compare row
+                        // "group first error"; when it woke several, the
+                        // waiter already goes behind them, lifo.rs step 9).
                         crate::task::yield_now().await;
                         Outcome::Failed
                     } else {
