@@ -22,7 +22,7 @@
 //! therefore a consistent-enough view (each counter exact, the set not
 //! taken at one instant). The only shared counter is the remote-schedule
 //! count (a `Relaxed` `fetch_add` on the injector path, which already
-//! pays a queue push and a locked RMW).
+//! pays a queue push and a `SeqCst` fence).
 //!
 //! With histograms and hooks off, the poll path pays one branch on a
 //! flag of the core (`observe_polls`) and no clock read, a local schedule

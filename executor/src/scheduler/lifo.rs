@@ -4,7 +4,7 @@
 //! A task B woken by the running task A goes to the LIFO slot of A's
 //! worker (the *owner*) and runs next, when A's poll ends. Waking another
 //! worker for B is useless if A's poll ends soon (the owner runs B before
-//! the woken worker could), and it costs a barrier and usually a futex wake
+//! the woken worker could), and it costs a fence and usually a futex wake
 //! on the owner's thread, i.e. on B's critical path: most task-to-task
 //! wakes (a channel send, a `Notify`, a join) come right before the waker
 //! parks. It is needed only when A's poll runs on, so the owner
@@ -24,15 +24,14 @@
 //!    which races a stealer for the previous task); a displaced previous
 //!    task goes to the local queue;
 //! 3. if a task was displaced, or the fill is offered: the pusher steps 2–3
-//!    of the idle protocol (`Handle::notify_parked`: the light barrier, a
-//!    compiler fence with `membarrier(2)` (barrier.rs); load the idle
-//!    state, wake a sleeper if no one searches). Otherwise
+//!    of the idle protocol (`Handle::notify_parked`: `fence(SeqCst)`, load
+//!    the idle state, wake a sleeper if no one searches). Otherwise
 //!    nothing: the fill is **deferred**;
 //! 4. when the poll ends, take the slot before anything else
 //!    (`worker::run_task`) and run its task; and teach the predictor:
 //!    * (4a) a fill is **timed** only if, when it was made, a worker was
 //!      parked and none searched (the state the notification of step 3
-//!      loaded after its barrier, or for a deferred fill a plain load:
+//!      loaded after its fence, or for a deferred fill an unfenced load:
 //!      a hint that decides only the timing, never who is notified):
 //!      only then does the prediction decide whether someone is woken.
 //!      A timed fill is stamped after step 3 (a notification's own
@@ -63,7 +62,7 @@
 //!    sightings (steal.rs), then parks.
 //!
 //! Last searcher about to park (idle.rs, parker step 2):
-//! 7. after the heavy barrier, the re-check counts queues and **offered**
+//! 7. after `fence(SeqCst)`, the re-check counts queues and **offered**
 //!    slots as work (`Handle::has_work_anywhere`), not deferred slots.
 //!
 //! # Wake batches
@@ -78,7 +77,7 @@
 //! 8. when the last open batch closes having queued tasks, the owner
 //!    decides as at step 1: if it would offer a fill, it **announces** the
 //!    batch (pusher steps 2–3 once, for every task it queued: each push
-//!    came before that barrier); otherwise the batch is **quiet**: no one is
+//!    came before that fence); otherwise the batch is **quiet**: no one is
 //!    told, the owner reaches its tasks within a few short polls, sooner
 //!    than a woken worker would (about one wake latency, plus a futex or
 //!    eventfd write on the owner's path), and the time is stamped. The
@@ -114,7 +113,7 @@
 //!   `max_lifo_polls`, moving it to the local queue, which is then popped
 //!   before the owner parks).
 //! * I3: an offered fill is followed by steps 2–3 of the idle protocol, so
-//!   the store-then-barrier-then-load pairing of idle.rs applies to it as to
+//!   the store-then-fence-then-load pairing of idle.rs applies to it as to
 //!   any queue push: either the pusher sees no searcher and wakes a sleeper,
 //!   or the last searcher's re-check (step 7) sees the offered pointer.
 //!
@@ -229,7 +228,7 @@ impl WakePredictor {
     /// A fresh worker offers (no evidence that its polls end soon), unless
     /// it is the runtime's only worker (`sole`): then no one else could
     /// take an offered task, and its fills are never timed (no worker is
-    /// parked while it polls), so it would offer — a notification per fill — for
+    /// parked while it polls), so it would offer — a fence per fill — for
     /// ever.
     #[cfg(not(loom))]
     pub(crate) fn new(config: &super::Config, sole: bool) -> WakePredictor {

@@ -16,9 +16,6 @@
 //!
 //! * `queue.rs`: crossbeam-deque wrappers (loom stand-ins under `cfg(loom)`).
 //! * `idle.rs`: who searches, who sleeps, whom to wake (C5, with the proof).
-//! * `barrier.rs`: the asymmetric barrier of the idle and shutdown
-//!   protocols' store-buffering pairs (a compiler fence for pushers,
-//!   `membarrier(2)` for parkers).
 //! * `park.rs`: thread parker / driver parking and unparking.
 //! * `worker.rs`: the run loop, LIFO slot, fairness, budget.
 //! * `lifo.rs`: whom a LIFO fill notifies, and when (C5, C13, with the proof).
@@ -28,7 +25,6 @@
 //! `current_thread.rs` is a separate, single-threaded scheduler (the
 //! current-thread runtime, `LocalSet`); it shares nothing with the above.
 
-mod barrier;
 pub(crate) mod current_thread;
 mod idle;
 mod lifo;
@@ -43,7 +39,7 @@ use std::ptr::{self, NonNull};
 use crossbeam_utils::CachePadded;
 
 use crate::hooks::{Hooks, TaskMeta};
-use crate::loom::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering::*};
+use crate::loom::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, Ordering::*};
 use crate::loom::{Arc, Mutex, OnceLock};
 use crate::metrics::stats::Stats;
 use crate::task::header::Header;
@@ -135,10 +131,6 @@ impl Handle {
     ) -> Arc<Handle> {
         // Wake batches of the cancel tree (one registration per process).
         quell_cancel::rt_internal::waiters::set_batch_hook(worker::wake_batch);
-        // The barrier's mode is fixed before any worker of any scheduler
-        // can park (barrier.rs: a light pusher must never meet a fence
-        // parker).
-        barrier::init();
         let mut remotes = Vec::with_capacity(num_workers);
         let mut cores = Vec::with_capacity(num_workers);
         let stats = Stats::new(num_workers, observe.histograms);
@@ -220,16 +212,15 @@ impl Handle {
         }
         self.inject.push(task);
         // Shutdown race: if shutdown's final drain may already have run,
-        // drain ourselves so the task's ref is not stranded. This barrier
-        // (the light side, barrier.rs) pairs with the SeqCst store of the
-        // flag in `begin_shutdown` and the heavy side in `finish_shutdown`
-        // before its `drain_inject` (a store/load pair on each side: inject
-        // push / flag load here, flag store / inject drain there). Either
-        // our load sees the flag (we drain), or shutdown's drain, which
-        // comes after its barrier, sees our push (barrier.rs, "Why the
-        // pair still works"). With weaker orderings both could miss and
-        // the task's ref would leak.
-        barrier::light();
+        // drain ourselves so the task's ref is not stranded. This fence
+        // pairs with the SeqCst store of the flag in `begin_shutdown` and
+        // the fence in `finish_shutdown` before its `drain_inject` (a
+        // store/load pair on each side: inject push / flag load here, flag
+        // store / inject drain there). In their total order, either our
+        // load sees the flag (we drain), or shutdown's drain, which comes
+        // after its fence, sees our push. With weaker orderings both could
+        // miss and the task's ref would leak.
+        fence(SeqCst);
         // SeqCst: part of the same total order (see above).
         if self.shutdown.load(SeqCst) {
             self.drain_inject();
@@ -274,17 +265,15 @@ impl Handle {
 
     /// Any queue non-empty, or any LIFO slot holding an *offered* task
     /// (the last searcher's re-check, idle.rs parker step 2, lifo.rs step
-    /// 7, and its look when it leaves the search). A deferred LIFO task is not work for a searcher: its owner is
+    /// 7). A deferred LIFO task is not work for a searcher: its owner is
     /// awake and runs it (lifo.rs, "Why C5 holds"); counting it would keep
     /// an idle worker spinning while its neighbour ping-pongs.
     pub(crate) fn has_work_anywhere(&self) -> bool {
         !self.inject.is_empty()
             || self.remotes.iter().any(|r| {
-                // Relaxed: after the heavy barrier of the caller
-                // (`Idle::fence_before_recheck`), which pairs with the light
-                // side of the pusher that offered it
-                // (`Idle::notify_should_wakeup`), or a look without one
-                // (idle.rs, "Leaving the search"); the CAS in `rescue_lifo`
+                // Relaxed: ordered by the caller's `fence(SeqCst)`, which
+                // pairs with the fence of the pusher that offered it
+                // (`Idle::notify_should_wakeup`); the CAS in `rescue_lifo`
                 // is what takes the task.
                 let p = r.lifo.load(Relaxed);
                 !r.steal.is_empty() || (!p.is_null() && lifo::is_offered(p))
@@ -293,8 +282,8 @@ impl Handle {
 
     /// Step 1 of shutdown: stop the workers.
     pub(crate) fn begin_shutdown(&self) {
-        // SeqCst: the store of the pair with `push_remote`'s barrier and
-        // load (see there), ordered before `finish_shutdown`'s barrier.
+        // SeqCst: in the total order with `push_remote`'s fence and load
+        // (see there) and with `finish_shutdown`'s fence.
         self.shutdown.store(true, SeqCst);
         for i in 0..self.num_workers() {
             self.idle.unpark_worker_by_id(i);
@@ -305,11 +294,10 @@ impl Handle {
     /// After the workers have exited: drop every future, drain every queue.
     pub(crate) fn finish_shutdown(&self) {
         self.owned.close_and_shutdown_all();
-        // The heavy side (cold: once per runtime), pairing with the light
-        // side in `push_remote`: a pusher whose load missed the flag made
-        // its push visible before this barrier returned, so the drain below
-        // sees its task (barrier.rs, steps 3–5).
-        barrier::heavy();
+        // Pairs with the fence in `push_remote`: a pusher whose load missed
+        // the flag pushed before this fence in the total order, so the
+        // drain below sees its task.
+        fence(SeqCst);
         self.drain_inject();
         for r in self.remotes.iter() {
             // AcqRel: Acquire pairs with the Release of the fill

@@ -203,8 +203,8 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
     // A worker that starts with nothing to do parks without searching:
     // workers starting together would otherwise each spin
     // `spin_before_park` rounds over every queue (start-up quadratic in the
-    // worker count). It still re-checks every queue after the heavy barrier
-    // before it sleeps (parker step 2), so a task pushed meanwhile is not stranded.
+    // worker count). It still re-checks every queue after the fence before
+    // it sleeps (parker step 2), so a task pushed meanwhile is not stranded.
     let mut fresh = true;
     while !handle.is_shutdown() {
         if core.tick % handle.config.event_interval == 0 {
@@ -267,15 +267,11 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
         core.is_searching = false;
         if handle.idle.transition_worker_from_searching() {
             // We were the last searcher. A pusher that saw us searching did
-            // not wake anyone, so look again and wake a sleeper only if work
-            // is visible. Waking unconditionally would put a wake syscall on
-            // the path of every task that ends a search (wake latency), and
-            // so would the heavy barrier (a membarrier, with IPIs: µs on the
-            // path of the task we found), so this look has no barrier: it
-            // misses only a push whose store is still in flight, and that
-            // task is not stranded, only later: we stay awake, and before
-            // any worker sleeps a last searcher re-checks after the heavy
-            // barrier (idle.rs, "Leaving the search").
+            // not wake anyone, so look again (after the fence pairing with
+            // the pushers', idle.rs) and wake a sleeper only if work is
+            // visible. Waking unconditionally would put a wake syscall on
+            // the path of every task that ends a search (wake latency).
+            handle.idle.fence_before_recheck();
             if handle.has_work_anywhere() {
                 handle.notify_parked();
             }
@@ -371,8 +367,7 @@ fn park(ctx: &WorkerCtx, mut core: Box<Core>, recheck: bool) -> Box<Core> {
         .transition_worker_to_parked(core.index, core.is_searching);
     core.is_searching = false;
     if last || recheck {
-        // Parker step 2 (idle.rs): re-check every queue after the heavy
-        // barrier (a membarrier: once per park, never in the loop below).
+        // Parker step 2 (idle.rs): re-check every queue after the fence.
         handle.idle.fence_before_recheck();
         if handle.has_work_anywhere() {
             handle.notify_parked();
@@ -443,9 +438,9 @@ fn park(ctx: &WorkerCtx, mut core: Box<Core>, recheck: bool) -> Box<Core> {
 /// LIFO slot nor its notification: a burst of wakes is not a message for
 /// one task to run next). Closing the last open batch that queued
 /// anything is lifo.rs step 8: an announced batch runs the pusher steps
-/// 2–3 of the idle protocol once (`notify_parked`: light barrier, load,
+/// 2–3 of the idle protocol once (`notify_parked`: fence, load,
 /// wake a sleeper if no one searches), for every task it queued: each push
-/// came before that barrier, so the usual pairing with the last searcher's
+/// came before that fence, so the usual pairing with the last searcher's
 /// re-check (idle.rs) covers them all, and until then this worker is awake
 /// (it is running the batch). A quiet one notifies no one (steps 9–10
 /// follow, in `schedule_held` and `batch_polls_ended`).
