@@ -48,3 +48,13 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
     }
     b.check(f);
 }
+
+/// [`model`] with the preemption bound capped at `cap`: for a model whose
+/// state space at the default bound does not fit CI (the caller says how
+/// long it ran). Every interleaving with at most `cap` preemptions is
+/// still explored.
+fn model_capped(cap: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = Some(b.preemption_bound.map_or(cap, |n| n.min(cap)));
+    b.check(f);
+}
