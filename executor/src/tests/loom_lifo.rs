@@ -31,9 +31,11 @@
 use std::future::poll_fn;
 use std::task::{Poll, Waker};
 
-use super::loom_park::{bind, config, spawn_from_worker, spawn_remote, start_workers, stop, Event};
-use super::{model, model_capped};
+use super::loom_park::{
+    bind, config, spawn_from_worker, spawn_remote, spawn_then_block, start_workers, stop, Event,
+};
 use super::util::block_on;
+use super::{model, model_capped};
 use crate::loom::{Arc, Mutex};
 use crate::scheduler::park::SharedDriver;
 use crate::scheduler::{worker, Config, Handle};
@@ -139,24 +141,8 @@ fn loom_lifo_quiet_batch_then_busy_spawner() {
         let join_w1 = block_on(join_t1).unwrap();
         block_on(join_w1).unwrap();
 
-        let t2 = {
-            let handle = handle.clone();
-            poll_fn(move |_| {
-                let ran = Event::new();
-                let r = ran.clone();
-                let join = spawn_from_worker(
-                    &handle,
-                    poll_fn(move |_| {
-                        r.set();
-                        Poll::Ready(())
-                    }),
-                );
-                // Block this worker until the other one has run W2.
-                ran.wait();
-                Poll::Ready(join)
-            })
-        };
-        let join_w2 = block_on(spawn_remote(&handle, t2)).unwrap();
+        // T2 spawns W2, then blocks its worker until the other one ran W2.
+        let join_w2 = block_on(spawn_remote(&handle, spawn_then_block(&handle))).unwrap();
         block_on(join_w2).unwrap();
         stop(&handle, workers);
     });

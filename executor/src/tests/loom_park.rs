@@ -84,6 +84,29 @@ where
     join
 }
 
+/// A task that spawns a task from its worker (local queue, no LIFO slot
+/// unless configured) and then blocks that worker until the spawned task
+/// has run: only the other worker can run it. Its output is the spawned
+/// task's handle.
+pub(super) fn spawn_then_block(
+    handle: &Arc<Handle>,
+) -> impl Future<Output = JoinHandle<()>> + Send + 'static {
+    let handle = handle.clone();
+    poll_fn(move |_| {
+        let ran = Event::new();
+        let r = ran.clone();
+        let join = spawn_from_worker(
+            &handle,
+            poll_fn(move |_| {
+                r.set();
+                Poll::Ready(())
+            }),
+        );
+        ran.wait();
+        Poll::Ready(join)
+    })
+}
+
 #[track_caller]
 pub(super) fn bind<F>(handle: &Arc<Handle>, future: F) -> (Notif, JoinHandle<F::Output>)
 where
@@ -187,24 +210,7 @@ fn loom_park_local_push_vs_last_searcher() {
             ..config()
         };
         let handle = Handle::new(2, cfg, SharedDriver::new(None));
-        let first = {
-            let handle = handle.clone();
-            poll_fn(move |_| {
-                let ran = Event::new();
-                let r = ran.clone();
-                let join = spawn_from_worker(
-                    &handle,
-                    poll_fn(move |_| {
-                        r.set();
-                        Poll::Ready(())
-                    }),
-                );
-                // Block this worker until the other one has run the task.
-                ran.wait();
-                Poll::Ready(join)
-            })
-        };
-        let join = spawn_remote(&handle, first);
+        let join = spawn_remote(&handle, spawn_then_block(&handle));
         let workers = start_workers(&handle, 2);
 
         let pushed = block_on(join).unwrap();
