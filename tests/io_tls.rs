@@ -117,7 +117,16 @@ fn a_cancelled_tls_read_answers_cancelled_and_the_session_stays_usable() {
     });
     // Parked in the socket's reader slot: the cancel goes through the
     // runtime's wake of a task parked on I/O, under rustls's poll_read.
-    wait_until(|| probe.has_read_waiter());
+    // Wait for the reader task itself to be parked there (the dump): the
+    // handshake's last poll can leave a read waiter of its own behind, so
+    // "some read waiter" may be seen before the reader first ran.
+    let id = reader.id();
+    dump_until(rt.handle(), |d| {
+        d.task(id)
+            .and_then(|t| t.wait.as_ref())
+            .is_some_and(|w| w.what == "AsyncRead::poll_read")
+    });
+    assert!(probe.has_read_waiter());
     reader.cancel(Cause::explicit("tls reader stop"));
     let (err, mut client) = rt.block_on(reader).unwrap();
     let cancelled = Cancelled::from_io(&err).expect("the TLS read answers Cancelled");
