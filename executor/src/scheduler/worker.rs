@@ -295,17 +295,11 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
             let task = core.take_lifo(handle);
             core.poll_ended(task.is_none());
             let Some(task) = task else {
-                if core.batches.active() {
-                    batch_polls_ended(handle, core, 1 + lifo_polls);
-                }
                 break;
             };
             if lifo_polls >= handle.config.max_lifo_polls {
                 // Bound reached: the LIFO task waits its turn in the queue.
                 core.run_queue.push(task);
-                if core.batches.active() {
-                    batch_polls_ended(handle, core, 1 + lifo_polls);
-                }
                 break;
             }
             lifo_polls += 1;
@@ -314,10 +308,15 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
         };
         observed::run(handle, index, observe, task);
     }
-    ctx.core
+    let mut core = ctx
+        .core
         .borrow_mut()
         .take()
-        .expect("worker core lost during poll")
+        .expect("worker core lost during poll");
+    if core.batches.active() {
+        batch_polls_ended(handle, &mut core, 1 + lifo_polls);
+    }
+    core
 }
 
 /// Lifo.rs step 10: `polls` polls (one and its LIFO successors) ended

@@ -193,20 +193,27 @@ impl Deferred {
         // is written before a resolved tag is seen.
         let state = self.state.load(Ordering::Acquire).addr();
         match state {
-            // SAFETY: `token` was written once, before the tag was stored
-            // (seen above, or stored by `resolve_slow`), and is never
-            // written again.
-            TOKEN => self.token.with(|p| unsafe { (*p).as_ref() }),
-            ROOT => root,
-            NONE => None,
+            ROOT | TOKEN | NONE => self.answer(state, root),
             _ => self.get_slow(root),
         }
     }
 
     #[inline(never)]
     fn get_slow<'a>(&'a self, root: Option<&'a CancelToken>) -> Option<&'a CancelToken> {
-        match self.resolve_slow(root) {
-            // SAFETY: as in `get`.
+        self.answer(self.resolve_slow(root), root)
+    }
+
+    /// The token a resolved tag stands for (the tag seen by an Acquire
+    /// load of `state`, or stored by `resolve_slow` on this thread).
+    #[inline]
+    fn answer<'a>(
+        &'a self,
+        resolved: usize,
+        root: Option<&'a CancelToken>,
+    ) -> Option<&'a CancelToken> {
+        match resolved {
+            // SAFETY: `token` was written once, before the tag was stored,
+            // and is never written again.
             TOKEN => self.token.with(|p| unsafe { (*p).as_ref() }),
             ROOT => root,
             _ => None,

@@ -239,10 +239,11 @@ impl TaskScope {
             Some(t) => Binding::Inherit(t.clone()),
             None if !lent => Binding::Spawner(Deferred::new(me)),
             // Running, so not sealed: the node is made or found.
-            None => match self.own(root) {
-                Some(t) => Binding::Inherit(t.clone()),
-                None => unreachable!("a running task's own slot is not sealed"),
-            },
+            None => Binding::Inherit(
+                self.own(root)
+                    .expect("a running task's own slot is not sealed")
+                    .clone(),
+            ),
         }
     }
 
