@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
+use super::notes;
 use super::rt::{Quell, Rt, Tokio};
 use super::scenarios::{self, Failed};
 use super::table::{Budget, Row, Section};
@@ -265,12 +266,15 @@ pub fn wake_vs_tokio(s: &Settings) -> Vec<Row> {
         let mut cs = [
             Contender::new("quell", || rep(&quell, n)),
             Contender::new("tokio", || rep(&tokio, n)),
+            Contender::new("futex floor", || Ok(p50_p99(&scenarios::futex_floor(n)?))),
         ];
         alternate(s.wake_reps, &mut cs, 2)
     };
-    let [q, t]: [Vec<Outcome>; 2] = out.try_into().expect("two contenders");
+    let [q, t, f]: [Vec<Outcome>; 3] = out.try_into().expect("three contenders");
     dispose(quell, &q);
     dispose(tokio, &t);
+    notes::floor("wake p50", &q[0], &t[0], &f[0]);
+    notes::floor("wake p99", &q[1], &t[1], &f[1]);
     let mut q = q.into_iter();
     let mut t = t.into_iter();
     vec![

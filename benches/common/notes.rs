@@ -7,6 +7,9 @@
 //!   ratios X / wake);
 //! * **rates**: throughput rows restated as operations per second (from
 //!   the median run time of each side);
+//! * **the machine's floor**: the wake rows against a plain futex wake
+//!   of a parked thread (what no runtime can beat), in the same
+//!   alternation;
 //! * **CPU use**: CPU-seconds per wall-second of the process (idle runtime,
 //!   one busy worker).
 //!
@@ -20,6 +23,7 @@ use super::table::fmt_ns;
 static SELF_ROWS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 static RATES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 static CPU: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static FLOOR: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 fn push(v: &Mutex<Vec<String>>, line: String) {
     v.lock().unwrap_or_else(|e| e.into_inner()).push(line);
@@ -98,6 +102,31 @@ pub fn cpu(name: &str, quell: &Outcome, tokio: &Outcome, max: f64) {
     );
 }
 
+/// A latency against the machine's floor (`scenarios::futex_floor`, same
+/// alternation): quell's and tokio's value divided by the floor's (median
+/// of the per-repetition ratios).
+pub fn floor(name: &str, quell: &Outcome, tokio: &Outcome, floor: &Outcome) {
+    let factor = |o: &Outcome| match (o, floor) {
+        (Ok(v), Ok(f)) if v.values.len() == f.values.len() => {
+            let r: Vec<f64> = v.values.iter().zip(&f.values).map(|(v, f)| v / f).collect();
+            format!("{:.2}×", median(&r))
+        }
+        (Ok(v), Ok(f)) => format!("{:.2}×", v.median / f.median),
+        _ => "-".into(),
+    };
+    push(
+        &FLOOR,
+        format!(
+            "| {name} | {} | {} | {} | {} | {} |",
+            cell(floor),
+            cell(quell),
+            factor(quell),
+            cell(tokio),
+            factor(tokio)
+        ),
+    );
+}
+
 /// "1.23 M", "456 k", "789".
 pub fn fmt_rate(x: f64) -> String {
     if x >= 1e6 {
@@ -121,6 +150,21 @@ pub fn print() {
         println!("| quell metric | value | quell wake (p50 unless named) | factor | budget | |");
         println!("|---|---:|---:|---:|---:|---|");
         for l in own {
+            println!("{l}");
+        }
+        println!();
+    }
+    let floor = take(&FLOOR);
+    if !floor.is_empty() {
+        println!(
+            "the machine's floor: a plain thread parked in futex, woken by another \
+             (std park/unpark, same pauses, same alternation); factor = median of \
+             per-rep ratios to it"
+        );
+        println!();
+        println!("| metric | futex floor | quell | quell / floor | tokio | tokio / floor |");
+        println!("|---|---:|---:|---:|---:|---:|");
+        for l in floor {
             println!("{l}");
         }
         println!();

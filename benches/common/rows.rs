@@ -145,6 +145,11 @@ pub fn cancel_read(s: &Settings) -> Vec<Row> {
         .collect()
 }
 
+/// The echo rows' budget: DESIGN.md asks for tokio's throughput; the
+/// scheduler issue (echo 50-connection throughput and 1-connection RTT)
+/// for 5 % more.
+const ECHO_BUDGET: Budget = Budget::RatioAtLeast(1.05);
+
 /// Builds an echo rig on each runtime, or fails both sides.
 fn rigs(quell: &Quell, tokio: &Tokio, conns: usize) -> Result<(EchoRig, EchoRig), Failed> {
     let q = EchoRig::new(quell, conns)?;
@@ -168,12 +173,7 @@ pub fn echo_rtt(s: &Settings) -> Vec<Row> {
             std::mem::forget(quell);
             std::mem::forget(tokio);
             return vec![
-                vs(
-                    name50,
-                    Err(e.clone()),
-                    Err(e.clone()),
-                    Budget::RatioAtLeast(1.0),
-                ),
+                vs(name50, Err(e.clone()), Err(e.clone()), ECHO_BUDGET),
                 vs(name99, Err(e.clone()), Err(e), Budget::None),
             ];
         }
@@ -193,7 +193,7 @@ pub fn echo_rtt(s: &Settings) -> Vec<Row> {
     let [q50, q99]: [Outcome; 2] = q.try_into().expect("two metrics");
     let [t50, t99]: [Outcome; 2] = t.try_into().expect("two metrics");
     vec![
-        vs(name50, q50, t50, Budget::RatioAtLeast(1.0)),
+        vs(name50, q50, t50, ECHO_BUDGET),
         vs(name99, q99, t99, Budget::None),
     ]
 }
@@ -213,7 +213,7 @@ pub fn echo_throughput(s: &Settings) -> Vec<Row> {
         Err(e) => {
             std::mem::forget(quell);
             std::mem::forget(tokio);
-            return vec![vs(&name, Err(e.clone()), Err(e), Budget::RatioAtLeast(1.0))];
+            return vec![vs(&name, Err(e.clone()), Err(e), ECHO_BUDGET)];
         }
     };
     let per_run = echo::REQS_PER_CONN;
@@ -240,7 +240,7 @@ pub fn echo_throughput(s: &Settings) -> Vec<Row> {
     );
     dispose(quell, std::slice::from_ref(&q));
     dispose(tokio, std::slice::from_ref(&t));
-    vec![vs(&name, q, t, Budget::RatioAtLeast(1.0))]
+    vec![vs(&name, q, t, ECHO_BUDGET)]
 }
 
 /// Insert + cancel of [`CHURN_TIMERS`] `sleep(10 s)` timers.

@@ -170,6 +170,72 @@ pub fn chained_spawn<R: Rt>(rt: &R) -> Result<(), Failed> {
     wait_done(&rx, "chained_spawn")
 }
 
+/// The machine's floor for [`wake_latency`]: the same samples and pauses,
+/// with no runtime. A plain thread parks (`std::thread::park`, a futex
+/// wait); the bench thread takes `t0` and unparks it (a futex wake), then
+/// waits in 20 µs sleeps as the probe's does; the parked thread takes `t1`
+/// when it runs. A wake through a runtime that parks its workers in the
+/// kernel cannot be faster than this one syscall pair.
+pub fn futex_floor(samples: usize) -> Result<Vec<Duration>, Failed> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let base = Instant::now();
+    // The sample to take (0: none yet, `u64::MAX`: stop) and its `t1`.
+    let gen = Arc::new(AtomicU64::new(0));
+    let t1 = Arc::new(AtomicU64::new(0));
+    let (g, t) = (gen.clone(), t1.clone());
+    let parked = std::thread::spawn(move || {
+        let mut seen = 0;
+        loop {
+            std::thread::park();
+            // Acquire: pairs with the bench thread's Release store of the
+            // sample number (its `t0` was taken before it).
+            let now = g.load(Ordering::Acquire);
+            if now == u64::MAX {
+                return;
+            }
+            if now != seen {
+                seen = now;
+                // Release: pairs with the bench thread's Acquire load.
+                t.store(base.elapsed().as_nanos() as u64 + 1, Ordering::Release);
+            }
+        }
+    });
+    let mut lat = Vec::with_capacity(samples);
+    for i in 1..=samples as u64 {
+        std::thread::sleep(probe::pause(i));
+        t1.store(0, Ordering::Relaxed);
+        let t0 = base.elapsed().as_nanos() as u64 + 1;
+        // Release: pairs with the parked thread's Acquire load.
+        gen.store(i, Ordering::Release);
+        parked.thread().unpark();
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            // Acquire: pairs with the parked thread's Release store.
+            let t = t1.load(Ordering::Acquire);
+            if t != 0 {
+                lat.push(Duration::from_nanos(t.saturating_sub(t0)));
+                break;
+            }
+            if Instant::now() > deadline {
+                gen.store(u64::MAX, Ordering::Release);
+                parked.thread().unpark();
+                return Err(Failed(format!("futex floor: sample {i} not taken")));
+            }
+            // As the probe's waker thread waits (`Probe::wait_armed`): it
+            // leaves its CPU, which moves the figure (a spinning waker
+            // keeps the woken thread off its CPU: 5.2–5.9 µs here, against
+            // 7.7 µs sleeping).
+            std::thread::sleep(Duration::from_micros(20));
+        }
+    }
+    gen.store(u64::MAX, Ordering::Release);
+    parked.thread().unpark();
+    parked
+        .join()
+        .map_err(|_| Failed("futex floor: the parked thread panicked".into()))?;
+    Ok(lat)
+}
+
 /// Wake latency of a parked task, `samples` times: this (plain) thread
 /// wakes a task parked on a [`Probe`] after a 200–500 µs pause (the workers
 /// park meanwhile); the task measures from `t0` to its poll. See

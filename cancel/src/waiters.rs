@@ -28,12 +28,13 @@
 //!
 //! A cancel that reaches N parked tasks wakes N wakers back to back. A
 //! [`WakeBatch`] tells the runtime so (through the [`BatchHook`] the
-//! executor registers): the first wake goes through as any wake; from the
-//! second on, the runtime queues the woken tasks in wake order and sends
-//! one notification to its other workers when the batch ends, rather than
-//! treating each wake as a message for the task to run next (each one
-//! displacing the previous from the worker's LIFO slot, each with its own
-//! notification check). A batch of one wake never calls the hook.
+//! executor registers): from the batch's first wake when it is known to
+//! hold two or more ([`WakeBatch::wake_all`] of a list of that size), else
+//! from its second, the runtime queues the woken tasks in wake order and
+//! decides once, when the batch ends, whether to notify its other workers,
+//! rather than treating each wake as a message for the task to run next
+//! (each one displacing the previous from the worker's LIFO slot, each with
+//! its own notification check). A batch of one wake never calls the hook.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
@@ -334,7 +335,8 @@ pub fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
     wakers.into_iter().for_each(wake);
 }
 
-/// Called with `true` before the second wake of a [`WakeBatch`] and with
+/// Called with `true` before the first batched wake of a [`WakeBatch`]
+/// (its first or its second, see "Wake batches" above) and with
 /// `false` once the batch is over; returns (for `true`) whether the
 /// runtime opened a batch on this thread, so that only an opened batch is
 /// closed. Registered by the executor ([`set_batch_hook`]).
@@ -371,17 +373,30 @@ impl WakeBatch {
     /// batch, opens the runtime's batch.
     pub fn wake(&mut self, waker: Waker) {
         if self.woken == 1 {
-            if let Some(&hook) = BATCH_HOOK.get() {
-                self.open = hook(true).then_some(hook);
-            }
+            self.open();
         }
         self.woken += 1;
         wake(waker);
     }
 
-    /// Wakes every waker of `wakers` (see [`WakeBatch::wake`]).
+    /// Wakes every waker of `wakers` (see [`WakeBatch::wake`]). If these
+    /// are the batch's first wakes and there are at least two of them (by
+    /// the iterator's size hint), the runtime's batch opens before the
+    /// first: none of them is a message for one task to run next.
     pub fn wake_all(&mut self, wakers: impl IntoIterator<Item = Waker>) {
-        wakers.into_iter().for_each(|w| self.wake(w));
+        let wakers = wakers.into_iter();
+        if self.woken == 0 && wakers.size_hint().0 >= 2 {
+            self.open();
+            // Past the count at which `wake` opens.
+            self.woken = 2;
+        }
+        wakers.for_each(|w| self.wake(w));
+    }
+
+    fn open(&mut self) {
+        if let Some(&hook) = BATCH_HOOK.get() {
+            self.open = hook(true).then_some(hook);
+        }
     }
 }
 
@@ -450,7 +465,7 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_opens_before_its_second_wake_and_closes_when_dropped() {
+    fn a_batch_opens_before_its_first_batched_wake_and_closes_when_dropped() {
         struct Rec;
         impl std::task::Wake for Rec {
             fn wake(self: std::sync::Arc<Self>) {
@@ -469,10 +484,29 @@ mod tests {
         assert_eq!(seen(), ["wake"], "a batch of one never calls the hook");
         {
             let mut b = WakeBatch::new();
-            b.wake_all([w.clone(), w.clone(), w.clone()]);
+            b.wake(w.clone());
+            b.wake_all([w.clone(), w.clone()]);
             assert_eq!(seen(), ["wake", "open", "wake", "wake"]);
         }
         assert_eq!(seen(), ["close"], "closed once, when dropped");
+        {
+            let mut b = WakeBatch::new();
+            b.wake_all([w.clone(), w.clone(), w.clone()]);
+            assert_eq!(
+                seen(),
+                ["open", "wake", "wake", "wake"],
+                "a known burst opens before its first wake"
+            );
+            b.wake(w.clone());
+            assert_eq!(seen(), ["wake"], "opened once");
+        }
+        assert_eq!(seen(), ["close"]);
+        {
+            let mut b = WakeBatch::new();
+            b.wake_all([w.clone()]);
+            assert_eq!(seen(), ["wake"], "one wake is not a burst");
+        }
+        assert_eq!(seen(), Vec::<&str>::new());
     }
 
     #[test]

@@ -69,8 +69,10 @@
 //!
 //! A cancel that reaches several parked tasks (a group's first error and
 //! its siblings) wakes them as one batch (quell-cancel
-//! `waiters::WakeBatch`; the first wake is an ordinary one, a LIFO fill).
-//! While a batch is open (`worker::wake_batch`), the woken tasks go to the
+//! `waiters::WakeBatch`: all of a node's waiters at once, so a group's
+//! siblings are batched from the first; a walk that wakes one task first
+//! and more later batches from the second, the first being an ordinary
+//! wake, a LIFO fill). While a batch is open (`worker::wake_batch`), the woken tasks go to the
 //! owner's local queue in wake order, without a notification. Then
 //! ([`Batches`]):
 //!
@@ -83,7 +85,15 @@
 //!    eventfd write on the owner's path), and the time is stamped. The
 //!    polls to go before the batch's last task runs (this one, the LIFO
 //!    slot's, the local queue's) are recorded. The only worker of a
-//!    runtime never announces (no one to tell);
+//!    runtime never announces (no one to tell). An announced batch whose
+//!    notification woke a sleeper teaches the predictor when the
+//!    `run_task` that closed it ends: as a long poll (step 4b) if it ran
+//!    on for `lifo_steal_after` after the notification, or if the local
+//!    queue is shorter than it was then, or was empty then (a thief took
+//!    the batch's tasks while the poll ran: the poll may have ended only
+//!    because they ran, as for a canceller that spins until its victims
+//!    have run); as a short one otherwise. Without this, a worker that announces learns
+//!    nothing from its batches, and announces forever;
 //! 9. for those polls, a task woken on the owner goes to the back of the
 //!    local queue, behind the batch, instead of the LIFO slot (with steps
 //!    2–3 unless quiet): a group's waiter, woken by the first sibling's
@@ -95,8 +105,12 @@
 //!     (a poll and the LIFO polls that followed it) checks the time: if the
 //!     polls since the stamp ran for `lifo_steal_after` or longer (a
 //!     misprediction), the quiet ends with the pusher steps 2–3 (a sleeper
-//!     is woken for what is left) and teaches the predictor as a long poll
-//!     (step 4b); otherwise it is stamped again. The quiet ends too when the
+//!     is woken for what is left), and if some of the batch's own polls
+//!     were still to go (step 9), it teaches the predictor as a long poll
+//!     (step 4b); otherwise it is stamped again. (A long poll after the
+//!     batch's last task ran — the group's waiter completing and waking
+//!     the thread that awaits it — says nothing about the poll that closed
+//!     the batch; learning from it kept every next batch announced.) The quiet ends too when the
 //!     owner's local queue is empty at such an end, and when the run loop
 //!     finds no local work (a thief took the rest: a later push must not be
 //!     quiet, `loom_lifo_quiet_batch_then_busy_spawner`).
@@ -310,6 +324,10 @@ pub(crate) struct Batches {
     /// When the polls being timed (step 10) were stamped.
     #[cfg(not(loom))]
     since: u64,
+    /// An announced batch whose notification woke a sleeper (step 8):
+    /// when, and the local queue's length then.
+    #[cfg(not(loom))]
+    announced: Option<(u64, usize)>,
 }
 
 /// [`Batches::state`]: polls to go (step 9).
@@ -329,7 +347,20 @@ impl Batches {
             sole,
             #[cfg(not(loom))]
             since: 0,
+            #[cfg(not(loom))]
+            announced: None,
         }
+    }
+
+    /// Step 8: the batch just announced woke a sleeper; `len` is the local
+    /// queue's length after the notification.
+    pub(crate) fn announced(&mut self, len: usize) {
+        #[cfg(not(loom))]
+        {
+            self.announced = Some((stamp::now(), len));
+        }
+        #[cfg(loom)]
+        let _ = len;
     }
 
     /// Opens a (nested) batch; `false` if too deeply nested (the wakes
@@ -405,17 +436,26 @@ impl Batches {
         self.state & QUIET != 0
     }
 
-    /// Step 10: `polls` polls ended (one and the LIFO polls that followed
-    /// it, `worker::run_task`); `queued`: the local queue is not empty.
-    /// Returns whether to run the pusher steps 2–3 now (quiet polls ran
-    /// long: wake a sleeper for what is left).
+    /// Steps 8 (an announced batch's lesson) and 10: `polls` polls ended
+    /// (one and the LIFO polls that followed it, `worker::run_task`); `len`:
+    /// the local queue's length. Returns whether to run the pusher steps
+    /// 2–3 now (quiet polls ran long: wake a sleeper for what is left).
     pub(crate) fn polls_ended(
         &mut self,
         predictor: &mut WakePredictor,
-        queued: bool,
+        len: usize,
         polls: u32,
     ) -> bool {
         debug_assert!(!self.is_open(), "a batch closes within its poll");
+        #[cfg(not(loom))]
+        if let Some((at, then)) = self.announced.take() {
+            if len < then.max(1) || stamp::now().wrapping_sub(at) >= predictor.long {
+                predictor.offer_next = OFFER_HOLD;
+            } else {
+                predictor.offer_next = predictor.offer_next.saturating_sub(1);
+            }
+        }
+        let queued = len != 0;
         let ahead = (self.state & AHEAD).saturating_sub(polls);
         if self.state & QUIET == 0 || !queued {
             self.state = ahead;
@@ -425,8 +465,11 @@ impl Batches {
         {
             let now = stamp::now();
             if now.wrapping_sub(self.since) >= predictor.long {
-                // A misprediction: the next fills and batches are offered.
-                predictor.offer_next = OFFER_HOLD;
+                // A misprediction while the batch's own polls were still
+                // to go: the next fills and batches are offered.
+                if self.state & AHEAD > polls {
+                    predictor.offer_next = OFFER_HOLD;
+                }
                 self.state = ahead;
                 return true;
             }
@@ -445,8 +488,23 @@ impl Batches {
     }
 }
 
+/// Runs `unpark` (the wake-up of another worker, `Handle::unpark_worker`)
+/// off the predictor's clock on this thread: the owner's own notification
+/// is not "the poll running on" (step 4a). On some machines (virtual CPUs
+/// here) the waker of a parked thread stalls in the syscall for as long as
+/// the woken thread runs, 3–20 µs, four times `lifo_steal_after`; counted,
+/// each notification taught the predictor that the poll ran long, so it
+/// offered, notified again, and so on.
+pub(crate) fn waking(unpark: impl FnOnce()) {
+    #[cfg(not(loom))]
+    stamp::exclude(unpark);
+    #[cfg(loom)]
+    unpark();
+}
+
 /// The predictor's clock: a fill and the end of its poll are timed on
-/// every predicted fill, so it must be cheap. On x86_64 the time-stamp
+/// every predicted fill, so it must be cheap. It stops while the thread
+/// wakes another worker ([`waking`]). On x86_64 the time-stamp
 /// counter (`rdtsc`, ~7 ns here against ~20 ns for `Instant::now`),
 /// calibrated once per process against `Instant`; elsewhere `Instant`.
 /// Only ever compared with the threshold: an inexact stamp (an unsynchronised
@@ -455,8 +513,28 @@ impl Batches {
 mod stamp {
     use std::time::{Duration, Instant};
 
-    #[cfg(target_arch = "x86_64")]
+    std::thread_local! {
+        /// How long this thread has spent in [`super::waking`] (raw units).
+        static WAKING: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    /// The predictor's clock on this thread: [`raw`] time less the time
+    /// spent waking other workers. Never decreases: the amount taken off
+    /// was measured on the same raw clock.
     pub(super) fn now() -> u64 {
+        raw().wrapping_sub(WAKING.with(std::cell::Cell::get))
+    }
+
+    /// Runs `f`, taking its duration off this thread's [`now`].
+    pub(super) fn exclude(f: impl FnOnce()) {
+        let t = raw();
+        f();
+        let d = raw().wrapping_sub(t);
+        WAKING.with(|w| w.set(w.get().wrapping_add(d)));
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn raw() -> u64 {
         // SAFETY: `rdtsc` has no preconditions: it reads the time-stamp
         // counter, which every x86_64 CPU has; no memory is accessed.
         unsafe { core::arch::x86_64::_rdtsc() }
@@ -467,18 +545,18 @@ mod stamp {
     pub(super) fn units(d: Duration) -> u64 {
         static PER_US: crate::loom::OnceLock<f64> = crate::loom::OnceLock::new();
         let per_us = *PER_US.get_or_init(|| {
-            let (t0, c0) = (Instant::now(), now());
+            let (t0, c0) = (Instant::now(), raw());
             while t0.elapsed() < Duration::from_micros(50) {
                 std::hint::spin_loop();
             }
-            let (us, c1) = (t0.elapsed().as_secs_f64() * 1e6, now());
+            let (us, c1) = (t0.elapsed().as_secs_f64() * 1e6, raw());
             (c1.wrapping_sub(c0) as f64 / us).max(1.0)
         });
         (d.as_secs_f64() * 1e6 * per_us) as u64
     }
 
     #[cfg(not(target_arch = "x86_64"))]
-    pub(super) fn now() -> u64 {
+    fn raw() -> u64 {
         static BASE: crate::loom::OnceLock<Instant> = crate::loom::OnceLock::new();
         BASE.get_or_init(Instant::now).elapsed().as_nanos() as u64
     }

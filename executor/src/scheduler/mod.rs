@@ -259,7 +259,7 @@ impl Handle {
 
     pub(crate) fn unpark_worker(&self, index: usize) {
         if let Some(u) = self.remotes[index].unpark.get() {
-            u.unpark();
+            lifo::waking(|| u.unpark());
         }
     }
 

@@ -324,8 +324,8 @@ fn run_task(ctx: &WorkerCtx, mut core: Box<Core>, task: Notif) -> Box<Core> {
 #[cold]
 #[inline(never)]
 fn batch_polls_ended(handle: &Handle, core: &mut Core, polls: u32) {
-    let queued = !core.run_queue.is_empty();
-    if core.batches.polls_ended(&mut core.predictor, queued, polls) {
+    let len = core.run_queue.len();
+    if core.batches.polls_ended(&mut core.predictor, len, polls) {
         handle.notify_parked();
     }
 }
@@ -473,8 +473,8 @@ pub(crate) fn wake_batch(open: bool) -> bool {
             let queued = u32::try_from(core.run_queue.len()).unwrap_or(u32::MAX);
             queued.saturating_add(1 + lifo)
         };
-        if core.batches.close(&core.predictor, ahead) {
-            ctx.handle.notify_parked();
+        if core.batches.close(&core.predictor, ahead) && ctx.handle.notify_parked() {
+            core.batches.announced(core.run_queue.len());
         }
         true
     })
