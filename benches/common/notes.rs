@@ -40,22 +40,27 @@ fn cell(o: &Outcome) -> String {
     }
 }
 
+/// `value` / `reference`: the median of the per-repetition ratios (the
+/// same alternation), or the ratio of the medians if the counts differ;
+/// `None` if a side failed.
+fn factor(value: &Outcome, reference: &Outcome) -> Option<f64> {
+    let (v, r) = (value.as_ref().ok()?, reference.as_ref().ok()?);
+    Some(if v.values.len() == r.values.len() {
+        let q: Vec<f64> = v.values.iter().zip(&r.values).map(|(v, r)| v / r).collect();
+        median(&q)
+    } else {
+        v.median / r.median
+    })
+}
+
 /// A budget "`value` ≤ `max` × `reference`" (both quell, same scenario).
 pub fn self_budget(name: &str, value: &Outcome, reference: &Outcome, max: f64) {
-    let (factor, verdict) = match (value, reference) {
-        (Ok(v), Ok(r)) => {
-            let f = if v.values.len() == r.values.len() {
-                let q: Vec<f64> = v.values.iter().zip(&r.values).map(|(v, r)| v / r).collect();
-                median(&q)
-            } else {
-                v.median / r.median
-            };
-            (
-                format!("{f:.2}×"),
-                if f <= max { "ok" } else { "MISS" }.to_string(),
-            )
-        }
-        _ => ("-".into(), "FAILED".into()),
+    let (factor, verdict) = match factor(value, reference) {
+        Some(f) => (
+            format!("{f:.2}×"),
+            if f <= max { "ok" } else { "MISS" }.to_string(),
+        ),
+        None => ("-".into(), "FAILED".into()),
     };
     push(
         &SELF_ROWS,
@@ -106,23 +111,16 @@ pub fn cpu(name: &str, quell: &Outcome, tokio: &Outcome, max: f64) {
 /// alternation): quell's and tokio's value divided by the floor's (median
 /// of the per-repetition ratios).
 pub fn floor(name: &str, quell: &Outcome, tokio: &Outcome, floor: &Outcome) {
-    let factor = |o: &Outcome| match (o, floor) {
-        (Ok(v), Ok(f)) if v.values.len() == f.values.len() => {
-            let r: Vec<f64> = v.values.iter().zip(&f.values).map(|(v, f)| v / f).collect();
-            format!("{:.2}×", median(&r))
-        }
-        (Ok(v), Ok(f)) => format!("{:.2}×", v.median / f.median),
-        _ => "-".into(),
-    };
+    let to_floor = |o: &Outcome| factor(o, floor).map_or("-".into(), |f| format!("{f:.2}×"));
     push(
         &FLOOR,
         format!(
             "| {name} | {} | {} | {} | {} | {} |",
             cell(floor),
             cell(quell),
-            factor(quell),
+            to_floor(quell),
             cell(tokio),
-            factor(tokio)
+            to_floor(tokio)
         ),
     );
 }

@@ -72,8 +72,8 @@
 //! `waiters::WakeBatch`: all of a node's waiters at once, so a group's
 //! siblings are batched from the first; a walk that wakes one task first
 //! and more later batches from the second, the first being an ordinary
-//! wake, a LIFO fill). While a batch is open (`worker::wake_batch`), the woken tasks go to the
-//! owner's local queue in wake order, without a notification. Then
+//! wake, a LIFO fill). While a batch is open (`worker::wake_batch`), the
+//! woken tasks go to the owner's local queue in wake order, without a notification. Then
 //! ([`Batches`]):
 //!
 //! 8. when the last open batch closes having queued tasks, the owner
@@ -92,8 +92,8 @@
 //!    queue is shorter than it was then, or was empty then (a thief took
 //!    the batch's tasks while the poll ran: the poll may have ended only
 //!    because they ran, as for a canceller that spins until its victims
-//!    have run); as a short one otherwise. Without this, a worker that announces learns
-//!    nothing from its batches, and announces forever;
+//!    have run); as a short one otherwise. Without this, a worker that
+//!    announces learns nothing from its batches, and announces forever;
 //! 9. for those polls, a task woken on the owner goes to the back of the
 //!    local queue, behind the batch, instead of the LIFO slot (with steps
 //!    2–3 unless quiet): a group's waiter, woken by the first sibling's
@@ -110,8 +110,8 @@
 //!     (step 4b); otherwise it is stamped again. (A long poll after the
 //!     batch's last task ran — the group's waiter completing and waking
 //!     the thread that awaits it — says nothing about the poll that closed
-//!     the batch; learning from it kept every next batch announced.) The quiet ends too when the
-//!     owner's local queue is empty at such an end, and when the run loop
+//!     the batch; learning from it kept every next batch announced.) The
+//!     quiet ends too when the owner's local queue is empty at such an end, and when the run loop
 //!     finds no local work (a thief took the rest: a later push must not be
 //!     quiet, `loom_lifo_quiet_batch_then_busy_spawner`).
 //!
@@ -290,22 +290,29 @@ impl WakePredictor {
     pub(crate) fn poll_ended(&mut self, taken: bool) {
         match std::mem::replace(&mut self.fill, Fill::None) {
             Fill::None => {}
-            Fill::Untimed if taken => self.offer_next = OFFER_HOLD,
+            Fill::Untimed if taken => self.learn(true),
             // Not evidence either way: keep the state (counting it as
             // short let a busy waker's task strand, see the module docs).
             Fill::Untimed => {}
             Fill::Timed(at) => {
-                if taken || stamp::now().wrapping_sub(at) >= self.long {
-                    self.offer_next = OFFER_HOLD;
-                } else {
-                    self.offer_next = self.offer_next.saturating_sub(1);
-                }
+                self.learn(taken || stamp::now().wrapping_sub(at) >= self.long);
             }
         }
     }
 
     #[cfg(loom)]
     pub(crate) fn poll_ended(&mut self, _taken: bool) {}
+
+    /// Step 4b's lesson: a long poll offers the next [`OFFER_HOLD`] fills
+    /// and batches; a short one counts down.
+    #[cfg(not(loom))]
+    fn learn(&mut self, long: bool) {
+        self.offer_next = if long {
+            OFFER_HOLD
+        } else {
+            self.offer_next.saturating_sub(1)
+        };
+    }
 }
 
 /// This worker's wake batches (steps 8–10): how deep the open ones are
@@ -449,11 +456,7 @@ impl Batches {
         debug_assert!(!self.is_open(), "a batch closes within its poll");
         #[cfg(not(loom))]
         if let Some((at, then)) = self.announced.take() {
-            if len < then.max(1) || stamp::now().wrapping_sub(at) >= predictor.long {
-                predictor.offer_next = OFFER_HOLD;
-            } else {
-                predictor.offer_next = predictor.offer_next.saturating_sub(1);
-            }
+            predictor.learn(len < then.max(1) || stamp::now().wrapping_sub(at) >= predictor.long);
         }
         let queued = len != 0;
         let ahead = (self.state & AHEAD).saturating_sub(polls);
@@ -467,8 +470,8 @@ impl Batches {
             if now.wrapping_sub(self.since) >= predictor.long {
                 // A misprediction while the batch's own polls were still
                 // to go: the next fills and batches are offered.
-                if self.state & AHEAD > polls {
-                    predictor.offer_next = OFFER_HOLD;
+                if ahead != 0 {
+                    predictor.learn(true);
                 }
                 self.state = ahead;
                 return true;
