@@ -6,7 +6,7 @@
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use std::sync::{atomic, Arc, Mutex, MutexGuard, OnceLock};
+    pub(crate) use std::sync::{atomic, Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard};
     pub(crate) use std::thread;
 
     /// `UnsafeCell` with loom's closure API, so the same code checks under loom.
@@ -39,7 +39,7 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
-    pub(crate) use loom::sync::{atomic, Arc, Mutex, MutexGuard};
+    pub(crate) use loom::sync::{atomic, Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
     pub(crate) use loom::thread;
 
     /// Deterministic under loom.

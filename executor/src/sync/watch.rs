@@ -19,25 +19,34 @@
 //!
 //! # Protocol
 //!
-//! One `Mutex<State>`: the value, a version bumped by every send, the
-//! sender-dropped flag, the receiver count and the waiter list. A receiver
-//! remembers the version it has seen. `changed` poll, in order: budget;
-//! cancellation → `Cancelled`, leaving the list, **marking nothing seen**
-//! (the change stays pending for the next `changed`); under the lock: a
-//! version it has not seen → mark it seen, `Ok`; sender gone → `Closed`;
-//! else park. A send stores the value, takes every parked waker (woken
-//! after unlocking) and bumps the version. There is nothing to pass on:
-//! every waiter is woken by every change.
+//! The value sits in an `RwLock` of its own (borrows read it in parallel);
+//! the waiter list and the sender-dropped flag in a `Mutex`; the version
+//! (bumped by every send) and the receiver count are atomics. A receiver
+//! remembers the version it has seen. So a change reaches its receivers
+//! without them queueing behind each other on one lock: each takes the
+//! value's read lock once (to read it) and the waiter lock once (to park
+//! again).
 //!
-//! The version is also kept in an atomic, stored under the lock, so that
-//! `changed` finds a change it has not seen without the lock (step 3 is
-//! then: the atomic says unseen → mark it seen, `Ok`; else the lock as
-//! above). A receiver woken by a send therefore takes the lock once per
-//! change (to read the value), not twice. Leaving the list needs no lock on
-//! that path: an entry is parked only at the version its receiver has seen
-//! and the send that bumps the version takes every entry in the same
-//! critical section, so a receiver that sees another version only forgets
-//! its key (whatever entry it named is gone once that section ends).
+//! 1. A send holds the value's write lock while it stores the value, then,
+//!    inside it, the waiter lock while it takes every parked waker and
+//!    bumps the version; the wakers are woken after both are released.
+//!    (Lock order: value, then waiters. Nothing takes the value lock while
+//!    holding the waiter lock.)
+//! 2. `changed` poll, in order: budget; cancellation → `Cancelled`,
+//!    leaving the list, **marking nothing seen** (the change stays pending
+//!    for the next `changed`); the version, without a lock: one it has not
+//!    seen → mark it seen, `Ok` (its entry is gone: the send that stored
+//!    that version took every entry in the critical section that stored
+//!    it, so the receiver only forgets its key); else, under the waiter
+//!    lock, the version again (a send that took the lock first has bumped
+//!    it, one that takes it after sees our entry: no lost wakeup), then
+//!    sender gone → `Closed`, else park.
+//! 3. A read of the value (`borrow`, `borrow_and_update`, the stream's
+//!    clone) takes the read lock; the version it marks seen is loaded
+//!    under it, so it is the version of the value read (a send bumps it
+//!    only while holding the write lock).
+//!
+//! There is nothing to pass on: every waiter is woken by every change.
 //!
 //! # Stream
 //!
@@ -59,8 +68,8 @@ use quell_io_driver::rt_internal::coop;
 
 use super::error::{RecvError, SendError};
 use super::waiters::{lock, wake_all, WaiterId, WaiterList, Wakers};
-use crate::loom::atomic::{AtomicU64, Ordering};
-use crate::loom::{Arc, Mutex, MutexGuard};
+use crate::loom::atomic::{AtomicU64, AtomicUsize, Ordering};
+use crate::loom::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 /// Creates a watch channel holding `init` (seen by the first receiver).
 ///
@@ -72,14 +81,13 @@ use crate::loom::{Arc, Mutex, MutexGuard};
 /// ```
 pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
-        state: Mutex::new(State {
-            value: init,
-            version: 0,
-            sender_gone: false,
-            receivers: 1,
-            waiters: WaiterList::new(),
-        }),
+        value: RwLock::new(init),
         version: AtomicU64::new(0),
+        receivers: AtomicUsize::new(1),
+        waiters: Mutex::new(Waiters {
+            list: WaiterList::new(),
+            sender_gone: false,
+        }),
     });
     (
         Sender {
@@ -94,53 +102,67 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
 }
 
 struct Shared<T> {
-    state: Mutex<State<T>>,
-    /// `state.version`, stored under the lock after the waiters are taken
-    /// (module docs), read without it.
+    value: RwLock<T>,
+    /// Bumped by every send, stored while it holds both locks (protocol
+    /// step 1); read without a lock.
     version: AtomicU64,
+    /// Live receivers.
+    receivers: AtomicUsize,
+    waiters: Mutex<Waiters>,
 }
 
-struct State<T> {
-    value: T,
-    /// Bumped by every send.
-    version: u64,
+struct Waiters {
+    list: WaiterList,
     sender_gone: bool,
-    receivers: usize,
-    waiters: WaiterList,
 }
 
 impl<T> Shared<T> {
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
-        lock(&self.state)
+    fn waiters(&self) -> MutexGuard<'_, Waiters> {
+        lock(&self.waiters)
     }
-}
 
-impl<T> State<T> {
-    /// Stores `value`, takes the wakers of every parked receiver, then bumps
-    /// the version (and its atomic copy); returns the old value and the
-    /// wakers.
-    fn replace(&mut self, value: T, version: &AtomicU64) -> (T, Wakers) {
-        let old = std::mem::replace(&mut self.value, value);
-        let ws = self.waiters.take_unnotified();
-        self.version += 1;
-        // Relaxed: nothing is read through it (the value is read under the
-        // lock); see `poll_change` for why the lock-free reader needs no
-        // more.
-        version.store(self.version, Ordering::Relaxed);
+    fn read(&self) -> RwLockReadGuard<'_, T> {
+        self.value.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Protocol step 1: stores `value`, takes the wakers of every parked
+    /// receiver and bumps the version; returns the old value and the
+    /// wakers (to wake, and drop, unlocked).
+    fn replace(&self, value: T) -> (T, Wakers) {
+        let mut v = self.value.write().unwrap_or_else(|e| e.into_inner());
+        let old = std::mem::replace(&mut *v, value);
+        let mut w = self.waiters();
+        let ws = w.list.take_unnotified();
+        // Relaxed: only stored here, under both locks, so the load sees the
+        // last store. A lock-free reader that loads the new version knows
+        // this section (and its take) is over (protocol step 2); readers of
+        // the value load it under the read lock (step 3).
+        let next = self.version.load(Ordering::Relaxed) + 1;
+        self.version.store(next, Ordering::Relaxed);
+        drop(w);
+        drop(v);
         (old, ws)
     }
+
+    /// The current version, read where the value cannot change (under the
+    /// value's lock, protocol step 3).
+    fn version_under(&self, _value: &RwLockReadGuard<'_, T>) -> u64 {
+        // Relaxed: sends store it only while holding the write lock, and
+        // our read lock's acquire follows the last one's release.
+        self.version.load(Ordering::Relaxed)
+    }
 }
 
-/// A borrow of the current value; holds the channel's lock (keep it
-/// short: a send waits for it).
+/// A borrow of the current value; holds the value's read lock (keep it
+/// short: a send waits for it; other borrows do not).
 pub struct Ref<'a, T> {
-    guard: MutexGuard<'a, State<T>>,
+    guard: RwLockReadGuard<'a, T>,
 }
 
 impl<T> Deref for Ref<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        &self.guard.value
+        &self.guard
     }
 }
 
@@ -168,12 +190,12 @@ impl<T> Sender<T> {
     /// assert!(tx.send(2).is_err());
     /// ```
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        let mut st = self.shared.lock();
-        if st.receivers == 0 {
+        // Relaxed: a count, nothing is read through it; a receiver dropped
+        // during the send simply misses the value.
+        if self.shared.receivers.load(Ordering::Relaxed) == 0 {
             return Err(SendError::Closed(value));
         }
-        let (old, ws) = st.replace(value, &self.shared.version);
-        drop(st);
+        let (old, ws) = self.shared.replace(value);
         wake_all(ws);
         drop(old); // user destructor, unlocked
         Ok(())
@@ -187,7 +209,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.send_replace(2), 1);
     /// ```
     pub fn send_replace(&self, value: T) -> T {
-        let (old, ws) = self.shared.lock().replace(value, &self.shared.version);
+        let (old, ws) = self.shared.replace(value);
         wake_all(ws);
         old
     }
@@ -200,7 +222,7 @@ impl<T> Sender<T> {
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
         Ref {
-            guard: self.shared.lock(),
+            guard: self.shared.read(),
         }
     }
 
@@ -213,10 +235,9 @@ impl<T> Sender<T> {
     /// assert!(!rx2.has_changed().unwrap());
     /// ```
     pub fn subscribe(&self) -> Receiver<T> {
-        let mut st = self.shared.lock();
-        st.receivers += 1;
-        let seen = st.version;
-        drop(st);
+        // Relaxed: a count (see `send`).
+        self.shared.receivers.fetch_add(1, Ordering::Relaxed);
+        let seen = self.shared.version_under(&self.shared.read());
         Receiver {
             shared: self.shared.clone(),
             seen,
@@ -226,7 +247,8 @@ impl<T> Sender<T> {
 
     /// Number of live receivers.
     pub fn receiver_count(&self) -> usize {
-        self.shared.lock().receivers
+        // Relaxed: a count (see `send`).
+        self.shared.receivers.load(Ordering::Relaxed)
     }
 
     /// Whether every receiver is gone.
@@ -237,10 +259,10 @@ impl<T> Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let mut st = self.shared.lock();
-        st.sender_gone = true;
-        let ws = st.waiters.take_unnotified();
-        drop(st);
+        let mut w = self.shared.waiters();
+        w.sender_gone = true;
+        let ws = w.list.take_unnotified();
+        drop(w);
         wake_all(ws);
     }
 }
@@ -272,7 +294,7 @@ impl<T> Receiver<T> {
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
         Ref {
-            guard: self.shared.lock(),
+            guard: self.shared.read(),
         }
     }
 
@@ -285,8 +307,8 @@ impl<T> Receiver<T> {
     /// assert!(!rx.has_changed().unwrap());
     /// ```
     pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
-        let guard = self.shared.lock();
-        self.seen = guard.version;
+        let guard = self.shared.read();
+        self.seen = self.shared.version_under(&guard);
         Ref { guard }
     }
 
@@ -294,10 +316,13 @@ impl<T> Receiver<T> {
     /// and does not observe cancellation. `Err(RecvError::Closed)` once the
     /// sender is gone and everything was seen.
     pub fn has_changed(&self) -> Result<bool, RecvError> {
-        let st = self.shared.lock();
-        match st.version != self.seen {
+        let w = self.shared.waiters();
+        // Relaxed, under the waiter lock: a send's bump is stored in a
+        // waiter-lock section, so the last send before the sender's drop
+        // (whose flag we read in the same section) is seen.
+        match self.shared.version.load(Ordering::Relaxed) != self.seen {
             true => Ok(true),
-            false if st.sender_gone => Err(RecvError::Closed),
+            false if w.sender_gone => Err(RecvError::Closed),
             false => Ok(false),
         }
     }
@@ -353,34 +378,50 @@ impl<T> Receiver<T> {
             self.leave();
             return Poll::Ready(Err(RecvError::Cancelled(c)));
         }
-        // Step 3, without the lock when nothing is to be read. Relaxed: a
-        // version we load was stored in some send's critical section, so
-        // any lock we take after this load comes after that section (else
-        // the load would precede the store), and that send took our entry
-        // (we parked at the version we had seen, module docs): forgetting
-        // the key loses nothing, and the value is read under the lock.
-        if read.is_none() {
-            let version = self.shared.version.load(Ordering::Relaxed);
-            if version != self.seen {
-                self.seen = version;
-                self.waiter = None;
-                return Poll::Ready(Ok(None));
-            }
+        // Step 2, without a lock. Relaxed: a version we load was stored in
+        // some send's waiter-lock section, so any lock we take after this
+        // load comes after that section (else the load would precede the
+        // store), and that send took our entry (we parked at the version we
+        // had seen): forgetting the key loses nothing.
+        let version = self.shared.version.load(Ordering::Relaxed);
+        if version != self.seen {
+            self.waiter = None;
+            return Poll::Ready(Ok(self.mark_seen(version, read)));
         }
-        // Step 3: under the lock.
-        let mut st = self.shared.lock();
+        // Step 2: under the waiter lock.
+        let mut w = self.shared.waiters();
         if let Some(id) = self.waiter.take() {
-            st.waiters.remove(id);
+            w.list.remove(id);
         }
-        if st.version != self.seen {
-            self.seen = st.version;
-            return Poll::Ready(Ok(read.map(|f| f(&st.value))));
+        // Relaxed, under the lock: a send that held it before us stored its
+        // bump inside it; one that takes it after us takes our entry.
+        let version = self.shared.version.load(Ordering::Relaxed);
+        if version != self.seen {
+            drop(w); // lock order: never the value's lock under this one
+            return Poll::Ready(Ok(self.mark_seen(version, read)));
         }
-        if st.sender_gone {
+        if w.sender_gone {
             return Poll::Ready(Err(RecvError::Closed));
         }
-        st.waiters.park(&mut self.waiter, cx.waker());
+        w.list.park(&mut self.waiter, cx.waker());
         Poll::Pending
+    }
+
+    /// A change to `version` was found: marks it seen; with `read`, reads
+    /// the value instead and marks its version seen (protocol step 3: a
+    /// send since then makes that a later one).
+    fn mark_seen<R>(&mut self, version: u64, read: Option<impl FnOnce(&T) -> R>) -> Option<R> {
+        match read {
+            None => {
+                self.seen = version;
+                None
+            }
+            Some(f) => {
+                let v = self.shared.read();
+                self.seen = self.shared.version_under(&v);
+                Some(f(&v))
+            }
+        }
     }
 
     /// Leaves the waiter list if parked. Inlined, the lock out of line:
@@ -396,20 +437,21 @@ impl<T> Receiver<T> {
     #[cold]
     fn leave_parked(&mut self) {
         if let Some(id) = self.waiter.take() {
-            self.shared.lock().waiters.remove(id);
+            self.shared.waiters().list.remove(id);
         }
     }
 
     /// Number of entries in the waiter list (test introspection).
     #[cfg(test)]
     pub(crate) fn waiters(&self) -> usize {
-        self.shared.lock().waiters.len()
+        self.shared.waiters().list.len()
     }
 }
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Receiver<T> {
-        self.shared.lock().receivers += 1;
+        // Relaxed: a count (see `Sender::send`).
+        self.shared.receivers.fetch_add(1, Ordering::Relaxed);
         Receiver {
             shared: self.shared.clone(),
             seen: self.seen,
@@ -420,11 +462,9 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let mut st = self.shared.lock();
-        st.receivers -= 1;
-        if let Some(id) = self.waiter.take() {
-            st.waiters.remove(id);
-        }
+        // Relaxed: a count (see `Sender::send`).
+        self.shared.receivers.fetch_sub(1, Ordering::Relaxed);
+        self.leave();
     }
 }
 

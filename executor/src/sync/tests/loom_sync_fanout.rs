@@ -1,10 +1,11 @@
 //! Loom models: `watch`, `broadcast` and `Barrier` waits racing the cancel
 //! of the waiting task. Properties: a cancelled `changed` marks nothing
-//! seen; a cancelled broadcast `recv` takes nothing (the value comes next);
-//! a broadcast receiver's slot fast path racing a send that replaces its
+//! seen; `borrow_and_update` marks seen the version of the value it read;
+//! a cancelled broadcast `recv` takes nothing (the value comes next); a
+//! broadcast receiver's slot fast path racing a send that replaces its
 //! value receives each position once or counts it lagged; a cancelled
-//! barrier wait either withdrew its arrival (the barrier did not
-//! trip on it) or completed with the trip — never both, never neither.
+//! barrier wait either withdrew its arrival (the barrier did not trip on
+//! it) or completed with the trip — never both, never neither.
 
 use std::task::Poll;
 
@@ -80,6 +81,28 @@ fn loom_sync_watch_lock_free_change_leaves_no_entry() {
         let _tx = a.join().unwrap();
         assert_eq!(rx.waiters(), 0);
         assert_eq!(rx.has_changed().unwrap(), r.is_pending());
+    });
+}
+
+/// `borrow_and_update` ∥ a send: the version it marks seen is the version
+/// of the value it read (protocol step 3: loaded under the value's lock),
+/// so a value read before the send leaves the change pending and one read
+/// after it does not.
+#[test]
+fn loom_sync_watch_borrow_and_update_vs_send() {
+    model(|| {
+        let (tx, mut rx) = watch::channel(0u32);
+        let a = thread::spawn(move || {
+            tx.send(1).unwrap();
+            tx
+        });
+        let v = *rx.borrow_and_update();
+        let _tx = a.join().unwrap();
+        assert_eq!(
+            rx.has_changed().unwrap(),
+            v == 0,
+            "the version marked seen is not the read value's"
+        );
     });
 }
 
