@@ -70,7 +70,7 @@ impl Builder {
             global_queue_interval: 61,
             lifo_slot: true,
             max_lifo_polls: 3,
-            spin_before_park: 16,
+            spin_before_park: 1,
             lifo_steal_after: Duration::from_micros(5),
             max_blocking_threads: 512,
             blocking_keep_alive: Duration::from_secs(10),
@@ -143,13 +143,20 @@ impl Builder {
         self
     }
 
-    /// Search rounds a worker spins before parking (0: park at once).
+    /// Search rounds a worker makes before parking (0 counts as 1: a worker
+    /// always looks once).
     ///
-    /// Default 16: a round costs a few hundred instructions
-    /// over every queue, and each round past the first few mostly finds
-    /// nothing (docs/benchmarks.md, "spin frontier"). Wake latencies from
-    /// parked workers do not depend on it; a larger budget catches more
-    /// work that arrives just after a worker ran dry, at that price.
+    /// Default 1, one pass as tokio's searchers make: a round tries every
+    /// other worker's queue, the injector and the LIFO rescue, and a
+    /// searcher watching a LIFO sighting goes on past the budget (steal.rs).
+    /// A larger budget catches work that arrives just after a worker ran
+    /// dry, but a searcher that keeps spinning takes half of a busy
+    /// neighbour's queue on sight, and with it a burst the neighbour would
+    /// have run in a few µs (docs/benchmarks.md, "Session 11": a `watch`
+    /// send's receivers split across the workers every round, the row
+    /// bimodal at 16 rounds, and `chained_spawn` 0.54–0.59× tokio against
+    /// 0.94–0.95× at 1). Wake latencies from parked workers do not depend
+    /// on it.
     pub fn spin_before_park(&mut self, rounds: u32) -> &mut Self {
         self.spin_before_park = rounds;
         self

@@ -195,7 +195,10 @@ impl<T> Set<T> {
                 }
             };
             let slot = &mut self.slots[index as usize];
-            let member = slot.member.as_mut().expect("a fresh or queued member is in its slot");
+            let member = slot
+                .member
+                .as_mut()
+                .expect("a fresh or queued member is in its slot");
             let mut mcx = Context::from_waker(&member.as_waker);
             if let Poll::Ready(out) = member.handle.poll_completion(&mut mcx) {
                 slot.member = None;
