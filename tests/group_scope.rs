@@ -140,3 +140,46 @@ fn a_dropped_parent_future_stops_its_cancel_on_drop_sub_tasks() {
     let v = rt.block_on(async { quell::spawn(async { 5 }).cancel_on_drop().await });
     assert_eq!(v.unwrap(), 5);
 }
+
+#[test]
+fn a_sibling_spawned_by_a_member_while_the_scope_waits_is_joined_and_fails_the_scope() {
+    let _dog = watchdog("sibling spawned while the scope waits");
+    let rt = rt(2);
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (go_tx, go_rx) = quell::sync::oneshot::channel::<()>();
+    let (ctx, crx) = mpsc::channel();
+    let outer = rt.spawn(async move {
+        scope(|s| async move {
+            let ctx2 = ctx.clone();
+            s.spawn(async move {
+                let err = time::sleep(Duration::from_secs(3600)).await.unwrap_err();
+                ctx2.send(err.cause().kind().clone()).unwrap();
+                Ok(())
+            });
+            let s2 = s.clone();
+            s.spawn(async move {
+                ready_tx.send(()).unwrap();
+                go_rx.await.unwrap();
+                // The body has returned and the scope waits for its
+                // members: this member adds a sibling that panics at once
+                // (a panic is a failure the group sees only by joining it).
+                assert!(s2.spawn(async { panic!("sibling failed") }));
+                let err = time::sleep(Duration::from_secs(3600)).await.unwrap_err();
+                ctx.send(err.cause().kind().clone()).unwrap();
+                Ok(())
+            });
+            Ok::<_, io::Error>(()) // returns at once
+        })
+        .await
+    });
+    recv(&ready_rx);
+    go_tx.send(()).unwrap();
+    let err = rt.block_on(outer).unwrap().unwrap_err();
+    assert!(
+        err.is_panic(),
+        "the sibling's panic is the scope's error: {err:?}"
+    );
+    for _ in 0..2 {
+        assert_eq!(recv(&crx), CauseKind::GroupFailure);
+    }
+}

@@ -6,11 +6,8 @@
 //! the group's waiter; `poll_join_next` pops the queue and polls only
 //! that handle. So a completion costs O(1) (two short critical sections),
 //! whatever the number of members; no handle is polled on a wake that is
-//! not its own. A new member starts in the *fresh list*, which only the
-//! group's owner touches (no lock): its first poll registers its waker
-//! (before that the runtime has no waker to wake, so a member that
-//! completes before it is polled costs no lock on either side, and one
-//! found complete at that poll is joined without the queue).
+//! not its own. A new member starts in the queue, so its first poll
+//! registers its waker (before that the runtime has no waker to wake).
 //!
 //! # Invariants
 //!
@@ -23,13 +20,7 @@
 //! 3. Lost-wakeup freedom: the flag is cleared *before* the handle is
 //!    polled. A completion after the clear pushes the member again; one
 //!    before it found the flag set, and its unlock happens-before our lock,
-//!    so the poll that follows sees the task complete. A fresh member's
-//!    flag starts clear and no waker of its own is registered before its
-//!    first poll, so no completion can look at the flag until that poll
-//!    has registered one (the task's join-waker protocol orders the two).
-//! 4. Every member not yet joined is in the fresh list (never polled) or
-//!    has its waker registered with its task (polled, pending): the
-//!    first poll of a fresh member either joins it or registers the waker.
+//!    so the poll that follows sees the task complete.
 //!
 //! Lock order: the queue lock is a leaf; no waker is woken under it (the
 //! waiter's waker is taken out and woken after the unlock).
@@ -48,8 +39,6 @@ const POLLS_PER_CALL: usize = 64;
 pub(crate) struct Set<T> {
     slots: Vec<Slot<T>>,
     free: Vec<u32>,
-    /// Members never polled, oldest first (invariant 4); owner-only.
-    fresh: VecDeque<u32>,
     len: usize,
     shared: Arc<Shared>,
 }
@@ -114,7 +103,6 @@ impl<T> Set<T> {
         Set {
             slots: Vec::new(),
             free: Vec::new(),
-            fresh: VecDeque::new(),
             len: 0,
             shared: Arc::new(Shared {
                 queue: Mutex::new(Queue {
@@ -130,10 +118,8 @@ impl<T> Set<T> {
         self.len
     }
 
-    /// Adds a member to the fresh list: the next `poll_join_next` polls
-    /// it, which joins it or registers its waker. (No waiter needs a wake:
-    /// `poll_join_next` takes `&mut self`, so none is pending while a
-    /// member is added, and the next one looks at the fresh list first.)
+    /// Adds a member (queued, so the next `poll_join_next` registers it)
+    /// and wakes a waiting `poll_join_next`.
     pub(crate) fn insert(&mut self, handle: JoinHandle<T>) {
         let index = match self.free.pop() {
             Some(i) => i,
@@ -155,10 +141,10 @@ impl<T> Set<T> {
         slot.member = Some(Member {
             handle,
             as_waker: Waker::from(waker.clone()),
-            waker,
+            waker: waker.clone(),
         });
         self.len += 1;
-        self.fresh.push_back(index);
+        waker.wake();
     }
 
     /// The next member to complete, in completion order; `None` when there
@@ -168,11 +154,7 @@ impl<T> Set<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<T, JoinError>>> {
         for _ in 0..POLLS_PER_CALL {
-            // Fresh members first (invariant 4): their flag is clear and
-            // nothing else touches the list.
-            let index = if let Some(index) = self.fresh.pop_front() {
-                index
-            } else {
+            let index = {
                 let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
                 let Some((index, generation)) = q.ready.pop_front() else {
                     if self.len == 0 {
@@ -195,10 +177,7 @@ impl<T> Set<T> {
                 }
             };
             let slot = &mut self.slots[index as usize];
-            let member = slot
-                .member
-                .as_mut()
-                .expect("a fresh or queued member is in its slot");
+            let member = slot.member.as_mut().expect("checked under the lock");
             let mut mcx = Context::from_waker(&member.as_waker);
             if let Poll::Ready(out) = member.handle.poll_completion(&mut mcx) {
                 slot.member = None;
