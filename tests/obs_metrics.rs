@@ -157,6 +157,55 @@ fn lifo_hit_on_ping_pong() {
     assert!(m.worker[0].lifo_hits >= 1, "{m:?}");
 }
 
+/// A task spawned into an empty LIFO slot runs next: each link of a chain
+/// of spawns (a task that spawns the next and ends) is taken from the slot,
+/// not from the back of the queue.
+#[test]
+fn a_chain_of_spawns_runs_through_the_lifo_slot() {
+    fn link(n: u32, done: std_mpsc::Sender<()>) {
+        if n == 0 {
+            done.send(()).unwrap();
+        } else {
+            drop(quell::spawn(async move { link(n - 1, done) }));
+        }
+    }
+    const DEPTH: u32 = 100;
+    let rt = rt(1, false);
+    let before = rt.handle().metrics().worker[0].lifo_hits;
+    let (tx, rx) = std_mpsc::channel();
+    drop(rt.spawn(async move { link(DEPTH, tx) }));
+    rx.recv_timeout(HANG).unwrap();
+    let m = rt.handle().metrics();
+    assert!(m.worker[0].lifo_hits - before >= u64::from(DEPTH), "{m:?}");
+}
+
+/// Only the first spawn of a poll takes the LIFO slot: a burst of spawns
+/// runs in spawn order (the later ones queue behind the first instead of
+/// displacing it).
+#[test]
+fn a_burst_of_spawns_runs_in_spawn_order() {
+    let rt = rt(1, false);
+    let order = rt.block_on(async {
+        quell::spawn(async {
+            let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let hs: Vec<_> = (0..5)
+                .map(|i| {
+                    let seen = seen.clone();
+                    quell::spawn(async move { seen.lock().unwrap().push(i) })
+                })
+                .collect();
+            for h in hs {
+                h.await.unwrap();
+            }
+            let v = seen.lock().unwrap().clone();
+            v
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(order, [0, 1, 2, 3, 4]);
+}
+
 #[test]
 fn global_queue_depth_and_remote_schedules() {
     let rt = rt(1, false);

@@ -38,7 +38,7 @@ impl Scheduler {
                     return join;
                 }
                 sched.task_spawned(&notified);
-                worker::schedule(sched, notified, true);
+                worker::schedule(sched, notified, worker::Kind::Spawned);
                 join
             }
             Scheduler::CurrentThread { shared, .. } => {

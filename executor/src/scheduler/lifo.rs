@@ -2,7 +2,9 @@
 //! the running task woke, and when (contracts C5 and C13).
 //!
 //! A task B woken by the running task A goes to the LIFO slot of A's
-//! worker (the *owner*) and runs next, when A's poll ends. Waking another
+//! worker (the *owner*) and runs next, when A's poll ends; so does a task
+//! A spawns while the slot is empty (`worker::Kind::Spawned`; a spawn
+//! that finds it full is a local-queue push, pusher steps 2–3). Waking another
 //! worker for B is useless if A's poll ends soon (the owner runs B before
 //! the woken worker could), and it costs a fence and usually a futex wake
 //! on the owner's thread, i.e. on B's critical path: most task-to-task

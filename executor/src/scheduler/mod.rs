@@ -341,11 +341,11 @@ fn terminate_hook(hooks: &Hooks, task: &Header) {
 impl Schedule for Arc<Handle> {
     #[inline]
     fn schedule(&self, task: Notified<Self>) {
-        worker::schedule(self, task, false);
+        worker::schedule(self, task, worker::Kind::Woken);
     }
 
     fn yield_now(&self, task: Notified<Self>) {
-        worker::schedule(self, task, true);
+        worker::schedule(self, task, worker::Kind::Yielded);
     }
 
     #[inline]

@@ -480,11 +480,29 @@ pub(crate) fn wake_batch(open: bool) -> bool {
     })
 }
 
+/// How a task came to be queued, which decides where it goes on its
+/// worker.
+#[derive(Clone, Copy)]
+pub(crate) enum Kind {
+    /// Woken by another task: the LIFO slot (it runs next).
+    Woken,
+    /// Woke itself (a yield, a budget spent): the back of the local queue.
+    Yielded,
+    /// Just spawned: the LIFO slot if it is empty, else the back of the
+    /// local queue. The first spawn of a poll runs next, as a woken task
+    /// does (a chain of spawns, a connection handed to its task: the
+    /// spawner's poll usually ends soon and the new task runs warm, with no
+    /// notification when the fill is deferred, lifo.rs). Later spawns of the
+    /// same poll keep their order behind it, each one notifying as any queue
+    /// push does, so a burst spreads over the workers instead of displacing
+    /// the slot's task into the queue once per spawn.
+    Spawned,
+}
+
 /// Queue `task` from wherever we are: the local queue (or LIFO slot) if
 /// this is one of `handle`'s workers with its core at hand, else the
-/// injector. `is_yield`: the task woke itself or is new (back of the
-/// queue), not woken by another task (LIFO).
-pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, is_yield: bool) {
+/// injector; `kind` says where on the worker.
+pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, kind: Kind) {
     // Only the pointer is read inside `with` (a small closure, inlined):
     // the rest runs outside it, without the closure's argument spills.
     let p = CURRENT.with(Cell::get);
@@ -495,7 +513,7 @@ pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, is_yield: bool) {
         if Arc::ptr_eq(&ctx.handle, handle) {
             if let Ok(mut slot) = ctx.core.try_borrow_mut() {
                 if let Some(core) = slot.as_mut() {
-                    schedule_local(handle, core, task, is_yield);
+                    schedule_local(handle, core, task, kind);
                     return;
                 }
             }
@@ -504,8 +522,15 @@ pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, is_yield: bool) {
     handle.push_remote(task);
 }
 
-fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool) {
+fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, kind: Kind) {
     core.stats.local_schedules.inc();
+    let is_yield = match kind {
+        Kind::Woken => false,
+        Kind::Yielded => true,
+        // Relaxed: only this thread fills its own slot (lifo.rs, I1); a
+        // stealer emptying it meanwhile only sends this task to the queue.
+        Kind::Spawned => !handle.remotes[core.index].lifo.load(Relaxed).is_null(),
+    };
     if core.stamp_queued {
         handle.stamp_queued(task.header());
     }

@@ -131,7 +131,7 @@ fn loom_lifo_quiet_batch_then_busy_spawner() {
             poll_fn(move |_| {
                 let (woken, join) = bind(&handle, poll_fn(|_| Poll::Ready(())));
                 assert!(worker::wake_batch(true), "a poll has its core at hand");
-                worker::schedule(&handle, woken, false);
+                worker::schedule(&handle, woken, worker::Kind::Woken);
                 assert!(worker::wake_batch(false));
                 Poll::Ready(join)
             })

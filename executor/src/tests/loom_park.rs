@@ -71,8 +71,10 @@ where
     join
 }
 
-/// Spawns `future` the way a task running on a worker does: to that
-/// worker's local queue (`worker::schedule`, then `notify_parked`).
+/// Spawns `future` the way a task running on a worker does when its LIFO
+/// slot is full: to that worker's local queue (`worker::schedule`, then
+/// `notify_parked`). (A spawn into an empty slot is a LIFO fill, modelled in
+/// loom_lifo.rs.)
 #[track_caller]
 pub(super) fn spawn_from_worker<F>(handle: &Arc<Handle>, future: F) -> JoinHandle<F::Output>
 where
@@ -80,7 +82,7 @@ where
     F::Output: Send + 'static,
 {
     let (notified, join) = bind(handle, future);
-    worker::schedule(handle, notified, true);
+    worker::schedule(handle, notified, worker::Kind::Yielded);
     join
 }
 
@@ -253,7 +255,7 @@ fn loom_park_wake_batch_vs_last_searcher() {
                 );
                 assert!(worker::wake_batch(true), "a poll has its core at hand");
                 // As a waker's wake does (not a yield: LIFO outside a batch).
-                worker::schedule(&handle, woken, false);
+                worker::schedule(&handle, woken, worker::Kind::Woken);
                 assert!(worker::wake_batch(false));
                 // Block this worker until the other one has run the task.
                 ran.wait();
