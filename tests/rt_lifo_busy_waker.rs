@@ -340,3 +340,63 @@ fn busy_canceller_does_not_strand_its_wake_batch() {
         rt.block_on(t).unwrap();
     }
 }
+
+/// A task spawned into its spawner's LIFO slot (`Kind::Spawned`) is
+/// offered, never deferred: a spawner that then blocks its worker until
+/// the child has run (a task that waits synchronously for work it handed
+/// off) does not strand the child, even right after a run of short polls
+/// that would make a woken task's fill deferred.
+///
+/// Tasks P and Q ping-pong `PING_PONGS` times on one worker while the
+/// other parks (short, timed fills: the predictor learns "defer"). Then,
+/// in the same poll of P, P spawns C and spins until C has run. Only the
+/// other worker can run C while P spins; a deferred C would wait for P's
+/// poll, i.e. for ever (the spin's hang bound fails the test instead).
+#[test]
+fn a_spawn_is_not_stranded_by_a_spawner_that_blocks_after_short_polls() {
+    const PING_PONGS: u32 = 200;
+    let rt = quell::runtime::Builder::new()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    for round in 0..ROUNDS {
+        let stranded = rt.block_on(async move {
+            let (to_q, mut q_rx) = quell::sync::mpsc::channel::<u32>(1);
+            let (to_p, mut p_rx) = quell::sync::mpsc::channel::<u32>(1);
+            let q = quell::spawn(async move {
+                while let Ok(v) = q_rx.recv().await {
+                    if to_p.send(v).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            let p = quell::spawn(async move {
+                for i in 0..PING_PONGS {
+                    to_q.send(i).await.unwrap();
+                    assert_eq!(p_rx.recv().await.unwrap(), i);
+                }
+                let ran = Arc::new(AtomicBool::new(false));
+                let r = ran.clone();
+                // Release: pairs with P's Acquire load below.
+                let child = quell::spawn(async move { r.store(true, Ordering::Release) });
+                // Busy: no await until C has run (or the hang bound).
+                let start = Instant::now();
+                while !ran.load(Ordering::Acquire) {
+                    if start.elapsed() > HANG {
+                        return (true, child);
+                    }
+                    std::hint::spin_loop();
+                }
+                (false, child)
+            });
+            let (stranded, child) = p.await.unwrap();
+            child.await.unwrap();
+            q.await.unwrap();
+            stranded
+        });
+        assert!(
+            !stranded,
+            "round {round}: the spawned task did not run while its spawner spun (stranded in the spawner's LIFO slot)"
+        );
+    }
+}

@@ -3,8 +3,9 @@
 //!
 //! A task B woken by the running task A goes to the LIFO slot of A's
 //! worker (the *owner*) and runs next, when A's poll ends; so does a task
-//! A spawns while the slot is empty (`worker::Kind::Spawned`; a spawn
-//! that finds it full is a local-queue push, pusher steps 2–3). Waking another
+//! A spawns while the slot is empty (`worker::Kind::Spawned`, always
+//! offered at step 1; a spawn that finds the slot full is a local-queue
+//! push, pusher steps 2–3). Waking another
 //! worker for B is useless if A's poll ends soon (the owner runs B before
 //! the woken worker could), and it costs a fence and usually a futex wake
 //! on the owner's thread, i.e. on B's critical path: most task-to-task
@@ -20,7 +21,10 @@
 //!    by a short poll ([`WakePredictor`]; a fresh worker has no such
 //!    history), the fill is **offered**: the slot pointer carries
 //!    [`OFFERED`]. The only worker of a one-worker runtime never offers
-//!    (no one else could take the task);
+//!    (no one else could take the task). A spawned task is always offered
+//!    (except on that one worker): deferring it would strand the child of
+//!    a spawner that blocks its worker until the child ran, which the
+//!    queue push a spawn used to be never did;
 //! 2. put the pointer in the slot (a Release store if the slot is empty —
 //!    only the owner fills it, so it stays empty until then — else a swap,
 //!    which races a stealer for the previous task); a displaced previous

@@ -491,11 +491,16 @@ pub(crate) enum Kind {
     /// Just spawned: the LIFO slot if it is empty, else the back of the
     /// local queue. The first spawn of a poll runs next, as a woken task
     /// does (a chain of spawns, a connection handed to its task: the
-    /// spawner's poll usually ends soon and the new task runs warm, with no
-    /// notification when the fill is deferred, lifo.rs). Later spawns of the
-    /// same poll keep their order behind it, each one notifying as any queue
-    /// push does, so a burst spreads over the workers instead of displacing
-    /// the slot's task into the queue once per spawn.
+    /// spawner's poll usually ends soon and the new task runs warm on this
+    /// worker). The fill is always *offered* (lifo.rs step 1) when there is
+    /// another worker, whatever the predictor says: the pusher's notification runs as for a queue push,
+    /// and a searcher takes the task on its second sighting if the spawner's
+    /// poll runs on. A deferred spawn would strand the child of a spawner
+    /// that blocks its worker until the child has run, which a queue push
+    /// never did. Later spawns of the same poll keep their order behind it,
+    /// each one notifying as any queue push does, so a burst spreads over
+    /// the workers instead of displacing the slot's task into the queue
+    /// once per spawn.
     Spawned,
 }
 
@@ -524,19 +529,12 @@ pub(crate) fn schedule(handle: &Arc<Handle>, task: Notif, kind: Kind) {
 
 fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, kind: Kind) {
     core.stats.local_schedules.inc();
-    let is_yield = match kind {
-        Kind::Woken => false,
-        Kind::Yielded => true,
-        // Relaxed: only this thread fills its own slot (lifo.rs, I1); a
-        // stealer emptying it meanwhile only sends this task to the queue.
-        Kind::Spawned => !handle.remotes[core.index].lifo.load(Relaxed).is_null(),
-    };
     if core.stamp_queued {
         handle.stamp_queued(task.header());
     }
     if core.in_driver || core.batches.active() {
         if !core.in_driver && !core.batches.is_open() {
-            schedule_held(handle, core, task, is_yield);
+            schedule_held(handle, core, task, kind);
             return;
         }
         // Woken by our own driver turn: queue it; `notify_after_turn`
@@ -551,22 +549,37 @@ fn schedule_local(handle: &Handle, core: &mut Core, task: Notif, kind: Kind) {
         core.run_queue.push(task);
         return;
     }
-    if is_yield || !handle.config.lifo_slot {
+    if to_queue(handle, core, kind) {
         core.run_queue.push(task);
         // Pusher steps 2–3 of the idle protocol (C5): a queued task is
         // work another worker can take.
         handle.notify_parked();
         return;
     }
-    fill_lifo(handle, core, task);
+    fill_lifo(handle, core, task, kind);
+}
+
+/// Whether a task scheduled as `kind` goes to the back of the local queue
+/// rather than the LIFO slot.
+#[inline(always)]
+fn to_queue(handle: &Handle, core: &Core, kind: Kind) -> bool {
+    !handle.config.lifo_slot
+        || match kind {
+            Kind::Woken => false,
+            Kind::Yielded => true,
+            // Relaxed: only this thread fills its own slot (lifo.rs, I1); a
+            // stealer emptying it meanwhile only sends this task to the
+            // queue.
+            Kind::Spawned => !handle.remotes[core.index].lifo.load(Relaxed).is_null(),
+        }
 }
 
 /// `schedule_local` while a closed wake batch holds the queue (lifo.rs
 /// steps 9–10): behind the batch, with no notification while it is quiet.
 #[cold]
 #[inline(never)]
-fn schedule_held(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool) {
-    if core.batches.behind() || is_yield || !handle.config.lifo_slot {
+fn schedule_held(handle: &Handle, core: &mut Core, task: Notif, kind: Kind) {
+    if core.batches.behind() || to_queue(handle, core, kind) {
         core.run_queue.push(task);
         if !core.batches.quiet() {
             // Pusher steps 2–3 of the idle protocol (C5).
@@ -574,14 +587,17 @@ fn schedule_held(handle: &Handle, core: &mut Core, task: Notif, is_yield: bool) 
         }
         return;
     }
-    fill_lifo(handle, core, task);
+    fill_lifo(handle, core, task, kind);
 }
 
-/// Lifo.rs steps 1–3, 4a: `task` into this worker's LIFO slot.
+/// Lifo.rs steps 1–3, 4a: `task` into this worker's LIFO slot. A spawned
+/// task is always offered (see [`Kind::Spawned`]), except by the only worker
+/// of a runtime (no one else could take it).
 #[inline(always)]
-fn fill_lifo(handle: &Handle, core: &mut Core, task: Notif) {
+fn fill_lifo(handle: &Handle, core: &mut Core, task: Notif, kind: Kind) {
     // Lifo.rs steps 1–3.
-    let offer = core.predictor.offer();
+    let offer =
+        (matches!(kind, Kind::Spawned) && handle.num_workers() > 1) || core.predictor.offer();
     let p = lifo::tagged(task.into_raw().header_ptr().as_ptr(), offer);
     let slot = &handle.remotes[core.index].lifo;
     // Relaxed: only we fill the slot (lifo.rs, I1), so if it is empty now
