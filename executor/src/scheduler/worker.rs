@@ -493,11 +493,12 @@ pub(crate) enum Kind {
     /// does (a chain of spawns, a connection handed to its task: the
     /// spawner's poll usually ends soon and the new task runs warm on this
     /// worker). The fill is always *offered* (lifo.rs step 1) when there is
-    /// another worker, whatever the predictor says: the pusher's notification runs as for a queue push,
-    /// and a searcher takes the task on its second sighting if the spawner's
-    /// poll runs on. A deferred spawn would strand the child of a spawner
-    /// that blocks its worker until the child has run, which a queue push
-    /// never did. Later spawns of the same poll keep their order behind it,
+    /// another worker, whatever the predictor says: the pusher's
+    /// notification runs as for a queue push, and a searcher takes the task
+    /// on its second sighting if the spawner's poll runs on. A deferred
+    /// spawn would strand the child of a spawner that blocks its worker
+    /// until the child has run, which a queue push never did (loom:
+    /// `loom_lifo_spawn_is_offered_while_deferring`). Later spawns of the same poll keep their order behind it,
     /// each one notifying as any queue push does, so a burst spreads over
     /// the workers instead of displacing the slot's task into the queue
     /// once per spawn.

@@ -19,6 +19,9 @@
 //!   takes it (step 6; under loom a watched task is ripe at once), never
 //!   both (I1: the owner's swap and the stealer's CAS race for one ref).
 //!
+//! `loom_lifo_spawn_is_offered_while_deferring`: the same busy owner for
+//! a task it spawned into its empty slot while its predictor defers.
+//!
 //! And a quiet wake batch (lifo.rs steps 8–10), in
 //! `loom_lifo_quiet_batch_then_busy_spawner`: a task T1 wakes W1 in a
 //! batch and returns; the batch is quiet (the worker defers), so nobody is
@@ -114,6 +117,45 @@ fn loom_lifo_deferred_runs_on_owner() {
         },
         After::Return,
     );
+}
+
+/// A spawn that finds the slot empty is an offered fill even while the
+/// worker's predictor defers (`worker::Kind::Spawned`, lifo.rs step 1): a
+/// spawner that then blocks its worker until the child has run does not
+/// strand it, the other worker is woken for it (or, searching, sees it
+/// before it parks). Deadlocks when the spawned fill follows the predictor
+/// (deferred: nobody is notified and the owner never returns).
+#[test]
+fn loom_lifo_spawn_is_offered_while_deferring() {
+    model(|| {
+        let cfg = Config {
+            lifo_offer: false,
+            ..config()
+        };
+        let handle = Handle::new(2, cfg, SharedDriver::new(None));
+        let spawner = {
+            let handle = handle.clone();
+            poll_fn(move |_| {
+                let ran = Event::new();
+                let r = ran.clone();
+                let (child, join) = bind(
+                    &handle,
+                    poll_fn(move |_| {
+                        r.set();
+                        Poll::Ready(())
+                    }),
+                );
+                worker::schedule(&handle, child, worker::Kind::Spawned);
+                ran.wait();
+                Poll::Ready(join)
+            })
+        };
+        let join_spawner = spawn_remote(&handle, spawner);
+        let workers = start_workers(&handle, 2);
+        let join_child = block_on(join_spawner).unwrap();
+        block_on(join_child).unwrap();
+        stop(&handle, workers);
+    });
 }
 
 // Capped at one preemption: at two it ran 50 minutes without finishing

@@ -73,8 +73,8 @@ where
 
 /// Spawns `future` the way a task running on a worker does when its LIFO
 /// slot is full: to that worker's local queue (`worker::schedule`, then
-/// `notify_parked`). (A spawn into an empty slot is a LIFO fill, modelled in
-/// loom_lifo.rs.)
+/// `notify_parked`). (A spawn into an empty slot is an offered LIFO fill,
+/// the fill of `loom_lifo_offered_busy_waker`.)
 #[track_caller]
 pub(super) fn spawn_from_worker<F>(handle: &Arc<Handle>, future: F) -> JoinHandle<F::Output>
 where
