@@ -498,10 +498,10 @@ pub(crate) enum Kind {
     /// on its second sighting if the spawner's poll runs on. A deferred
     /// spawn would strand the child of a spawner that blocks its worker
     /// until the child has run, which a queue push never did (loom:
-    /// `loom_lifo_spawn_is_offered_while_deferring`). Later spawns of the same poll keep their order behind it,
-    /// each one notifying as any queue push does, so a burst spreads over
-    /// the workers instead of displacing the slot's task into the queue
-    /// once per spawn.
+    /// `loom_lifo_spawn_is_offered_while_deferring`). Later spawns of the
+    /// same poll keep their order behind it, each one notifying as any
+    /// queue push does, so a burst spreads over the workers instead of
+    /// displacing the slot's task into the queue once per spawn.
     Spawned,
 }
 

@@ -133,23 +133,7 @@ fn loom_lifo_spawn_is_offered_while_deferring() {
             ..config()
         };
         let handle = Handle::new(2, cfg, SharedDriver::new(None));
-        let spawner = {
-            let handle = handle.clone();
-            poll_fn(move |_| {
-                let ran = Event::new();
-                let r = ran.clone();
-                let (child, join) = bind(
-                    &handle,
-                    poll_fn(move |_| {
-                        r.set();
-                        Poll::Ready(())
-                    }),
-                );
-                worker::schedule(&handle, child, worker::Kind::Spawned);
-                ran.wait();
-                Poll::Ready(join)
-            })
-        };
+        let spawner = spawn_then_block(&handle, worker::Kind::Spawned);
         let join_spawner = spawn_remote(&handle, spawner);
         let workers = start_workers(&handle, 2);
         let join_child = block_on(join_spawner).unwrap();
@@ -184,7 +168,11 @@ fn loom_lifo_quiet_batch_then_busy_spawner() {
         block_on(join_w1).unwrap();
 
         // T2 spawns W2, then blocks its worker until the other one ran W2.
-        let join_w2 = block_on(spawn_remote(&handle, spawn_then_block(&handle))).unwrap();
+        let join_w2 = block_on(spawn_remote(
+            &handle,
+            spawn_then_block(&handle, worker::Kind::Yielded),
+        ))
+        .unwrap();
         block_on(join_w2).unwrap();
         stop(&handle, workers);
     });

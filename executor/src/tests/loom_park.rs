@@ -86,24 +86,27 @@ where
     join
 }
 
-/// A task that spawns a task from its worker (local queue, no LIFO slot
-/// unless configured) and then blocks that worker until the spawned task
+/// A task that spawns a task from its worker, scheduled as `kind`
+/// (`Yielded`: the local queue, as [`spawn_from_worker`]; `Spawned`: the
+/// empty LIFO slot), and then blocks that worker until the spawned task
 /// has run: only the other worker can run it. Its output is the spawned
 /// task's handle.
 pub(super) fn spawn_then_block(
     handle: &Arc<Handle>,
+    kind: worker::Kind,
 ) -> impl Future<Output = JoinHandle<()>> + Send + 'static {
     let handle = handle.clone();
     poll_fn(move |_| {
         let ran = Event::new();
         let r = ran.clone();
-        let join = spawn_from_worker(
+        let (spawned, join) = bind(
             &handle,
             poll_fn(move |_| {
                 r.set();
                 Poll::Ready(())
             }),
         );
+        worker::schedule(&handle, spawned, kind);
         ran.wait();
         Poll::Ready(join)
     })
@@ -212,7 +215,7 @@ fn loom_park_local_push_vs_last_searcher() {
             ..config()
         };
         let handle = Handle::new(2, cfg, SharedDriver::new(None));
-        let join = spawn_remote(&handle, spawn_then_block(&handle));
+        let join = spawn_remote(&handle, spawn_then_block(&handle, worker::Kind::Yielded));
         let workers = start_workers(&handle, 2);
 
         let pushed = block_on(join).unwrap();
