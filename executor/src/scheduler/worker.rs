@@ -4,8 +4,11 @@
 //!
 //! ```text
 //! loop:
+//!   every `event_interval` ticks: a non-blocking I/O driver turn
 //!   every `global_queue_interval` ticks: injector first (fairness)
 //!   else: LIFO slot, local queue, injector (batch)
+//!   nothing: a non-blocking I/O driver turn, then look again (skipped
+//!            if another worker stalled with work queued: search first)
 //!   nothing: search (steal a batch from a random victim, injector,
 //!            rescue a stuck victim's LIFO task), spinning a little
 //!   nothing: park (idle protocol, see idle.rs)
@@ -65,6 +68,9 @@ pub(crate) struct Core {
     /// open, woken tasks go to the local queue without a notification;
     /// once closed, what they queued still holds the queue for a while.
     batches: Batches,
+    /// Each other worker's tick when this one last ran dry (indexed by
+    /// worker; our own entry unused): [`Core::peer_stalled`].
+    peer_ticks: Box<[u32]>,
 }
 
 impl Core {
@@ -89,6 +95,9 @@ impl Core {
             predictor: WakePredictor::new(config, workers == 1),
             in_driver: false,
             batches: Batches::new(workers == 1),
+            // No tick is u32::MAX at start-up, so the first look at a
+            // peer never counts it stalled.
+            peer_ticks: vec![u32::MAX; workers].into_boxed_slice(),
             stamp_queued: stats.hist.is_some(),
             observe_polls: observe_polls || stats.hist.is_some(),
             stats,
@@ -146,6 +155,41 @@ impl Core {
         // sees our last fill; a stealer emptying it concurrently only
         // makes the answer conservative (we look once more).
         !self.run_queue.is_empty() || !handle.remotes[self.index].lifo.load(Relaxed).is_null()
+    }
+
+    /// Whether another worker holds work that someone else may take (a
+    /// queued task, or an offered LIFO task) and has not started a poll
+    /// since this worker last ran dry: it is stuck in one long poll, or its
+    /// thread is off the CPU. Then the run loop searches (and steals that
+    /// work) before it turns the I/O driver, whose new events would keep
+    /// this worker busy while the stalled worker's tasks, queued earlier,
+    /// wait for it. Records every peer's tick for the next look.
+    #[cfg(not(loom))]
+    fn peer_stalled(&mut self, handle: &Handle) -> bool {
+        let mut stalled = false;
+        for (v, r) in handle.remotes.iter().enumerate() {
+            if v == self.index {
+                continue;
+            }
+            // Relaxed, all three: hints that choose between two paths of
+            // the run loop (as in steal.rs); the steal decides ownership.
+            let tick = r.ticks.load(Relaxed);
+            let seen = std::mem::replace(&mut self.peer_ticks[v], tick);
+            if tick == seen {
+                let slot = r.lifo.load(Relaxed);
+                stalled |= !r.steal.is_empty() || (!slot.is_null() && lifo::is_offered(slot));
+            }
+        }
+        stalled
+    }
+
+    /// Under loom: never (the driver turn comes first, as before). The
+    /// answer only orders a driver turn and a search, two paths the models
+    /// explore anyway (a turn that queues nothing is followed by the
+    /// search); modelling its hint loads would only multiply interleavings.
+    #[cfg(loom)]
+    fn peer_stalled(&mut self, _handle: &Handle) -> bool {
+        false
     }
 
     /// Lifo.rs step 4b: a poll just ended.
@@ -221,8 +265,13 @@ pub(crate) fn run(handle: Arc<Handle>, mut core: Box<Core>) {
         // Out of local work: give the I/O driver a non-blocking turn first
         // (if no one is parked in it), so I/O that is ready now runs before
         // we spin and park; then look again before searching. Skipped when
-        // no source is registered (a syscall that cannot find anything).
-        if handle.driver.has_sources() {
+        // no source is registered (a syscall that cannot find anything),
+        // and when another worker has stalled with work queued: that work
+        // came first, so the search below takes it before new events do
+        // (under load, a worker whose thread the kernel preempted for a
+        // time slice otherwise leaves its queue waiting that long while
+        // this one keeps finding new I/O: HTTP p99, docs/benchmarks.md).
+        if handle.driver.has_sources() && !core.peer_stalled(&handle) {
             core = maintenance_turn(&ctx, core);
             if let Some(task) = core.next_task(&handle) {
                 core = run_task(&ctx, core, task);
