@@ -70,6 +70,7 @@ pub(crate) struct Core {
     batches: Batches,
     /// Each other worker's tick when this one last ran dry (indexed by
     /// worker; our own entry unused): [`Core::peer_stalled`].
+    #[cfg(not(loom))]
     peer_ticks: Box<[u32]>,
 }
 
@@ -97,6 +98,7 @@ impl Core {
             batches: Batches::new(workers == 1),
             // No tick is u32::MAX at start-up, so the first look at a
             // peer never counts it stalled.
+            #[cfg(not(loom))]
             peer_ticks: vec![u32::MAX; workers].into_boxed_slice(),
             stamp_queued: stats.hist.is_some(),
             observe_polls: observe_polls || stats.hist.is_some(),
