@@ -11,10 +11,10 @@
 //! counts the driver turns (runtime metrics) between C's spawn and C's
 //! poll: 0 to 2 here, where a worker that took new I/O first each time it
 //! ran dry turned the driver for as long as the writer kept up (19 to
-//! 1 599 turns in the rounds where it happened, in every run of 20 rounds;
-//! in the others the driver was held by a parked worker and the search
-//! came first anyway). The wait has a generous bound that only catches a
-//! hang.
+//! 1 599 turns in the rounds where it happened, in each of six runs of 20
+//! rounds; in the other rounds that build searched early anyway, the
+//! stream having paused or the driver being held elsewhere). The wait has
+//! a generous bound that only catches a hang.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
