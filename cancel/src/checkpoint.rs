@@ -122,7 +122,7 @@ impl<F: Future> Future for Cancellable<F> {
 /// the task through its `JoinHandle` cancels the returned token too), or
 /// the innermost deadline scope inside it. It agrees with the await points:
 /// `current().is_cancelled()`, `cause()` and `deadline()` are what they
-/// observe. Outside any task, and inside a [`shield`](crate::shield) (whose
+/// observe. Outside any task, and inside a [`shield`](fn@crate::shield) (whose
 /// await points observe nothing), a fresh root token that nobody else
 /// holds, so it is never cancelled.
 pub fn current() -> CancelToken {
@@ -136,7 +136,7 @@ pub fn current() -> CancelToken {
 }
 
 /// Whether the current task's cancellation is observed here (`false` outside
-/// a task and inside a [`shield`](crate::shield)).
+/// a task and inside a [`shield`](fn@crate::shield)).
 pub fn is_cancelled() -> bool {
     context::observed().is_some()
 }

@@ -7,7 +7,7 @@
 //!
 //! The executor calls [`enter`] around every poll of a task, passing the task
 //! as a `&dyn TaskCancel`. Everything in this crate that asks "is the current
-//! task cancelled?" ([`checkpoint`](crate::checkpoint),
+//! task cancelled?" ([`checkpoint`](fn@crate::checkpoint),
 //! [`Cancellable`](crate::Cancellable), [`current`](crate::current)) reads that
 //! context, so no `select!` is needed at the await points the runtime owns.
 //!

@@ -3,7 +3,7 @@
 //! A drain ([`CancelToken::drain`](crate::CancelToken::drain)) is the
 //! advisory first phase of a shutdown: stop taking new work, finish what is
 //! in flight. It never makes an await point answer `Cancelled`, and a
-//! [`shield`](crate::shield) does not hide it: code in a shield (a
+//! [`shield`](fn@crate::shield) does not hide it: code in a shield (a
 //! connection polled to completion, cleanup) is exactly the code that needs
 //! to know that shutdown began. So both functions read the task's *real*
 //! scope ([`TaskCancel::drain_token`](crate::context::TaskCancel::drain_token)),

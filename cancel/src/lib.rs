@@ -15,16 +15,18 @@
 //! - [`CancelToken::register_waker`]: how the runtime binds a parked task to
 //!   its token (contract C8: registered, or sees the flag, never neither).
 //! - The current-task context (internal): which task this thread is
-//!   polling, so [`checkpoint`], [`Cancellable`], [`current`] and
-//!   [`is_cancelled`] need no `select!`. The executor enters it around each
-//!   poll through [`rt_internal`], which is not API.
-//! - [`shield`]: a section (async cleanup) that does not observe the cancel.
+//!   polling, so [`checkpoint`](fn@checkpoint), [`Cancellable`],
+//!   [`current`] and [`is_cancelled`] need no `select!`. The executor
+//!   enters it around each poll through [`rt_internal`], which is not API.
+//! - [`shield`](fn@shield): a section (async cleanup) that does not
+//!   observe the cancel.
 //! - Drain, the advisory phase before a cancel: [`CancelToken::drain`]
 //!   flows down the tree like a cancel, but no await point answers
 //!   `Cancelled`; [`is_draining`] / [`draining`] observe it, inside shields
 //!   too.
-//! - [`with_token`]: run a future under an explicit token, with or without
-//!   a runtime (the entry point of a user's loom model, docs/loom.md).
+//! - [`with_token`](fn@with_token): run a future under an explicit token,
+//!   with or without a runtime (the entry point of a user's loom model,
+//!   docs/loom.md).
 //!
 //! ```text
 //!            root  (Shutdown)                    cancel(root, cause):

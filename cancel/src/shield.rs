@@ -9,7 +9,7 @@ use crate::context;
 
 /// Polls `fut` inside a shielded section: while it runs, the current task's
 /// cancellation is not observed (runtime
-/// await points, [`checkpoint`](crate::checkpoint) and
+/// await points, [`checkpoint`](fn@crate::checkpoint) and
 /// [`Cancellable`](crate::Cancellable) answer normally). The shield covers
 /// only the polls of `fut`; the cancellation is observed again afterwards.
 ///

@@ -85,7 +85,7 @@ pub fn with_token<F: IntoFuture>(token: CancelToken, fut: F) -> WithToken<F::Int
 /// The scope does not drop the inner future on cancel, and the output is
 /// the inner future's own: its await points answer `Cancelled` and the
 /// future decides (propagate with `?`, clean up in a
-/// [`shield`](crate::shield), return a partial result). A future that
+/// [`shield`](fn@crate::shield), return a partial result). A future that
 /// ignores cancellation runs on.
 ///
 /// # Inside a task of a runtime

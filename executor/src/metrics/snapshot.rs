@@ -93,9 +93,8 @@ pub struct RuntimeHistograms {
     pub schedule_latency: Histogram,
     /// From a cancel being requested (the originating `cancel` of the
     /// task's scope or an ancestor, or the deadline firing) to the task
-    /// first observing `Cancelled` at an await point (the first time
-    /// [`quell_cancel::context::observed`] answers for it): one sample per
-    /// task that observes its cancel.
+    /// first observing `Cancelled` at an await point: one sample per task
+    /// that observes its cancel.
     pub cancel_latency: Histogram,
 }
 

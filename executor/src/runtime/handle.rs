@@ -151,8 +151,9 @@ impl Handle {
     /// A dump of every live task, async and blocking: its state, the await
     /// point it is parked on and what that waits for, its cancel state
     /// (since when, why, by whom) and deadline, and the cancel tree of
-    /// their scopes. `Display` gives the text form; [`Dump::to_dot`] the
-    /// tree as Graphviz DOT. docs/observability.md explains each field.
+    /// their scopes. `Display` gives the text form;
+    /// [`Dump::to_dot`](super::Dump::to_dot) the tree as Graphviz DOT.
+    /// docs/observability.md explains each field.
     ///
     /// Collecting it never stops a worker for long: the task list is read
     /// in chunks, a shard's lock held only while refs of a few hundred

@@ -4,7 +4,7 @@
 use std::io;
 
 /// A Unix signal that a [`Signal`](super::Signal) stream or
-/// [`cancel_on`](super::cancel_on) can listen for.
+/// [`cancel_on`](fn@super::cancel_on) can listen for.
 ///
 /// The named constructors cover the signals programs usually handle;
 /// [`SignalKind::from_raw`] takes any number. Whether the number can be

@@ -1,5 +1,6 @@
-//! Unix signals: [`signal`] streams, [`ctrl_c`], and [`cancel_on`], which
-//! turns a signal into a cancellation of a token.
+//! Unix signals: [`signal`] streams, [`ctrl_c`], and
+//! [`cancel_on`](fn@cancel_on), which turns a signal into a cancellation
+//! of a token.
 //!
 //! ```text
 //! kind.rs       SignalKind, and which numbers may be handled
@@ -53,7 +54,7 @@
 //! consumed by the cancelled wait.
 //!
 //! The other direction, a signal *causing* a cancellation, is
-//! [`cancel_on`]: the token is cancelled with
+//! [`cancel_on`](fn@cancel_on): the token is cancelled with
 //! [`Cause::signal`](quell_cancel::Cause::signal)`(signo)`, so every task
 //! under it sees "cancelled: signal 15" at its next await point. It runs on
 //! a dedicated thread (see `cancel_on.rs` for why), so it works however

@@ -81,7 +81,7 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 /// `SIGINT` that arrives before that is not seen by it (and, if nothing
 /// else in the process listens for `SIGINT`, still kills the process). Use
 /// [`signal`]`(SignalKind::interrupt())` to start listening earlier, or
-/// [`cancel_on`](super::cancel_on) to turn Ctrl-C into a cancellation.
+/// [`cancel_on`](fn@super::cancel_on) to turn Ctrl-C into a cancellation.
 ///
 /// # Errors
 ///

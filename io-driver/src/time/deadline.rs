@@ -98,7 +98,7 @@ pub const DEFAULT_GRACE: Duration = Duration::from_millis(50);
 /// reports, foreign futures included. A cancel of an enclosing scope
 /// before the deadline is cooperative only (the future is not cut off for
 /// it). For the drop-at-the-deadline behaviour with no grace, use
-/// [`timeout`](super::timeout).
+/// [`timeout`](fn@super::timeout).
 ///
 /// # End of the scope
 ///

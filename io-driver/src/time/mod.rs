@@ -1,6 +1,7 @@
 //! Time: a hierarchical timer wheel driven by the driver's poll timeout;
-//! [`sleep`], [`timeout`], [`interval`]; and deadline scopes
-//! ([`with_timeout`], [`with_deadline`]) on the cancel tree.
+//! [`sleep`](fn@sleep), [`timeout`](fn@timeout),
+//! [`interval`](fn@interval); and deadline scopes ([`with_timeout`],
+//! [`with_deadline`]) on the cancel tree.
 //!
 //! # The wheel
 //!

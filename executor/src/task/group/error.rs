@@ -9,7 +9,7 @@ use quell_cancel::Cause;
 use crate::task::JoinError;
 
 /// The first failure of a [`TryTaskGroup`](super::TryTaskGroup) or a
-/// [`scope`](super::scope): a member (or the scope's body) returned
+/// [`scope`](fn@super::scope): a member (or the scope's body) returned
 /// `Err(E)`, or a member panicked or was aborted.
 ///
 /// It wraps the [`Cause`] the group's members were cancelled with — the
