@@ -116,7 +116,5 @@ fn a_dry_worker_takes_a_stalled_workers_task_before_more_io() {
             "round {round}: the streaming worker turned the I/O driver {turns} times \
              (at most {MAX_TURNS} expected) before it took the stuck worker's task"
         );
-        // The stream was running while B blocked: the count is meaningful.
-        assert!(read.load(Ordering::Relaxed) >= WARM);
     }
 }
