@@ -86,6 +86,17 @@ pub(crate) struct Remote {
     pub(crate) unpark: OnceLock<Unparker>,
 }
 
+impl Remote {
+    /// Whether this worker holds work another worker may take: a queued
+    /// task, or an offered task in its LIFO slot (a deferred one is its
+    /// owner's to run, lifo.rs). Relaxed loads: the callers say what orders
+    /// them, or use the answer only as a hint.
+    pub(crate) fn has_takeable_work(&self) -> bool {
+        let p = self.lifo.load(Relaxed);
+        !self.steal.is_empty() || (!p.is_null() && lifo::is_offered(p))
+    }
+}
+
 /// The scheduler state shared by workers, wakers and handles.
 pub(crate) struct Handle {
     pub(crate) remotes: Box<[CachePadded<Remote>]>,
@@ -269,15 +280,11 @@ impl Handle {
     /// awake and runs it (lifo.rs, "Why C5 holds"); counting it would keep
     /// an idle worker spinning while its neighbour ping-pongs.
     pub(crate) fn has_work_anywhere(&self) -> bool {
-        !self.inject.is_empty()
-            || self.remotes.iter().any(|r| {
-                // Relaxed: ordered by the caller's `fence(SeqCst)`, which
-                // pairs with the fence of the pusher that offered it
-                // (`Idle::notify_should_wakeup`); the CAS in `rescue_lifo`
-                // is what takes the task.
-                let p = r.lifo.load(Relaxed);
-                !r.steal.is_empty() || (!p.is_null() && lifo::is_offered(p))
-            })
+        // The Relaxed loads of `has_takeable_work` are ordered by the
+        // caller's `fence(SeqCst)`, which pairs with the fence of the pusher
+        // that queued or offered the task (`Idle::notify_should_wakeup`);
+        // the steal or the CAS in `rescue_lifo` is what takes it.
+        !self.inject.is_empty() || self.remotes.iter().any(|r| r.has_takeable_work())
     }
 
     /// Step 1 of shutdown: stop the workers.

@@ -173,14 +173,12 @@ impl Core {
             if v == self.index {
                 continue;
             }
-            // Relaxed, all three: hints that choose between two paths of
-            // the run loop (as in steal.rs); the steal decides ownership.
+            // Relaxed, the tick and `has_takeable_work`'s loads: hints that
+            // choose between two paths of the run loop (as in steal.rs);
+            // the steal decides ownership.
             let tick = r.ticks.load(Relaxed);
             let seen = std::mem::replace(&mut self.peer_ticks[v], tick);
-            if tick == seen {
-                let slot = r.lifo.load(Relaxed);
-                stalled |= !r.steal.is_empty() || (!slot.is_null() && lifo::is_offered(slot));
-            }
+            stalled |= tick == seen && r.has_takeable_work();
         }
         stalled
     }
