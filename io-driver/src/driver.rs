@@ -173,7 +173,9 @@ impl Driver {
         }
         let mut wake = std::mem::take(&mut self.wake);
         let mut events = 0;
-        {
+        // A turn that found nothing (a maintenance turn, mostly) skips the
+        // slot lock.
+        if !self.events.is_empty() {
             let slots = inner.slots.lock().unwrap();
             for ev in self.events.iter() {
                 let token = ev.token();
@@ -200,9 +202,14 @@ impl Driver {
                 dispatch(&slots, token.0, ready, &mut wake);
             }
         }
-        // Relaxed: counters for metrics, ordered with nothing.
-        inner.turns.fetch_add(1, Relaxed);
-        inner.events.fetch_add(events, Relaxed);
+        // Relaxed: counters for metrics, ordered with nothing. A load and a
+        // store, not an RMW: this turn (`&mut self`, the one driver of
+        // `inner`) is their only writer, so no increment can be lost, and
+        // a locked RMW costs about 20 cycles twice per turn.
+        inner.turns.store(inner.turns.load(Relaxed) + 1, Relaxed);
+        inner
+            .events
+            .store(inner.events.load(Relaxed) + events, Relaxed);
         // Wake outside the lock; a panicking user waker is contained.
         waiters::wake_all(wake.drain(..));
         self.wake = wake;

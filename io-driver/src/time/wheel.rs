@@ -220,11 +220,16 @@ impl Wheel {
     /// Fires every timer due at `now`: the actions are taken under the
     /// lock, then run outside it, each inside `catch_unwind`.
     pub(crate) fn fire_expired(&self, now: Instant) {
-        let now = self.now_tick(now);
         let mut fired = Vec::new();
         {
             let mut st = self.state.lock().unwrap();
-            if st.levels.next_expiration().is_none_or(|t| t > now) {
+            // An empty wheel (every turn of a runtime without timers) skips
+            // the tick arithmetic.
+            let Some(next) = st.levels.next_expiration() else {
+                return;
+            };
+            let now = self.now_tick(now);
+            if next > now {
                 return;
             }
             st.levels.poll(now, &mut fired);
