@@ -19,14 +19,23 @@
 #include <arpa/inet.h>
 static uint64_t now(){struct timespec t; clock_gettime(CLOCK_MONOTONIC,&t); return t.tv_sec*1000000000ull+t.tv_nsec;}
 int cmp(const void*a,const void*b){uint64_t x=*(uint64_t*)a,y=*(uint64_t*)b; return x<y?-1:x>y;}
-int main(int argc,char**argv){ int n=argc>1?atoi(argv[1]):20000;
-  int l=socket(AF_INET,SOCK_STREAM,0); struct sockaddr_in a={.sin_family=AF_INET,.sin_addr.s_addr=htonl(INADDR_LOOPBACK)}; socklen_t al=sizeof a;
-  bind(l,(void*)&a,sizeof a); listen(l,1); getsockname(l,(void*)&a,&al);
-  int c=socket(AF_INET,SOCK_STREAM,0); connect(c,(void*)&a,sizeof a); int s=accept(l,0,0); int one=1;
-  setsockopt(c,IPPROTO_TCP,TCP_NODELAY,&one,4); setsockopt(s,IPPROTO_TCP,TCP_NODELAY,&one,4);
-  fcntl(c,F_SETFL,O_NONBLOCK); fcntl(s,F_SETFL,O_NONBLOCK);
-  int ep=epoll_create1(0); struct epoll_event ev={.events=EPOLLIN|EPOLLOUT|EPOLLET}; ev.data.fd=c; epoll_ctl(ep,EPOLL_CTL_ADD,c,&ev); ev.data.fd=s; epoll_ctl(ep,EPOLL_CTL_ADD,s,&ev);
-  struct epoll_event evs[16]; epoll_wait(ep,evs,16,0);
+// A failed setup call says which one and why, then exits.
+static void die(const char*what){perror(what); exit(1);}
+int main(int argc,char**argv){ int n=argc>1?atoi(argv[1]):20000; if(n<=0){fprintf(stderr,"usage: %s [round trips > 0]\n",argv[0]); return 2;}
+  int l=socket(AF_INET,SOCK_STREAM,0); if(l<0) die("socket");
+  struct sockaddr_in a={.sin_family=AF_INET,.sin_addr.s_addr=htonl(INADDR_LOOPBACK)}; socklen_t al=sizeof a;
+  if(bind(l,(void*)&a,sizeof a)||listen(l,1)||getsockname(l,(void*)&a,&al)) die("bind/listen");
+  int c=socket(AF_INET,SOCK_STREAM,0); if(c<0) die("socket");
+  if(connect(c,(void*)&a,sizeof a)) die("connect");
+  int s=accept(l,0,0); if(s<0) die("accept");
+  int one=1;
+  if(setsockopt(c,IPPROTO_TCP,TCP_NODELAY,&one,4)||setsockopt(s,IPPROTO_TCP,TCP_NODELAY,&one,4)) die("TCP_NODELAY");
+  if(fcntl(c,F_SETFL,O_NONBLOCK)||fcntl(s,F_SETFL,O_NONBLOCK)) die("O_NONBLOCK");
+  int ep=epoll_create1(0); if(ep<0) die("epoll_create1");
+  struct epoll_event ev={.events=EPOLLIN|EPOLLOUT|EPOLLET};
+  ev.data.fd=c; if(epoll_ctl(ep,EPOLL_CTL_ADD,c,&ev)) die("epoll_ctl");
+  ev.data.fd=s; if(epoll_ctl(ep,EPOLL_CTL_ADD,s,&ev)) die("epoll_ctl");
+  struct epoll_event evs[16]; if(epoll_wait(ep,evs,16,0)<0) die("epoll_wait");
   char msg[64]; memset(msg,'x',64); char buf[4096]; uint64_t *lat=malloc(8*n);
   for(int r=0;r<n+1000;r++){ uint64_t t0=now();
     if(write(c,msg,64)!=64) abort();

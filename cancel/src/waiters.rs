@@ -247,15 +247,24 @@ impl<T> WaiterList<T> {
     /// counter is not reset).
     pub fn take_all(&mut self) -> Taken<T> {
         let mut out = Taken::default();
+        self.take_each(|v| out.push(v));
+        out
+    }
+
+    /// [`take_all`](Self::take_all) handing each entry to `f` (oldest
+    /// first) instead of collecting them, so that a caller gathering the
+    /// entries of several lists (the I/O driver's wakers of one turn) fills
+    /// one collection. An empty list returns without touching its slab.
+    pub fn take_each(&mut self, mut f: impl FnMut(T)) {
         if self.slots.is_empty() {
-            return out;
+            return;
         }
         let mut i = self.head;
         while i != NIL {
             let s = &mut self.slots[i];
             i = s.next;
             if let Some(v) = s.value.take() {
-                out.push(v);
+                f(v);
             }
         }
         // No slot is live any more: start the slab over (no free-list
@@ -265,7 +274,6 @@ impl<T> WaiterList<T> {
         self.head = NIL;
         self.tail = NIL;
         self.len = 0;
-        out
     }
 }
 

@@ -232,18 +232,7 @@ fn dispatch(slots: &Slots, token: usize, ready: Ready, wake: &mut Vec<std::task:
     if io.generation != generation {
         return;
     }
-    let (r, w) = io.set_readiness(ready);
-    // Mostly one of the two holds a waker (the other direction is ready
-    // with nobody waiting): skip the empty one.
-    for taken in [r, w] {
-        if !taken.is_empty() {
-            // A plain loop: `extend` goes through `Chain::fold` and a
-            // reserve, several times the cost for the usual single waker.
-            for waker in taken {
-                wake.push(waker);
-            }
-        }
-    }
+    io.set_readiness(ready, wake);
 }
 
 impl Handle {

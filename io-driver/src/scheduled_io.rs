@@ -230,6 +230,11 @@ impl WaiterList {
     fn take(&mut self) -> Wakers {
         self.list.take_all()
     }
+
+    /// Step 1: take every entry into `out`.
+    fn take_into(&mut self, out: &mut Vec<Waker>) {
+        self.list.take_each(|w| out.push(w));
+    }
 }
 
 /// `WaiterList::register` needs a clone of the waker, made without the lock.
@@ -287,9 +292,9 @@ impl ScheduledIo {
         }
     }
 
-    /// Step 1: an event arrived. Returns every waker of each direction that
-    /// is now ready (reader list, writer list), to wake after unlock.
-    pub(crate) fn set_readiness(&self, ready: Ready) -> (Wakers, Wakers) {
+    /// Step 1: an event arrived. Appends to `out` every waker of each
+    /// direction that is now ready (readers first), to wake after unlock.
+    pub(crate) fn set_readiness(&self, ready: Ready, out: &mut Vec<Waker>) {
         // Relaxed: the word publishes no other data (the bytes are the
         // kernel's), and the waiter lock orders it for step 2: this RMW is
         // sequenced before our lock, a waiter loads under that lock, so a
@@ -306,17 +311,12 @@ impl ScheduledIo {
             .unwrap_or_else(|cur| cur);
         let now = Ready((prev | ready.0) & READY_MASK);
         let mut w = self.lock();
-        let r = if now.intersects(Direction::Read.mask()) {
-            w.reader.take()
-        } else {
-            Wakers::default()
-        };
-        let wr = if now.intersects(Direction::Write.mask()) {
-            w.writer.take()
-        } else {
-            Wakers::default()
-        };
-        (r, wr)
+        if now.intersects(Direction::Read.mask()) {
+            w.reader.take_into(out);
+        }
+        if now.intersects(Direction::Write.mask()) {
+            w.writer.take_into(out);
+        }
     }
 
     /// The driver shut down: every current and future wait errors. Returns
@@ -507,9 +507,12 @@ mod tests {
         io.poll_ready(&mut Context::from_waker(w), dir)
     }
 
-    fn wake_all((r, w): (Wakers, Wakers)) -> usize {
-        let n = r.len() + w.len();
-        r.into_iter().chain(w).for_each(Waker::wake);
+    /// Dispatches `ready` and wakes what it took; returns how many.
+    fn dispatch(io: &ScheduledIo, ready: Ready) -> usize {
+        let mut taken = Vec::new();
+        io.set_readiness(ready, &mut taken);
+        let n = taken.len();
+        taken.into_iter().for_each(Waker::wake);
         n
     }
 
@@ -536,7 +539,7 @@ mod tests {
         assert!(poll(&io, &wa, Direction::Read).is_pending());
         assert!(poll(&io, &wa.clone(), Direction::Read).is_pending());
         assert_eq!(io.waiter_count(Direction::Read), 2);
-        assert_eq!(wake_all(io.set_readiness(Ready::READABLE)), 2);
+        assert_eq!(dispatch(&io, Ready::READABLE), 2);
         assert_eq!((a.0.load(SeqCst), b.0.load(SeqCst)), (1, 1));
         assert_eq!(c.0.load(SeqCst), 0, "the writer is not ready");
         assert!(!io.has_waiter(Direction::Read));
@@ -561,7 +564,7 @@ mod tests {
             io.has_waker(Direction::Read, &wb),
             "the sibling still waits"
         );
-        assert_eq!(wake_all(io.set_readiness(Ready::READABLE)), 1);
+        assert_eq!(dispatch(&io, Ready::READABLE), 1);
         assert_eq!(b.0.load(SeqCst), 1);
     }
 
@@ -591,7 +594,7 @@ mod tests {
             assert!(io.waiter_limit(Direction::Read) <= 2 * (i + 1 + WAITERS_INITIAL_LIMIT));
         }
         // An event empties the list, stale entries included.
-        let _ = io.set_readiness(Ready::READABLE);
+        dispatch(&io, Ready::READABLE);
         assert_eq!(io.waiter_count(Direction::Read), 0);
     }
 
@@ -629,7 +632,7 @@ mod tests {
         assert_eq!(io.waiter_count(Direction::Read), n);
         assert!(io.waiter_limit(Direction::Read) >= n);
         let before = total(&tasks);
-        assert_eq!(wake_all(io.set_readiness(Ready::READABLE)), n);
+        assert_eq!(dispatch(&io, Ready::READABLE), n);
         assert_eq!(total(&tasks), before + n, "every waiter woken once");
     }
 }

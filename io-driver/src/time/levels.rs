@@ -162,6 +162,11 @@ impl Levels {
 
     /// The first tick at which something is due, if anything is scheduled.
     pub(crate) fn next_expiration(&self) -> Option<u64> {
+        // An empty wheel (every driver turn of a runtime without timers)
+        // skips the scan of the levels.
+        if self.slab.len() == 0 {
+            return None;
+        }
         self.next_slot().map(|e| e.deadline)
     }
 
