@@ -22,7 +22,7 @@ use loom::thread;
 use quell_cancel::rt_internal::{self as context, TaskCancel};
 use quell_cancel::{CancelToken, Cause};
 
-use crate::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo, WaitError, Wakers};
+use crate::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo, WaitError};
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut b = loom::model::Builder::new();
